@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Config snapshots: everything workers read but do not own.
+//
+// The control thread builds a Snapshot, publishes it with one pointer
+// store, and never changes it again; workers read whichever snapshot was
+// current when their loop iteration began. The previous snapshot is freed
+// only once every worker has since reported a quiescent state (rte_rcu_qsbr),
+// so a worker never sees memory freed under it and never takes a lock.
+// Later subsystems (services, dests, local addresses) add their tables here.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "net/route.hpp"
+
+namespace fulcrum {
+
+struct OwnedAddress {
+  uint32_t ip;           // network order
+  uint8_t prefix;        // of the connected subnet
+  uint16_t port;         // config index of the port that answers ARP for it
+  uint64_t added_gen;    // generation that added it: announced by GARP once
+};
+
+struct Snapshot {
+  uint64_t generation = 0;
+  std::vector<OwnedAddress> addresses;  // sorted by ip
+  std::unique_ptr<RouteTable> routes;
+
+  // The owned address equal to ip (network order), or nullptr. Any thread.
+  const OwnedAddress* find_owned(uint32_t ip) const;
+
+  // The address port should use as ARP sender towards target: one on the
+  // same subnet if any, else the port's first. 0 when the port has none.
+  uint32_t source_for(uint16_t port, uint32_t target) const;
+};
+
+}  // namespace fulcrum

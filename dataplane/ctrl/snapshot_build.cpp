@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ctrl/snapshot_build.hpp"
+
+#include <algorithm>
+
+#include <rte_byteorder.h>
+#include <rte_memory.h>
+
+namespace fulcrum {
+namespace {
+
+std::string ip_str(uint32_t ip_be) {
+  uint32_t h = rte_be_to_cpu_32(ip_be);
+  return std::to_string(h >> 24) + "." + std::to_string((h >> 16) & 255) + "." +
+         std::to_string((h >> 8) & 255) + "." + std::to_string(h & 255);
+}
+
+uint32_t network_of(uint32_t ip_be, uint8_t prefix) {
+  uint32_t mask = prefix == 0 ? 0 : ~uint32_t(0) << (32 - prefix);
+  return rte_cpu_to_be_32(rte_be_to_cpu_32(ip_be) & mask);
+}
+
+bool add_addresses(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uint64_t gen,
+                   uint16_t nports, std::string& err) {
+  for (const AddressSpec& a : spec.addresses) {
+    if (a.port >= nports) return err = "address " + ip_str(a.ip) + ": no port " + std::to_string(a.port), false;
+    if (a.prefix > 32) return err = "address " + ip_str(a.ip) + ": bad prefix", false;
+    const OwnedAddress* old = prev ? prev->find_owned(a.ip) : nullptr;
+    bool same = old != nullptr && old->port == a.port;
+    s.addresses.push_back(OwnedAddress{a.ip, a.prefix, a.port, same ? old->added_gen : gen});
+  }
+  std::sort(s.addresses.begin(), s.addresses.end(),
+            [](const OwnedAddress& x, const OwnedAddress& y) { return x.ip < y.ip; });
+  for (size_t i = 1; i < s.addresses.size(); i++)
+    if (s.addresses[i].ip == s.addresses[i - 1].ip)
+      return err = "address " + ip_str(s.addresses[i].ip) + " is configured twice", false;
+  return true;
+}
+
+bool add_routes(Snapshot& s, const SnapshotSpec& spec, uint64_t gen, uint16_t nports,
+                std::string& err) {
+  std::string name = "fl_rt" + std::to_string(gen);
+  s.routes = RouteTable::create(name.c_str(), uint32_t(spec.routes.size() + spec.addresses.size() + 8),
+                                SOCKET_ID_ANY, err);
+  if (!s.routes) return false;
+  for (const OwnedAddress& a : s.addresses)
+    if (!s.routes->add(network_of(a.ip, a.prefix), a.prefix, Nexthop{a.port, 0}, err)) return false;
+  // Static routes after connected ones, so a static route for the same
+  // prefix is the one that stays.
+  for (const RouteSpec& r : spec.routes) {
+    if (r.port >= nports) return err = "route " + ip_str(r.prefix) + ": no port " + std::to_string(r.port), false;
+    if (!s.routes->add(r.prefix, r.depth, Nexthop{r.port, r.gateway}, err)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<Snapshot> build_snapshot(const SnapshotSpec& spec, const Snapshot* prev,
+                                         uint64_t gen, uint16_t nports, std::string& err) {
+  auto s = std::make_unique<Snapshot>();
+  s->generation = gen;
+  if (!add_addresses(*s, spec, prev, gen, nports, err)) return nullptr;
+  if (!add_routes(*s, spec, gen, nports, err)) return nullptr;
+  return s;
+}
+
+}  // namespace fulcrum

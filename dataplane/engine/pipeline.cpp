@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/pipeline.hpp"
+
+#include <netinet/in.h>
+
+#include <rte_ip.h>
+#include <rte_prefetch.h>
+
+#include "net/icmp.hpp"
+#include "net/output.hpp"
+#include "net/packet.hpp"
+
+namespace fulcrum {
+namespace {
+
+constexpr uint16_t kPrefetchAhead = 4;
+
+// IPv4 addressed to one of our own addresses.
+void local_input(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta) {
+  if (meta.l4_proto != IPPROTO_ICMP) return ctx.drop(m, Counter::drop_no_service);
+  if (!icmp_is_echo_request(m, meta.l4_off)) return ctx.drop(m, Counter::drop_icmp_type);
+  icmp_make_echo_reply(m, meta.l3_off, meta.l4_off);
+  ctx.count(Counter::icmp_echo_replies);
+  ip_output(ctx, m);
+}
+
+void ipv4_input(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta) {
+  auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, meta.l3_off);
+  if (ctx.snap->find_owned(ip->dst_addr) == nullptr) return ctx.drop(m, Counter::drop_not_ours);
+  local_input(ctx, m, meta);
+}
+
+}  // namespace
+
+void process_burst(WorkerCtx& ctx, uint16_t in_port, rte_mbuf** pkts, uint16_t n) {
+  PacketMeta meta[kBurst];
+  for (uint16_t i = 0; i < n && i < kPrefetchAhead; i++)
+    rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  for (uint16_t i = 0; i < n; i++) {
+    if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
+    ctx.count(Counter::rx_bytes, rte_pktmbuf_pkt_len(pkts[i]));
+    parse_packet(pkts[i], meta[i]);
+  }
+  ctx.count(Counter::rx_packets, n);
+  for (uint16_t i = 0; i < n; i++) {
+    switch (meta[i].kind) {
+      case PacketKind::kArp: arp_input(ctx, in_port, pkts[i], meta[i]); break;
+      case PacketKind::kIpv4: ipv4_input(ctx, pkts[i], meta[i]); break;
+      case PacketKind::kDrop: ctx.drop(pkts[i], meta[i].drop); break;
+    }
+  }
+}
+
+}  // namespace fulcrum

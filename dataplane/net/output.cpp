@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "net/output.hpp"
+
+#include <rte_arp.h>
+#include <rte_ip.h>
+
+#include "net/arp.hpp"
+
+namespace fulcrum {
+namespace {
+
+void ether_send(WorkerCtx& ctx, uint16_t port, rte_mbuf* m, const rte_ether_addr& dst) {
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  eth->dst_addr = dst;
+  eth->src_addr = ctx.ports[port].mac;
+  eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+  ctx.send(port, m);
+}
+
+void arp_send(WorkerCtx& ctx, uint16_t port, uint32_t sip, uint32_t tip, Counter what) {
+  rte_mbuf* req = arp_build_request(ctx.pool, ctx.ports[port].mac, sip, tip);
+  if (req == nullptr) return ctx.count(Counter::drop_no_mbuf);
+  ctx.count(what);
+  ctx.send(port, req);
+}
+
+void arp_ask(WorkerCtx& ctx, uint16_t port, uint32_t ip) {
+  uint32_t sip = ctx.snap->source_for(port, ip);
+  if (sip == 0) return;  // the port lost its addresses; entry will time out
+  arp_send(ctx, port, sip, ip, Counter::arp_requests_sent);
+}
+
+// Learns ip -> mac and sends whatever was held for it.
+void learn_and_release(WorkerCtx& ctx, uint16_t port, uint32_t ip, const rte_ether_addr& mac,
+                       bool create) {
+  rte_mbuf* released[64];
+  uint16_t n = ctx.neigh->learn(port, ip, mac, create, ctx.now, released, 64);
+  if (n > 0) ctx.count(Counter::neigh_released, n);
+  for (uint16_t i = 0; i < n; i++) ether_send(ctx, port, released[i], mac);
+}
+
+class TickActions final : public NeighActions {
+ public:
+  explicit TickActions(WorkerCtx& ctx) : ctx_(ctx) {}
+  void ask(uint16_t port, uint32_t ip) override { arp_ask(ctx_, port, ip); }
+  void give_up(uint16_t, uint32_t, rte_mbuf* held) override {
+    ctx_.drop(held, Counter::drop_neigh_failed);
+  }
+
+ private:
+  WorkerCtx& ctx_;
+};
+
+}  // namespace
+
+void ip_output(WorkerCtx& ctx, rte_mbuf* m) {
+  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+  const Nexthop* nh = ctx.snap->routes ? ctx.snap->routes->lookup(ip->dst_addr) : nullptr;
+  if (nh == nullptr) return ctx.drop(m, Counter::drop_no_route);
+  uint32_t next = nh->gateway != 0 ? nh->gateway : ip->dst_addr;
+  rte_ether_addr mac;
+  bool ask = false;
+  switch (ctx.neigh->resolve(nh->port, next, ctx.now, m, mac, ask)) {
+    case NeighResult::kReady: ether_send(ctx, nh->port, m, mac); break;
+    case NeighResult::kHeld: ctx.count(Counter::neigh_held); break;
+    case NeighResult::kHoldFull: ctx.drop(m, Counter::drop_neigh_hold_full); break;
+    case NeighResult::kTableFull: ctx.drop(m, Counter::neigh_table_full); break;
+  }
+  if (ask) arp_ask(ctx, nh->port, next);
+}
+
+void arp_input(WorkerCtx& ctx, uint16_t in_port, rte_mbuf* m, const PacketMeta& meta) {
+  ArpView arp;
+  if (!arp_parse(m, meta.l3_off, arp)) return ctx.drop(m, Counter::drop_arp_malformed);
+  const OwnedAddress* own = ctx.snap->find_owned(arp.tip);
+  bool for_us = own != nullptr && own->port == in_port;
+  // sip 0 is an address probe (RFC 5227), and a sender claiming one of our
+  // own addresses is a conflict or our own announcement looped back:
+  // nothing to learn from either.
+  if (arp.sip != 0 && ctx.snap->find_owned(arp.sip) == nullptr) {
+    learn_and_release(ctx, in_port, arp.sip, arp.sha, for_us);
+    if (ctx.peers != nullptr) ctx.peers->share(in_port, arp.sip, arp.sha, for_us);
+  }
+  if (!for_us) return ctx.drop(m, Counter::drop_arp_not_ours);
+  ctx.count(Counter::neigh_learned);
+  if (arp.op == RTE_ARP_OP_REPLY) return (void)rte_pktmbuf_free(m);  // answered our request
+  arp_make_reply(m, meta.l3_off, ctx.ports[in_port].mac);
+  ctx.count(Counter::arp_replies_sent);
+  ctx.send(in_port, m);
+}
+
+void neigh_learn_shared(WorkerCtx& ctx, uint16_t port, uint32_t ip, const rte_ether_addr& mac,
+                        bool create) {
+  learn_and_release(ctx, port, ip, mac, create);
+}
+
+void neigh_tick(WorkerCtx& ctx) {
+  TickActions actions(ctx);
+  ctx.neigh->tick(ctx.now, actions);
+}
+
+uint64_t announce_addresses(WorkerCtx& ctx, uint64_t since) {
+  for (const OwnedAddress& a : ctx.snap->addresses)
+    if (a.added_gen > since && a.port < ctx.nports)
+      arp_send(ctx, a.port, a.ip, a.ip, Counter::garp_sent);
+  return ctx.snap->generation;
+}
+
+}  // namespace fulcrum
