@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// `fulcrum demo`: the sandbox topology, shown to a person. A client
+// namespace resolves the balancer's address by ARP and pings it; both are
+// answered by the DPDK dataplane, whose counters are printed. Runs until
+// Ctrl-C on a terminal (or for --duration seconds), then cleans up.
+
+import { BALANCER_ADDRESS, Sandbox } from '../demo/sandbox';
+import { formatTable } from './table';
+
+const DEFAULT_NON_TTY_SEC = 3;
+
+export async function runDemo(opts: { durationSec?: number }): Promise<number> {
+  if (process.getuid?.() !== 0) throw new Error('the demo creates network namespaces: run it as root');
+  step('building the sandbox: client namespace <-> balancer namespace (DPDK net_af_packet on wan0)');
+  const sb = await Sandbox.start({ tag: 'demo' });
+  try {
+    process.stdout.write(indent(sb.log.trim()));
+    await showArp(sb);
+    await showPing(sb);
+    await showCounters(sb);
+    await keepRunning(sb, opts.durationSec ?? (process.stdout.isTTY ? Infinity : DEFAULT_NON_TTY_SEC));
+  } finally {
+    step('stopping the balancer and removing the namespaces');
+    await sb.stop();
+  }
+  return 0;
+}
+
+async function showArp(sb: Sandbox): Promise<void> {
+  step(`client: ARP for ${BALANCER_ADDRESS}`);
+  await sb.client(['ping', '-c', '1', '-W', '2', BALANCER_ADDRESS]);
+  const neigh = await sb.client(['ip', 'neigh', 'show', BALANCER_ADDRESS]);
+  const answered = neigh.stdout.toLowerCase().includes(sb.balancerMac);
+  process.stdout.write(indent(neigh.stdout.trim()));
+  process.stdout.write(indent(answered ? `resolved to the DPDK port's MAC ${sb.balancerMac}` : 'NOT resolved to the DPDK port'));
+  if (!answered) throw new Error('the dataplane did not answer ARP');
+}
+
+async function showPing(sb: Sandbox): Promise<void> {
+  step(`client: ping ${BALANCER_ADDRESS}`);
+  const ping = await sb.client(['ping', '-c', '3', '-i', '0.2', '-W', '2', BALANCER_ADDRESS]);
+  process.stdout.write(indent(ping.stdout.trim()));
+  if (ping.code !== 0) throw new Error('the dataplane did not answer ping');
+}
+
+async function showCounters(sb: Sandbox): Promise<void> {
+  step('per-lcore counters (fulcrum start prints them on SIGUSR1)');
+  const c = await sb.counters();
+  const rows = Object.entries(c).map(([k, v]) => [k, String(v)]);
+  process.stdout.write(indent(formatTable(['counter', 'total'], rows)));
+}
+
+async function keepRunning(sb: Sandbox, seconds: number): Promise<void> {
+  if (seconds <= 0) return;
+  step(Number.isFinite(seconds) ? `pinging for ${seconds} s more` : 'pinging once a second; Ctrl-C to stop');
+  const until = Date.now() + seconds * 1000;
+  while (Date.now() < until) {
+    const ping = await sb.client(['ping', '-c', '1', '-W', '1', BALANCER_ADDRESS]);
+    const rtt = /time=([\d.]+ ms)/.exec(ping.stdout)?.[1] ?? 'no reply';
+    const c = await sb.counters();
+    process.stdout.write(`  echo ${rtt}; rx ${c.rx_packets} tx ${c.tx_packets} icmp_echo_replies ${c.icmp_echo_replies}\n`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+function step(text: string): void {
+  process.stdout.write(`\n== ${text}\n`);
+}
+
+function indent(text: string): string {
+  return `${text.split('\n').map((l) => `  ${l}`).join('\n')}\n`;
+}

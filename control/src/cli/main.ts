@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The `fulcrum` command. Errors a user can fix (bad config, bad arguments)
+// print one clear message and exit 2; nothing prints a stack trace unless
+// FULCRUM_DEBUG is set.
+
+import { parseArgs } from 'node:util';
+
+import { ConfigError } from '../config/load';
+import { runDemo } from './demo';
+import { runStart } from './start';
+
+const USAGE = `usage: fulcrum <command> [options]
+
+commands:
+  start --config FILE     run the balancer in the foreground (SIGUSR1 prints counters)
+  demo [--duration SEC]   sandbox topology in network namespaces: ARP and ping
+                          answered by the DPDK dataplane, counters, clean-up
+
+see README.md and docs/ for the config reference`;
+
+class UsageError extends Error {}
+
+async function dispatch(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start': {
+      const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
+      if (values.config === undefined) throw new UsageError('start needs --config FILE');
+      return runStart(values.config);
+    }
+    case 'demo': {
+      const { values } = parseArgs({ args: rest, options: { duration: { type: 'string' } } });
+      const duration = values.duration === undefined ? undefined : Number(values.duration);
+      if (duration !== undefined && !(duration > 0)) throw new UsageError('--duration takes a number of seconds > 0');
+      return runDemo({ durationSec: duration });
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (err) {
+    if (process.env.FULCRUM_DEBUG) console.error(err);
+    if (err instanceof ConfigError) {
+      process.stderr.write(`fulcrum: invalid config:\n${err.message}\n`);
+    } else if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`fulcrum: ${(err as Error).message}\n${USAGE}\n`);
+    } else {
+      process.stderr.write(`fulcrum: ${(err as Error).message}\n`);
+      return 1;
+    }
+    return 2;
+  }
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// `fulcrum start --config FILE`: run the balancer in the foreground until
+// SIGINT or SIGTERM. SIGUSR1 prints the per-lcore counters.
+
+import { loadConfigFile } from '../config/load';
+import type { FulcrumConfig } from '../config/schema';
+import { Dataplane } from '../dataplane/dataplane';
+import { formatCounters } from './counters';
+
+export const READY_LINE = 'fulcrum: ready';
+
+export async function runStart(configPath: string): Promise<number> {
+  const cfg = loadConfigFile(configPath);
+  const dp = new Dataplane();
+  const info = dp.start(cfg);
+  printStartup(cfg, dp);
+  const lcores = info.workerLcores;
+  // The blank line ends the table for readers of our output (the demo).
+  const dump = () => process.stdout.write(`${formatCounters(dp.counters, lcores)}\n\n`);
+  process.on('SIGUSR1', dump);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    // A ref'd timer keeps the event loop alive while only DPDK works.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    const done = (s: NodeJS.Signals) => {
+      clearInterval(keepAlive);
+      resolve(s);
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  dp.stop();
+  process.stdout.write(`fulcrum: ${signal}: workers stopped, ports closed\n`);
+  dump();
+  return 0;
+}
+
+function printStartup(cfg: FulcrumConfig, dp: Dataplane): void {
+  const info = dp.startInfo;
+  process.stdout.write(`fulcrum: ${info.workerLcores.length} worker(s) on lcores ${info.workerLcores.join(',')}\n`);
+  info.ports.forEach((p, i) => {
+    const rss = p.rss ? ', rss' : '';
+    process.stdout.write(
+      `fulcrum: port ${p.name} ${cfg.dataplane.ports[i].address} ${p.mac} (${p.device}, ${p.driver}${rss})\n`,
+    );
+  });
+  process.stdout.write(`${READY_LINE}\n`);
+}

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The native addon's surface, typed. The addon only translates; these
+// types are the contract between dataplane/addon/addon.cpp and TypeScript.
+
+import * as path from 'node:path';
+
+export interface EnginePortSpec {
+  name: string;
+  /** DPDK device name: the vdev name (net_af_packet0) or the PCI address. */
+  device: string;
+  mtu: number;
+}
+
+export interface EngineStartSpec {
+  ports: EnginePortSpec[];
+  mbufs: number;
+  mbufCache: number;
+  rxDesc: number;
+  txDesc: number;
+  idleSleepUs: number;
+  neighbours: { max: number; reachableMs: number; retryMs: number; retries: number; hold: number };
+}
+
+export interface EnginePortInfo {
+  name: string;
+  device: string;
+  driver: string;
+  portId: number;
+  mac: string;
+  rss: boolean;
+}
+
+export interface EngineStartInfo {
+  ports: EnginePortInfo[];
+  workerLcores: number[];
+}
+
+export interface SnapshotSpec {
+  /** Owned addresses: each answers ARP on its port and yields a connected route. */
+  addresses: { ip: string; prefix: number; port: number }[];
+  /** Static routes; gateway absent = directly connected through port. */
+  routes: { prefix: string; depth: number; port: number; gateway?: string }[];
+}
+
+export interface NeighbourRow {
+  port: number;
+  ip: string;
+  mac: string;
+  state: 'reachable' | 'incomplete';
+  held: number;
+}
+
+export type RequestKind = 'neighbours' | 'zeroCounters';
+
+export interface RequestResult {
+  id: number;
+  worker: number;
+  neighbours?: NeighbourRow[];
+}
+
+export interface NativeAddon {
+  initEal(args: string[]): void;
+  start(spec: EngineStartSpec): EngineStartInfo;
+  stop(): void;
+  /** Publishes a new snapshot; returns its generation. */
+  apply(spec: SnapshotSpec): number;
+  /** Frees snapshots no worker can still see; returns how many wait. */
+  reclaim(): number;
+  /** Live per-worker counter blocks (no copy): stride 64-bit words per worker. */
+  counters(): ArrayBuffer;
+  counterNames(): { names: string[]; stride: number };
+  request(worker: number, kind: RequestKind): number;
+  poll(): RequestResult[];
+}
+
+const ADDON_PATH = path.resolve(__dirname, '../../../../build/addon/Release/fulcrum.node');
+
+let loaded: NativeAddon | undefined;
+
+/** Loads the addon once per process (DPDK itself can only start once). */
+export function loadAddon(): NativeAddon {
+  if (loaded === undefined) {
+    try {
+      loaded = require(ADDON_PATH) as NativeAddon;
+    } catch (err) {
+      throw new Error(`cannot load the dataplane addon ${ADDON_PATH}: ${(err as Error).message}; run 'npm run build'`);
+    }
+  }
+  return loaded;
+}

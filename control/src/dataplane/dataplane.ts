@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The typed dataplane: one per process (DPDK initialises once).
+//
+// Everything here runs on the main thread, which is the EAL main lcore, and
+// returns at once: applying a snapshot is a pointer swap, old snapshots are
+// reclaimed from a timer once the workers have moved on, and worker
+// requests resolve when a poll finds them completed. Nothing here blocks
+// the event loop, so a slow handler elsewhere never stalls forwarding.
+
+import { execFileSync } from 'node:child_process';
+
+import { buildEalArgs, controlCpu } from '../config/eal';
+import type { FulcrumConfig } from '../config/schema';
+import { loadAddon, type EngineStartInfo, type NativeAddon, type NeighbourRow, type RequestKind, type RequestResult } from './addon';
+import { CounterView } from './counters';
+import { engineStartSpec, snapshotSpec } from './spec';
+
+const RECLAIM_INTERVAL_MS = 100;
+const POLL_INTERVAL_MS = 1;
+const REQUEST_TIMEOUT_MS = 5000;
+
+interface Pending {
+  resolve: (r: RequestResult) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class Dataplane {
+  private readonly addon: NativeAddon;
+  private info: EngineStartInfo | undefined;
+  private counterView: CounterView | undefined;
+  private reclaimTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private stopped = false;
+
+  constructor(addon: NativeAddon = loadAddon()) {
+    this.addon = addon;
+  }
+
+  /**
+   * Pins this process to the control CPU, initialises EAL, starts ports and
+   * workers and publishes the config's first snapshot. Throws with the
+   * engine's message on failure.
+   */
+  start(cfg: FulcrumConfig): EngineStartInfo {
+    pinToControlCpu(controlCpu(cfg));
+    this.addon.initEal(buildEalArgs(cfg));
+    this.info = this.addon.start(engineStartSpec(cfg));
+    this.counterView = new CounterView(this.addon);
+    this.apply(cfg);
+    this.reclaimTimer = setInterval(() => this.addon.reclaim(), RECLAIM_INTERVAL_MS);
+    this.reclaimTimer.unref();
+    // Workers must be joined before the process (and DPDK) goes away.
+    process.once('exit', () => this.stop());
+    return this.info;
+  }
+
+  /** Publishes the config's addresses and routes; returns the generation. */
+  apply(cfg: FulcrumConfig): number {
+    return this.addon.apply(snapshotSpec(cfg));
+  }
+
+  get counters(): CounterView {
+    if (this.counterView === undefined) throw new Error('the dataplane is not started');
+    return this.counterView;
+  }
+
+  get startInfo(): EngineStartInfo {
+    if (this.info === undefined) throw new Error('the dataplane is not started');
+    return this.info;
+  }
+
+  /** Every worker's neighbour table, gathered through the request rings. */
+  async neighbours(): Promise<{ worker: number; rows: NeighbourRow[] }[]> {
+    const results = await Promise.all(this.eachWorker('neighbours'));
+    return results.map((r) => ({ worker: r.worker, rows: r.neighbours ?? [] }));
+  }
+
+  async zeroCounters(): Promise<void> {
+    await Promise.all(this.eachWorker('zeroCounters'));
+  }
+
+  /** Joins the workers and closes the ports. Idempotent. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.reclaimTimer);
+    clearTimeout(this.pollTimer);
+    this.addon.stop();
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new Error('the dataplane stopped'));
+    }
+    this.pending.clear();
+  }
+
+  private eachWorker(kind: RequestKind): Promise<RequestResult>[] {
+    return this.startInfo.workerLcores.map((_, w) => this.request(w, kind));
+  }
+
+  private request(worker: number, kind: RequestKind): Promise<RequestResult> {
+    const id = this.addon.request(worker, kind);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`worker ${worker} did not answer a ${kind} request in ${REQUEST_TIMEOUT_MS} ms`));
+      }, REQUEST_TIMEOUT_MS);
+      this.pending.set(id, { resolve, reject, timer });
+      this.schedulePoll();
+    });
+  }
+
+  // Polls the completion ring only while requests are outstanding.
+  private schedulePoll(): void {
+    if (this.pollTimer !== undefined) return;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
+      for (const r of this.addon.poll()) {
+        const p = this.pending.get(r.id);
+        if (p === undefined) continue;
+        clearTimeout(p.timer);
+        this.pending.delete(r.id);
+        p.resolve(r);
+      }
+      if (this.pending.size > 0) this.schedulePoll();
+    }, POLL_INTERVAL_MS);
+  }
+}
+
+// EAL pins the main thread, but V8's and libuv's threads already exist and
+// may run anywhere; move every thread of this process to the control CPU
+// so none of them competes with a worker lcore.
+function pinToControlCpu(cpu: number): void {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(process.pid)], { stdio: 'ignore' });
+  } catch (err) {
+    throw new Error(`cannot pin the control threads to CPU ${cpu} with taskset: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Translation of a validated config into what the engine takes: the start
+// spec (ports, pools, timers) and the snapshot spec (addresses, routes).
+// Pure functions: the config was validated before it gets here.
+
+import { portDeviceName } from '../config/eal';
+import { formatIPv4, inSubnet, parseCidr, parseIPv4, type Cidr } from '../config/ipv4';
+import type { FulcrumConfig, RouteConfig } from '../config/schema';
+import type { EngineStartSpec, SnapshotSpec } from './addon';
+
+export function engineStartSpec(cfg: FulcrumConfig): EngineStartSpec {
+  const dp = cfg.dataplane;
+  return {
+    ports: dp.ports.map((p) => ({ name: p.name, device: portDeviceName(p.device), mtu: p.mtu })),
+    mbufs: dp.mbufs,
+    mbufCache: dp.mbuf_cache,
+    rxDesc: dp.rx_desc,
+    txDesc: dp.tx_desc,
+    idleSleepUs: dp.idle_sleep_us,
+    neighbours: {
+      max: dp.neighbours.max,
+      reachableMs: dp.neighbours.reachable,
+      retryMs: dp.neighbours.retry,
+      retries: dp.neighbours.retries,
+      hold: dp.neighbours.hold,
+    },
+  };
+}
+
+export function snapshotSpec(cfg: FulcrumConfig): SnapshotSpec {
+  const subnets = cfg.dataplane.ports.map((p) => parseCidr(p.address) as Cidr);
+  return {
+    addresses: subnets.map((c, port) => ({ ip: formatIPv4(c.address), prefix: c.prefix, port })),
+    routes: cfg.dataplane.routes.map((r) => routeSpec(cfg, subnets, r)),
+  };
+}
+
+// The output port of a route: the one named, else the one whose subnet
+// holds the gateway (validation guarantees one exists).
+function routeSpec(cfg: FulcrumConfig, subnets: Cidr[], r: RouteConfig): SnapshotSpec['routes'][number] {
+  const prefix = parseCidr(r.prefix) as Cidr;
+  const gw = r.via === undefined ? undefined : (parseIPv4(r.via) as number);
+  const port =
+    r.port !== undefined
+      ? cfg.dataplane.ports.findIndex((p) => p.name === r.port)
+      : subnets.findIndex((s) => inSubnet(gw as number, s));
+  return {
+    prefix: formatIPv4(prefix.address),
+    depth: prefix.prefix,
+    port,
+    ...(gw === undefined ? {} : { gateway: formatIPv4(gw) }),
+  };
+}

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The sandbox: a client namespace wired to a balancer namespace in which
+// `fulcrum start` runs on an af_packet port. The demo shows it to a person;
+// the end-to-end tests make assertions on it. Both use this one builder.
+//
+//   client ns                      balancer ns
+//   eth0 10.0.0.1/24  <-- veth -->  wan0 (DPDK net_af_packet, owns 10.0.0.2/24)
+
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { Topology } from '../netns/topology';
+
+export const CLIENT_ADDRESS = '10.0.0.1';
+export const BALANCER_ADDRESS = '10.0.0.2';
+const READY_LINE = 'fulcrum: ready';
+const START_TIMEOUT_MS = 30_000;
+const BIN = path.resolve(__dirname, '../../../../bin/fulcrum.js');
+
+export interface SandboxOptions {
+  /** Short label for namespace names. */
+  tag: string;
+  /** EAL lcore list; the first is the control thread (default "0-1"). */
+  lcores?: string;
+}
+
+export class Sandbox {
+  private output = '';
+
+  private constructor(
+    readonly topo: Topology,
+    readonly balancer: ChildProcess,
+    private readonly configPath: string,
+  ) {
+    balancer.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
+    balancer.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+  }
+
+  /** Builds the namespaces and starts the balancer; resolves once it is ready. */
+  static async start(opts: SandboxOptions): Promise<Sandbox> {
+    const topo = await Topology.create({
+      tag: opts.tag,
+      namespaces: ['client', 'lb'],
+      links: [{ a: { ns: 'client', ifname: 'eth0', address: `${CLIENT_ADDRESS}/24` }, b: { ns: 'lb', ifname: 'wan0' } }],
+    });
+    const configPath = path.join(os.tmpdir(), `fulcrum-${opts.tag}-${process.pid}.yaml`);
+    try {
+      writeFileSync(configPath, sandboxConfig(opts.lcores ?? '0-1'));
+      const child = topo.spawn('lb', [process.execPath, BIN, 'start', '--config', configPath]);
+      const sandbox = new Sandbox(topo, child, configPath);
+      await sandbox.waitFor(READY_LINE, START_TIMEOUT_MS);
+      return sandbox;
+    } catch (err) {
+      await topo.destroy();
+      rmSync(configPath, { force: true });
+      throw err;
+    }
+  }
+
+  /** Everything the balancer printed so far. */
+  get log(): string {
+    return this.output;
+  }
+
+  /** The DPDK port's MAC, as the balancer reported it at start. */
+  get balancerMac(): string {
+    const m = /port wan \S+ ([0-9A-Fa-f:]{17})/.exec(this.output);
+    if (!m) throw new Error(`balancer did not report its MAC:\n${this.output}`);
+    return m[1].toLowerCase();
+  }
+
+  client(argv: string[], timeoutMs = 10_000) {
+    return this.topo.exec('client', argv, { timeoutMs });
+  }
+
+  /** Asks the balancer for its counter table (SIGUSR1) and returns it parsed. */
+  async counters(): Promise<Record<string, bigint>> {
+    const mark = this.output.length;
+    this.balancer.kill('SIGUSR1');
+    await this.waitFor('\n\n', 5_000, mark);
+    return parseCounterTable(this.output.slice(mark));
+  }
+
+  /** Stops the balancer (SIGTERM), removes namespaces and the config file. */
+  async stop(): Promise<number | null> {
+    const exited = new Promise<number | null>((resolve) => {
+      if (this.balancer.exitCode !== null) resolve(this.balancer.exitCode);
+      else this.balancer.once('exit', (code) => resolve(code));
+    });
+    this.balancer.kill('SIGTERM');
+    const code = await Promise.race([exited, delay(10_000).then(() => null)]);
+    await this.topo.destroy();
+    rmSync(this.configPath, { force: true });
+    return code;
+  }
+
+  private waitFor(text: string, timeoutMs: number, from = 0): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.output.indexOf(text, from) >= 0) return finish();
+        if (this.balancer.exitCode !== null) return finish(new Error(`balancer exited with ${this.balancer.exitCode}:\n${this.output}`));
+      };
+      const timer = setTimeout(() => finish(new Error(`no '${text.trim()}' from the balancer in ${timeoutMs} ms:\n${this.output}`)), timeoutMs);
+      const onData = () => check();
+      const finish = (err?: Error) => {
+        clearTimeout(timer);
+        this.balancer.stdout?.off('data', onData);
+        this.balancer.off('exit', onData);
+        if (err) reject(err);
+        else resolve();
+      };
+      this.balancer.stdout?.on('data', onData);
+      this.balancer.on('exit', onData);
+      check();
+    });
+  }
+}
+
+function sandboxConfig(lcores: string): string {
+  return [
+    'dataplane:',
+    `  lcores: "${lcores}"`,
+    `  hugepages: ${hugepagesAvailable()}`,
+    '  eal_args: ["--in-memory"]',
+    '  mbufs: 4095',
+    '  ports:',
+    '    - name: wan',
+    '      device: net_af_packet0,iface=wan0',
+    `      address: ${BALANCER_ADDRESS}/24`,
+    '',
+  ].join('\n');
+}
+
+// With hugepages the dataplane runs as in production; without, it still
+// works (slower), so the sandbox runs on any machine.
+function hugepagesAvailable(): boolean {
+  const f = '/proc/sys/vm/nr_hugepages';
+  return existsSync(f) && Number(readFileSync(f, 'utf8').trim()) > 0;
+}
+
+/** Parses the table formatCounters prints: `name  w0 .. wN  total`. */
+export function parseCounterTable(text: string): Record<string, bigint> {
+  const out: Record<string, bigint> = {};
+  for (const line of text.split('\n')) {
+    const cells = line.trim().split(/\s+/);
+    if (cells.length >= 3 && /^[a-z_]+$/.test(cells[0]) && /^\d+$/.test(cells[cells.length - 1]))
+      out[cells[0]] = BigInt(cells[cells.length - 1]);
+  }
+  return out;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
