@@ -45,6 +45,9 @@ export class Sandbox {
       tag: opts.tag,
       namespaces: ['client', 'lb'],
       links: [{ a: { ns: 'client', ifname: 'eth0', address: `${CLIENT_ADDRESS}/24` }, b: { ns: 'lb', ifname: 'wan0' } }],
+      // The client accepts gratuitous ARP, so the balancer's announcement
+      // is visible in its neighbour table.
+      sysctls: [{ ns: 'client', key: 'net.ipv4.conf.all.arp_accept', value: '1' }],
     });
     const configPath = path.join(os.tmpdir(), `fulcrum-${opts.tag}-${process.pid}.yaml`);
     try {

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Building blocks of the config schema.
+//
+// Leaves are `z.unknown()` plus a check that reports a custom issue with our
+// own wording. A failed leaf leaves its object "dirty" instead of aborting
+// the parse (zod aborts on invalid_type and enum errors), so the checks that
+// span several fields still run and one pass reports every problem.
+// Cross-field checks must therefore tolerate invalid field values: a failed
+// leaf holds zod's INVALID sentinel, never a value of its declared type.
+
+import { z } from 'zod';
+
+export type Leaf<T> = z.ZodType<T, z.ZodTypeDef, unknown>;
+/** A check returns the problems with a value (none: empty/undefined). */
+export type Check = (value: unknown) => string | string[] | undefined;
+
+export function leaf<T>(check: Check): Leaf<T> {
+  return z.unknown().transform((value, ctx) => {
+    const found = value === undefined ? 'is required' : check(value);
+    const problems = found === undefined ? [] : Array.isArray(found) ? found : [found];
+    if (problems.length === 0) return value as T;
+    for (const message of problems) ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+    return z.NEVER;
+  });
+}
+
+/** Short rendering of a raw YAML value for messages. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') {
+    return value.length > 60 ? `'${value.slice(0, 57)}...'` : `'${value}'`;
+  }
+  if (Array.isArray(value)) return 'a list';
+  if (value !== null && typeof value === 'object') return 'a mapping';
+  return String(value);
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A string leaf; `check` sees only non-empty strings. */
+export function text<T extends string = string>(check?: (s: string) => string | string[] | undefined): Leaf<T> {
+  return leaf<T>((v) => {
+    if (typeof v !== 'string') return `expected a string, got ${show(v)}`;
+    if (v === '') return 'must not be empty';
+    return check?.(v);
+  });
+}
+
+export function int(min: number, max: number): Leaf<number> {
+  return leaf<number>((v) => {
+    if (typeof v !== 'number' || !Number.isInteger(v)) {
+      return `expected a whole number from ${min} to ${max}, got ${show(v)}`;
+    }
+    if (v < min || v > max) return `must be from ${min} to ${max}, got ${v}`;
+    return undefined;
+  });
+}
+
+export function bool(): Leaf<boolean> {
+  return leaf<boolean>((v) => (typeof v === 'boolean' ? undefined : `expected true or false, got ${show(v)}`));
+}
+
+export function oneOf<const T extends readonly string[]>(values: T): Leaf<T[number]> {
+  return leaf<T[number]>((v) => {
+    if (typeof v === 'string' && values.includes(v)) return undefined;
+    const hint = typeof v === 'string' ? closest(v, values) : undefined;
+    const dym = hint === undefined ? '' : ` (did you mean '${hint}'?)`;
+    return `${show(v)} is not one of ${values.join(', ')}${dym}`;
+  });
+}
+
+/**
+ * An object that rejects unknown keys, one problem per key with a
+ * suggestion. Done in a preprocess rather than with `.strict()` because
+ * zod reports all unknown keys of an object in one issue and does not know
+ * the close matches.
+ * A known key written with no value (`control:` with everything below it
+ * commented out) counts as absent, so its default applies.
+ */
+export function strictObject<S extends z.ZodRawShape>(shape: S) {
+  const known = Object.keys(shape);
+  return z.preprocess((raw, ctx) => {
+    if (!isPlainObject(raw)) return raw;
+    const present: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(raw)) {
+      if (!known.includes(key)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: unknownKeyMessage(key, known, ctx.path.length === 0) });
+      } else if (value !== null) {
+        present[key] = value;
+      }
+    }
+    return present;
+  }, z.object(shape));
+}
+
+function unknownKeyMessage(key: string, known: readonly string[], topLevel: boolean): string {
+  const hint = closest(key, known);
+  const what = topLevel ? 'unknown top-level key' : 'unknown key';
+  const tail = hint === undefined ? ` (known: ${known.join(', ')})` : ` (did you mean '${hint}'?)`;
+  return `${what} '${key}'${tail}`;
+}
+
+/** The candidate closest to `word`, if it is close enough to be a likely typo. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  const limit = Math.max(1, Math.floor(word.length / 3));
+  return bestDistance <= limit ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j] + 1, current[j - 1] + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/** Adds an issue at a path below the value being refined. */
+export function report(ctx: z.RefinementCtx, path: (string | number)[], message: string): void {
+  ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
+}

@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The YAML config schema: structure, defaults, field checks and the checks
+// that span fields. docs/config.md is the reference for every key; keep the
+// two in step.
+//
+// Checks that need the machine (CPUs, interfaces, files) take a
+// ValidationEnv; without one they are skipped, which gives a purely
+// structural validation usable on any host.
+
+import { z } from 'zod';
+import type { ValidationEnv } from './env';
+import { duration, formatDuration } from './duration';
+import { deviceProblems, parseDevice, portDeviceName, queueCountKey, type ParsedDevice } from './device';
+import {
+  formatCidr,
+  formatIPv4,
+  inSubnet,
+  netmaskPrefix,
+  networkOf,
+  nonUnicastReason,
+  parseCidr,
+  parseIPv4,
+  prefixMask,
+  type Cidr,
+} from './ipv4';
+import { parseLcores } from './lcores';
+import { bool, int, isPlainObject, leaf, oneOf, report, show, strictObject, text, type Leaf } from './leaves';
+
+export { parseDuration, formatDuration } from './duration';
+
+export const SCHEDULERS = [
+  'rr', 'wrr', 'lc', 'wlc', 'sed', 'nq', 'lblc', 'lblcr', 'dh', 'sh', 'mh', 'fo', 'ovf', 'twos',
+] as const;
+export const FORWARD_MODES = ['nat', 'dr', 'tun', 'fullnat', 'snat'] as const;
+export const PROTOCOLS = ['tcp', 'udp'] as const;
+export const HEALTH_CHECK_TYPES = ['tcp', 'http', 'https', 'udp'] as const;
+
+export type Scheduler = (typeof SCHEDULERS)[number];
+export type ForwardMode = (typeof FORWARD_MODES)[number];
+export type Protocol = (typeof PROTOCOLS)[number];
+export type HealthCheckType = (typeof HEALTH_CHECK_TYPES)[number];
+
+export const DEFAULT_GRPC_SOCKET = '/run/fulcrum/fulcrum.sock';
+export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9650';
+export const DEFAULT_STATE_FILE = '/var/lib/fulcrum/state.json';
+
+// ---------------------------------------------------------------- leaves
+
+const PORT_NAME = /^[a-z][a-z0-9_-]{0,14}$/;
+const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):([0-9]{1,5})$/;
+// sun_path is 108 bytes including the terminating NUL.
+const MAX_SOCKET_PATH = 107;
+
+function ipv4Problem(s: string): string | undefined {
+  const address = parseIPv4(s);
+  if (address === null) return `'${s}' is not an IPv4 address (a.b.c.d)`;
+  const reason = nonUnicastReason(address);
+  return reason === undefined ? undefined : `'${s}' ${reason}, not a unicast host address`;
+}
+
+/** A unicast IPv4 address: owned addresses, VIPs, dests, gateways. */
+const unicast = (): Leaf<string> => text(ipv4Problem);
+
+/** An address with its subnet, as on an interface: "10.0.0.2/24". */
+function hostCidrProblem(s: string): string | undefined {
+  const cidr = parseCidr(s);
+  if (cidr === null) return `'${s}' is not an IPv4 address with prefix (a.b.c.d/len)`;
+  if (cidr.prefix === 0) return `'${s}' has prefix length 0: a port address needs 1..32`;
+  const reason = nonUnicastReason(cidr.address);
+  if (reason !== undefined) return `'${s}' ${reason}, not a unicast host address`;
+  return cidr.prefix <= 30 ? reservedHostProblem(s, cidr) : undefined;
+}
+
+function reservedHostProblem(s: string, cidr: Cidr): string | undefined {
+  const network = networkOf(cidr);
+  const subnet = formatCidr(network, cidr.prefix);
+  if (cidr.address === network) return `'${s}' is the network address of ${subnet}, not a host address`;
+  const broadcast = (network | ~prefixMask(cidr.prefix)) >>> 0;
+  if (cidr.address === broadcast) return `'${s}' is the broadcast address of ${subnet}, not a host address`;
+  return undefined;
+}
+
+/** A route destination in network form: "10.1.0.0/16", "0.0.0.0/0". */
+function networkCidrProblem(s: string): string | undefined {
+  const cidr = parseCidr(s);
+  if (cidr === null) return `'${s}' is not an IPv4 prefix (a.b.c.d/len, len 0..32)`;
+  const network = networkOf(cidr);
+  if (network === cidr.address) return undefined;
+  return `'${s}' has host bits set (did you mean ${formatCidr(network, cidr.prefix)}?)`;
+}
+
+function hostPortProblem(s: string): string | undefined {
+  const m = HOST_PORT.exec(s);
+  const port = m ? Number(m[2]) : 0;
+  if (m && port >= 1 && port <= 65535) return undefined;
+  return `'${s}' is not host:port with a port from 1 to 65535 (e.g. 127.0.0.1:9650 or [::1]:9650)`;
+}
+
+function ringSize(): Leaf<number> {
+  return leaf<number>((v) => {
+    const ok = typeof v === 'number' && Number.isInteger(v) && v >= 64 && v <= 4096 && (v & (v - 1)) === 0;
+    return ok ? undefined : `must be a power of two from 64 to 4096, got ${show(v)}`;
+  });
+}
+
+function filePath(env?: ValidationEnv): Leaf<string> {
+  return text((s) => (env && !env.fileExists(s) ? `file '${s}' does not exist` : undefined));
+}
+
+// ------------------------------------------------------------- dataplane
+
+function lcoresProblem(s: string, env?: ValidationEnv): string | undefined {
+  let ids: number[];
+  try {
+    ids = parseLcores(s);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  if (ids.length < 2) {
+    return `needs at least 2 lcores (the first runs the control thread, the others are workers), got '${s}'`;
+  }
+  const missing = env ? ids.filter((id) => id >= env.cpuCount) : [];
+  if (env === undefined || missing.length === 0) return undefined;
+  const cpus = env.cpuCount === 1 ? '1 CPU (0)' : `${env.cpuCount} CPUs (0-${env.cpuCount - 1})`;
+  const which =
+    missing.length === 1 ? `lcore ${missing[0]} does not exist` : `lcores ${missing.join(', ')} do not exist`;
+  return `${which}: this machine has ${cpus}`;
+}
+
+// EAL options derived from other keys; giving them twice confuses EAL.
+const MANAGED_EAL_OPTIONS: [string[], string][] = [
+  [['-l', '-c', '--lcores', '--main-lcore', '--master-lcore'], 'set dataplane.lcores'],
+  [['--no-huge'], 'set dataplane.hugepages: false'],
+  [['--vdev', '-a', '--allow', '-w', '--pci-whitelist', '--no-pci'], 'devices come from dataplane.ports'],
+];
+
+function managedEalOption(arg: string): string | undefined {
+  for (const [options, instead] of MANAGED_EAL_OPTIONS) {
+    for (const option of options) {
+      const long = option.startsWith('--');
+      if (arg === option || arg.startsWith(long ? `${option}=` : option)) {
+        return `'${arg}' is set by Fulcrum: ${instead}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+const ealArgsSchema = z.array(text()).superRefine((args, ctx) => {
+  args.forEach((arg, i) => {
+    const problem = typeof arg === 'string' ? managedEalOption(arg) : undefined;
+    if (problem !== undefined) report(ctx, [i], problem);
+  });
+});
+
+const neighboursSchema = strictObject({
+  max: int(16, 1_048_576).default(1024),
+  reachable: duration(1000, 86_400_000).default('300s'),
+  retry: duration(100, 60_000).default('1s'),
+  retries: int(1, 10).default(3),
+  hold: int(0, 64).default(4),
+});
+
+const portObject = (env?: ValidationEnv) =>
+  strictObject({
+    name: text((s) => (PORT_NAME.test(s) ? undefined : `'${s}' is not a port name (a-z, then up to 14 of a-z 0-9 _ -)`)),
+    device: text((s) => deviceProblems(s, env)),
+    address: text(hostCidrProblem),
+    mtu: int(68, 9000).default(1500),
+  });
+
+const routeSchema = strictObject({
+  prefix: text(networkCidrProblem),
+  via: unicast().optional(),
+  port: text().optional(),
+}).superRefine((route, ctx) => {
+  if (route.via === undefined && route.port === undefined) {
+    report(ctx, [], 'needs via (a gateway address), port (a directly connected port), or both');
+  }
+});
+
+const dataplaneObject = (env?: ValidationEnv) =>
+  strictObject({
+    lcores: text((s) => lcoresProblem(s, env)),
+    hugepages: bool().default(true),
+    eal_args: ealArgsSchema.default([]),
+    mbufs: int(1023, 1_048_575).default(8191),
+    mbuf_cache: int(0, 512).default(256),
+    rx_desc: ringSize().default(1024),
+    tx_desc: ringSize().default(1024),
+    idle_sleep_us: int(0, 100_000).default(0),
+    neighbours: neighboursSchema.default({}),
+    ports: z.array(portObject(env)).min(1, 'at least one port is required'),
+    routes: z.array(routeSchema).default([]),
+  });
+
+export type DataplaneConfig = z.output<ReturnType<typeof dataplaneObject>>;
+export type PortConfig = DataplaneConfig['ports'][number];
+export type RouteConfig = DataplaneConfig['routes'][number];
+export type NeighbourConfig = DataplaneConfig['neighbours'];
+
+/** Worker count from a (possibly invalid) lcore list, or undefined. */
+function workerCount(lcores: unknown): number | undefined {
+  if (typeof lcores !== 'string') return undefined;
+  try {
+    const ids = parseLcores(lcores);
+    return ids.length >= 2 ? ids.length - 1 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function tryParseDevice(device: unknown): ParsedDevice | undefined {
+  if (typeof device !== 'string') return undefined;
+  try {
+    return parseDevice(device);
+  } catch {
+    return undefined;
+  }
+}
+
+interface Duplicate {
+  index: number;
+  first: number;
+  key: string;
+}
+
+/** Items whose key was already seen, with the index where it first appeared. */
+function duplicates<T>(items: readonly T[], keyOf: (item: T) => string | undefined): Duplicate[] {
+  const seen = new Map<string, number>();
+  const found: Duplicate[] = [];
+  items.forEach((item, index) => {
+    const key = keyOf(item);
+    if (key === undefined) return;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, index);
+    else found.push({ index, first, key });
+  });
+  return found;
+}
+
+function checkPortsUnique(ports: PortConfig[], ctx: z.RefinementCtx): void {
+  const name = (p: PortConfig) => (typeof p.name === 'string' ? p.name : undefined);
+  for (const d of duplicates(ports, name)) {
+    report(ctx, ['ports', d.index, 'name'], `duplicate port name '${d.key}' (also ports[${d.first}])`);
+  }
+  const device = (p: PortConfig) => (tryParseDevice(p.device) ? portDeviceName(p.device) : undefined);
+  for (const d of duplicates(ports, device)) {
+    report(ctx, ['ports', d.index, 'device'], `device '${d.key}' is already used by ports[${d.first}]`);
+  }
+  checkAddressesUnique(ports, ctx);
+}
+
+function checkAddressesUnique(ports: PortConfig[], ctx: z.RefinementCtx): void {
+  const address = (p: PortConfig) => {
+    const cidr = parseCidr(p.address);
+    return cidr ? formatIPv4(cidr.address) : undefined;
+  };
+  const sameAddress = new Set<number>();
+  for (const d of duplicates(ports, address)) {
+    sameAddress.add(d.index);
+    report(ctx, ['ports', d.index, 'address'], `address ${d.key} is already on ports[${d.first}]`);
+  }
+  // Two ports with one connected subnet make the connected route ambiguous.
+  const subnet = (p: PortConfig) => {
+    const cidr = parseCidr(p.address);
+    return cidr ? formatCidr(networkOf(cidr), cidr.prefix) : undefined;
+  };
+  for (const d of duplicates(ports, subnet)) {
+    if (sameAddress.has(d.index)) continue;
+    report(ctx, ['ports', d.index, 'address'], `subnet ${d.key} is already connected through ports[${d.first}]`);
+  }
+}
+
+/** af_packet/af_xdp queue counts must match the workers: each worker polls one queue of every port. */
+function checkQueueCounts(dp: DataplaneConfig, ctx: z.RefinementCtx): void {
+  const workers = workerCount(dp.lcores);
+  if (workers === undefined) return;
+  dp.ports.forEach((port, i) => {
+    const parsed = tryParseDevice(port.device);
+    if (parsed?.kind !== 'vdev') return;
+    const key = queueCountKey(parsed.driver);
+    const given = key === undefined ? undefined : parsed.args.get(key);
+    if (given === undefined || Number(given) === workers) return;
+    report(
+      ctx,
+      ['ports', i, 'device'],
+      `${key}=${given} must equal the number of workers (${workers}); leave ${key} out and Fulcrum sets it`,
+    );
+  });
+}
+
+/** Every worker's rx ring on a port and its mempool cache are filled from that port's pool. */
+function checkMbufs(dp: DataplaneConfig, ctx: z.RefinementCtx): void {
+  const workers = workerCount(dp.lcores);
+  const numbers = [dp.mbufs, dp.rx_desc, dp.mbuf_cache].every((n) => Number.isInteger(n));
+  if (workers === undefined || !numbers) return;
+  const needed = workers * (dp.rx_desc + dp.mbuf_cache);
+  if (dp.mbufs >= needed) return;
+  report(
+    ctx,
+    ['mbufs'],
+    `${dp.mbufs} mbufs per port cannot fill ${workers} workers' rx rings (rx_desc ${dp.rx_desc}) ` +
+      `and caches (mbuf_cache ${dp.mbuf_cache}): needs at least ${needed}`,
+  );
+}
+
+interface Connected {
+  name: string;
+  cidr: Cidr;
+}
+
+function connectedSubnets(ports: PortConfig[]): Connected[] {
+  const subnets: Connected[] = [];
+  for (const port of ports) {
+    const cidr = parseCidr(port.address);
+    if (cidr && typeof port.name === 'string') subnets.push({ name: port.name, cidr });
+  }
+  return subnets;
+}
+
+function checkRoutes(dp: DataplaneConfig, ctx: z.RefinementCtx): void {
+  const subnets = connectedSubnets(dp.ports);
+  // With an invalid port address we cannot tell whether a gateway is on-link.
+  const complete = subnets.length === dp.ports.length;
+  const names = [...new Set(dp.ports.map((p) => p.name).filter((n) => typeof n === 'string'))];
+  dp.routes.forEach((route, i) => {
+    const problems = [
+      ...routePortProblems(route, names),
+      ...routeViaProblems(route, subnets, complete),
+    ];
+    for (const [field, message] of problems) report(ctx, ['routes', i, field], message);
+  });
+  checkRoutePrefixes(dp.routes, subnets, ctx);
+}
+
+type FieldProblem = [string, string];
+
+function routePortProblems(route: RouteConfig, names: string[]): FieldProblem[] {
+  if (typeof route.port !== 'string' || names.includes(route.port)) return [];
+  return [['port', `no port named '${route.port}' (ports: ${names.join(', ') || 'none'})`]];
+}
+
+function routeViaProblems(route: RouteConfig, subnets: Connected[], complete: boolean): FieldProblem[] {
+  const via = parseIPv4(route.via);
+  if (via === null) return [];
+  const own = subnets.find((s) => s.cidr.address === via);
+  if (own) return [['via', `gateway ${route.via} is this balancer's own address (port '${own.name}')`]];
+  const port = subnets.find((s) => s.name === route.port);
+  if (port) {
+    if (inSubnet(via, port.cidr)) return [];
+    const subnet = formatCidr(networkOf(port.cidr), port.cidr.prefix);
+    return [['via', `gateway ${route.via} is not on port '${port.name}' subnet ${subnet}`]];
+  }
+  if (!complete || subnets.some((s) => inSubnet(via, s.cidr))) return [];
+  return [['via', `gateway ${route.via} is not on any port's subnet`]];
+}
+
+function checkRoutePrefixes(routes: RouteConfig[], subnets: Connected[], ctx: z.RefinementCtx): void {
+  const prefix = (r: RouteConfig) => (networkCidrProblem(String(r.prefix)) === undefined ? r.prefix : undefined);
+  for (const d of duplicates(routes, prefix)) {
+    report(ctx, ['routes', d.index, 'prefix'], `duplicate route to ${d.key} (also routes[${d.first}])`);
+  }
+  routes.forEach((route, i) => {
+    const cidr = prefix(route) === undefined ? null : parseCidr(route.prefix);
+    const port = cidr && subnets.find((s) => s.cidr.prefix === cidr.prefix && inSubnet(cidr.address, s.cidr));
+    if (port) {
+      report(ctx, ['routes', i, 'prefix'], `${route.prefix} is already connected through port '${port.name}'`);
+    }
+  });
+}
+
+const dataplaneSchema = (env?: ValidationEnv) =>
+  dataplaneObject(env).superRefine((dp, ctx) => {
+    checkPortsUnique(dp.ports, ctx);
+    checkQueueCounts(dp, ctx);
+    checkMbufs(dp, ctx);
+    checkRoutes(dp, ctx);
+  });
+
+// --------------------------------------------------------------- control
+
+const tlsObject = (env?: ValidationEnv) =>
+  strictObject({ cert: filePath(env), key: filePath(env), client_ca: filePath(env).optional() });
+
+const grpcSchema = (env?: ValidationEnv) =>
+  strictObject({
+    socket: text((s) =>
+      Buffer.byteLength(s) > MAX_SOCKET_PATH ? `unix socket path is longer than ${MAX_SOCKET_PATH} bytes` : undefined,
+    ).default(DEFAULT_GRPC_SOCKET),
+    listen: text(hostPortProblem).optional(),
+    tls: tlsObject(env).optional(),
+  }).superRefine((grpc, ctx) => {
+    // The API can reconfigure the balancer: never expose it unencrypted.
+    if (grpc.listen !== undefined && grpc.tls === undefined) {
+      report(ctx, ['listen'], 'a TCP listener requires tls (cert and key)');
+    }
+  });
+
+const controlObject = (env?: ValidationEnv) =>
+  strictObject({
+    grpc: grpcSchema(env).default({}),
+    metrics: strictObject({ listen: text(hostPortProblem).default(DEFAULT_METRICS_LISTEN) }).default({}),
+    state_file: text().default(DEFAULT_STATE_FILE),
+  });
+
+export type ControlConfig = z.output<ReturnType<typeof controlObject>>;
+
+// -------------------------------------------------------------- services
+
+const HTTP_ONLY = ['path', 'expect_status'];
+const UDP_ONLY = ['send', 'expect'];
+
+/** Keys that only make sense for some check types; checked on the raw input, before defaults hide them. */
+function checkHealthKeys(raw: unknown, ctx: z.RefinementCtx): unknown {
+  if (!isPlainObject(raw)) return raw;
+  const type = raw.type;
+  if (typeof type !== 'string') return raw;
+  for (const key of Object.keys(raw)) {
+    if (HTTP_ONLY.includes(key) && type !== 'http' && type !== 'https') {
+      report(ctx, [key], `${key} applies only to http and https checks, not ${type}`);
+    }
+    if (UDP_ONLY.includes(key) && type !== 'udp') {
+      report(ctx, [key], `${key} applies only to udp checks, not ${type}`);
+    }
+  }
+  return raw;
+}
+
+const healthCheckObject = strictObject({
+  type: oneOf(HEALTH_CHECK_TYPES),
+  path: text((s) => (/^\/\S*$/.test(s) ? undefined : `'${s}' is not a URL path (starts with /, no spaces)`)).default('/'),
+  expect_status: int(100, 599).default(200),
+  send: text().optional(),
+  expect: text().optional(),
+  interval: duration(100, 3_600_000).default('2s'),
+  timeout: duration(10, 3_600_000).default('1s'),
+  rise: int(1, 100).default(2),
+  fall: int(1, 100).default(3),
+});
+
+export type HealthCheckConfig = z.output<typeof healthCheckObject>;
+
+const healthCheckSchema = z.preprocess(checkHealthKeys, healthCheckObject).superRefine((hc, ctx) => {
+  // Overlapping checks of one dest would pile up on a slow server.
+  if (typeof hc.interval === 'number' && typeof hc.timeout === 'number' && hc.timeout > hc.interval) {
+    const [timeout, interval] = [formatDuration(hc.timeout), formatDuration(hc.interval)];
+    report(ctx, ['timeout'], `timeout ${timeout} is longer than interval ${interval}`);
+  }
+});
+
+const persistenceSchema = strictObject({
+  timeout: int(1, 31_536_000),
+  netmask: text((s) =>
+    netmaskPrefix(s) === null ? `'${s}' is not an IPv4 netmask (e.g. 255.255.255.0)` : undefined,
+  ).default('255.255.255.255'),
+});
+
+export type PersistenceConfig = z.output<typeof persistenceSchema>;
+
+const destSchema = strictObject({
+  address: unicast(),
+  port: int(0, 65535),
+  weight: int(0, 65535).default(1),
+  forward: oneOf(FORWARD_MODES).optional(),
+});
+
+export type DestConfig = z.output<typeof destSchema>;
+
+const serviceObject = strictObject({
+  name: text((s) =>
+    SERVICE_NAME.test(s) ? undefined : `'${s}' is not a service name (letter or digit, then up to 62 of A-Z a-z 0-9 _ . -)`,
+  ),
+  protocol: oneOf(PROTOCOLS),
+  vip: unicast(),
+  port: int(0, 65535),
+  scheduler: oneOf(SCHEDULERS).default('wlc'),
+  forward: oneOf(FORWARD_MODES).default('nat'),
+  persistence: persistenceSchema.optional(),
+  synproxy: bool().default(false),
+  local_addresses: z.array(unicast()).default([]),
+  health_check: healthCheckSchema.optional(),
+  dests: z.array(destSchema).default([]),
+});
+
+export type ServiceConfig = z.output<typeof serviceObject>;
+
+function checkFullnat(svc: ServiceConfig, ctx: z.RefinementCtx): void {
+  if (svc.local_addresses.length > 0) return;
+  if (svc.forward === 'fullnat') {
+    report(ctx, ['local_addresses'], 'forward fullnat needs at least one local address');
+    return;
+  }
+  const i = svc.dests.findIndex((d) => d.forward === 'fullnat');
+  if (i >= 0) {
+    report(ctx, ['local_addresses'], `dests[${i}] uses forward fullnat, which needs at least one local address`);
+  }
+}
+
+// With dr/tun the server answers the client directly, so the balancer never
+// sees the replies whose sequence numbers synproxy has to translate.
+const SYNPROXY_WHY = 'replies bypass the balancer, which must translate their sequence numbers (use nat or fullnat)';
+
+function checkSynproxy(svc: ServiceConfig, ctx: z.RefinementCtx): void {
+  if (svc.synproxy !== true) return;
+  if (svc.protocol === 'udp') report(ctx, ['synproxy'], 'synproxy applies only to tcp services');
+  if (svc.forward === 'dr' || svc.forward === 'tun') {
+    report(ctx, ['synproxy'], `synproxy cannot be used with forward ${svc.forward}: ${SYNPROXY_WHY}`);
+  }
+  svc.dests.forEach((dest, i) => {
+    if (dest.forward === 'dr' || dest.forward === 'tun') {
+      report(ctx, ['dests', i, 'forward'], `forward ${dest.forward} cannot be used with synproxy: ${SYNPROXY_WHY}`);
+    }
+  });
+}
+
+function checkServiceUnique(svc: ServiceConfig, ctx: z.RefinementCtx): void {
+  const endpoint = (d: DestConfig) =>
+    parseIPv4(d.address) !== null && Number.isInteger(d.port) ? `${d.address}:${d.port}` : undefined;
+  for (const d of duplicates(svc.dests, endpoint)) {
+    report(ctx, ['dests', d.index], `duplicate dest ${d.key} (also dests[${d.first}])`);
+  }
+  const address = (a: string) => (parseIPv4(a) !== null ? a : undefined);
+  for (const d of duplicates(svc.local_addresses, address)) {
+    report(ctx, ['local_addresses', d.index], `duplicate local address ${d.key}`);
+  }
+}
+
+/** One service, with its cross-field checks; usable on its own by the API. */
+export const serviceSchema = serviceObject.superRefine((svc, ctx) => {
+  checkFullnat(svc, ctx);
+  checkSynproxy(svc, ctx);
+  checkServiceUnique(svc, ctx);
+});
+
+export const servicesSchema = z.array(serviceSchema).superRefine((services, ctx) => {
+  const name = (s: ServiceConfig) => (typeof s.name === 'string' ? s.name : undefined);
+  for (const d of duplicates(services, name)) {
+    report(ctx, [d.index, 'name'], `duplicate service name '${d.key}' (also services[${d.first}])`);
+  }
+  const endpoint = (s: ServiceConfig) =>
+    PROTOCOLS.includes(s.protocol) && parseIPv4(s.vip) !== null && Number.isInteger(s.port)
+      ? `${s.protocol} ${s.vip}:${s.port}`
+      : undefined;
+  for (const d of duplicates(services, endpoint)) {
+    report(ctx, [d.index], `duplicate service ${d.key} (also services[${d.first}])`);
+  }
+});
+
+// ------------------------------------------------------------------ root
+
+/** The whole config; `env` enables the checks against this machine. */
+export function configSchema(env?: ValidationEnv) {
+  return strictObject({
+    dataplane: dataplaneSchema(env),
+    control: controlObject(env).default({}),
+    services: servicesSchema.default([]),
+  });
+}
+
+export type FulcrumConfig = z.output<ReturnType<typeof configSchema>>;

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Config schema, loading, validation messages and EAL argument building.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, loadConfigFile, parseConfig, type ConfigProblem, type ValidationEnv } from '../../control/src/config/load';
+import { buildEalArgs, controlCpu, parseLcores, portDeviceName, workerLcores } from '../../control/src/config/eal';
+import { parseDuration } from '../../control/src/config/schema';
+
+function repoRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return dir;
+}
+
+const EXAMPLE = path.join(repoRoot(), 'deploy', 'fulcrum.example.yaml');
+
+const env: ValidationEnv = {
+  cpuCount: 4,
+  interfaceExists: (name) => ['veth0', 'veth1'].includes(name),
+  fileExists: (file) => file.startsWith('/etc/fulcrum/'),
+};
+
+const MINIMAL = `
+dataplane:
+  lcores: "0-1"
+  ports:
+    - name: wan
+      device: net_af_packet0,iface=veth0
+      address: 10.0.0.2/24
+`;
+
+/** The problems of an invalid config; fails the test if it parses. */
+function problemsOf(text: string, testEnv: ValidationEnv = env): ConfigProblem[] {
+  try {
+    parseConfig(text, 'test.yaml', testEnv);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    return err.problems;
+  }
+  assert.fail('config was accepted');
+}
+
+/** Asserts there is exactly one problem, at `at`, whose message contains every word. */
+function assertOneProblem(text: string, at: string, ...words: string[]): void {
+  const problems = problemsOf(text);
+  assert.equal(problems.length, 1, JSON.stringify(problems, null, 1));
+  assert.equal(problems[0].path, at);
+  for (const word of words) assert.match(problems[0].message, new RegExp(escape(word)));
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A config with the given port list (YAML lines) and any extra lines after it. */
+function withPorts(ports: string, extra = ''): string {
+  return `dataplane:\n  lcores: "0-1"\n  ports:\n${ports}${extra}`;
+}
+
+function service(lines: string): string {
+  return `${MINIMAL}services:\n  - name: web\n    protocol: tcp\n    vip: 10.0.0.100\n    port: 80\n${lines}`;
+}
+
+describe('valid configs', () => {
+  test('minimal config gets every default', () => {
+    const cfg = parseConfig(MINIMAL, 'minimal.yaml', env);
+    const dp = cfg.dataplane;
+    assert.equal(dp.hugepages, true);
+    assert.deepEqual(dp.eal_args, []);
+    assert.equal(dp.mbufs, 8191);
+    assert.equal(dp.mbuf_cache, 256);
+    assert.equal(dp.rx_desc, 1024);
+    assert.equal(dp.tx_desc, 1024);
+    assert.equal(dp.idle_sleep_us, 0);
+    assert.deepEqual(dp.neighbours, { max: 1024, reachable: 300_000, retry: 1000, retries: 3, hold: 4 });
+    assert.equal(dp.ports[0].mtu, 1500);
+    assert.deepEqual(dp.routes, []);
+    assert.deepEqual(cfg.control, {
+      grpc: { socket: '/run/fulcrum/fulcrum.sock' },
+      metrics: { listen: '127.0.0.1:9650' },
+      state_file: '/var/lib/fulcrum/state.json',
+    });
+    assert.deepEqual(cfg.services, []);
+  });
+
+  test('the example file parses with defaults applied', () => {
+    const cfg = loadConfigFile(EXAMPLE, env);
+    assert.deepEqual(
+      cfg.dataplane.ports.map((p) => p.device),
+      ['net_af_packet0,iface=veth0', 'net_af_packet1,iface=veth1'],
+    );
+    assert.deepEqual(cfg.dataplane.routes, [{ prefix: '0.0.0.0/0', via: '10.0.0.1' }]);
+    const web = cfg.services[0];
+    assert.equal(web.forward, 'fullnat');
+    assert.equal(web.synproxy, true);
+    assert.deepEqual(web.persistence, { timeout: 300, netmask: '255.255.255.0' });
+    assert.deepEqual(web.health_check, {
+      type: 'http', path: '/', expect_status: 200, interval: 1000, timeout: 1000, rise: 2, fall: 2,
+    });
+    assert.deepEqual(web.dests, [
+      { address: '10.0.1.21', port: 8080, weight: 3 },
+      { address: '10.0.1.22', port: 8080, weight: 1, forward: 'nat' },
+    ]);
+  });
+
+  test('service defaults', () => {
+    const cfg = parseConfig(service('    dests: [{ address: 10.0.0.21, port: 8080 }]\n'), 't.yaml', env);
+    const svc = cfg.services[0];
+    assert.equal(svc.scheduler, 'wlc');
+    assert.equal(svc.forward, 'nat');
+    assert.equal(svc.synproxy, false);
+    assert.deepEqual(svc.local_addresses, []);
+    assert.equal(svc.persistence, undefined);
+    assert.deepEqual(svc.dests, [{ address: '10.0.0.21', port: 8080, weight: 1 }]);
+  });
+
+  test('a section with every key commented out gets its defaults', () => {
+    const cfg = parseConfig(`${MINIMAL}control:\n  # grpc: {}\n`, 't.yaml', env);
+    assert.equal(cfg.control.state_file, '/var/lib/fulcrum/state.json');
+  });
+});
+
+describe('invalid configs', () => {
+  test('unknown key with a suggestion', () => {
+    assertOneProblem(MINIMAL.replace('lcores: "0-1"', 'lcores: "0-1"\n  hugepage: true'),
+      'dataplane', "unknown key 'hugepage'", "did you mean 'hugepages'?");
+  });
+
+  test('unknown top-level key', () => {
+    assertOneProblem(`${MINIMAL}servces: []\n`, '', "unknown top-level key 'servces'", "'services'");
+  });
+
+  test('bad port address', () => {
+    assertOneProblem(MINIMAL.replace('10.0.0.2/24', '10.0.0.300/24'), 'dataplane.ports[0].address',
+      "'10.0.0.300/24' is not an IPv4 address with prefix (a.b.c.d/len)");
+  });
+
+  test('route prefix with host bits set', () => {
+    assertOneProblem(`${MINIMAL}  routes: [{ prefix: 10.1.0.1/16, port: wan }]\n`, 'dataplane.routes[0].prefix',
+      'host bits', 'did you mean 10.1.0.0/16?');
+  });
+
+  test('bad address in a service', () => {
+    assertOneProblem(service('    dests: [{ address: 10.0.1.256, port: 80 }]\n'), 'services[0].dests[0].address',
+      "'10.0.1.256' is not an IPv4 address");
+  });
+
+  test('bad VIP', () => {
+    assertOneProblem(service('').replace('vip: 10.0.0.100', 'vip: 224.0.0.1'), 'services[0].vip',
+      'multicast');
+  });
+
+  test('device interface missing', () => {
+    assertOneProblem(MINIMAL.replace('iface=veth0', 'iface=veth9'), 'dataplane.ports[0].device',
+      "interface 'veth9' does not exist");
+  });
+
+  test('unknown vdev driver', () => {
+    assertOneProblem(MINIMAL.replace('net_af_packet0,iface=veth0', 'net_foo0'), 'dataplane.ports[0].device',
+      "unknown vdev driver 'net_foo'", 'known: net_af_packet, net_af_xdp');
+  });
+
+  test('vdev without instance number', () => {
+    assertOneProblem(MINIMAL.replace('net_af_packet0', 'net_af_packet'), 'dataplane.ports[0].device',
+      'needs an instance number');
+  });
+
+  test('af_packet without iface', () => {
+    assertOneProblem(MINIMAL.replace('net_af_packet0,iface=veth0', 'net_af_packet0'), 'dataplane.ports[0].device',
+      'needs iface=');
+  });
+
+  test('malformed device argument', () => {
+    assertOneProblem(MINIMAL.replace('iface=veth0', 'iface=veth0,qdisc'), 'dataplane.ports[0].device',
+      "malformed device argument 'qdisc'", 'key=value');
+  });
+
+  test('bad PCI address', () => {
+    assertOneProblem(MINIMAL.replace('net_af_packet0,iface=veth0', '"0000:3b:00.8"'), 'dataplane.ports[0].device',
+      'is not a PCI address');
+  });
+
+  test('af_packet qpairs that do not match the workers', () => {
+    assertOneProblem(MINIMAL.replace('iface=veth0', 'iface=veth0,qpairs=2'), 'dataplane.ports[0].device',
+      'qpairs=2', 'number of workers (1)');
+  });
+
+  test('lcore beyond the machine', () => {
+    assertOneProblem(MINIMAL.replace('"0-1"', '"0-1,5"'), 'dataplane.lcores',
+      'lcore 5 does not exist: this machine has 4 CPUs (0-3)');
+  });
+
+  test('too few lcores', () => {
+    assertOneProblem(MINIMAL.replace('"0-1"', '"1"'), 'dataplane.lcores', 'at least 2 lcores', 'control thread');
+  });
+
+  test('garbage lcore list', () => {
+    assertOneProblem(MINIMAL.replace('"0-1"', '"0-1,x"'), 'dataplane.lcores', "'x' is not an lcore id or range");
+  });
+
+  test('route gateway off every port subnet', () => {
+    assertOneProblem(`${MINIMAL}  routes: [{ prefix: 0.0.0.0/0, via: 10.9.9.1 }]\n`, 'dataplane.routes[0].via',
+      "gateway 10.9.9.1 is not on any port's subnet");
+  });
+
+  test('route to an unknown port', () => {
+    assertOneProblem(`${MINIMAL}  routes: [{ prefix: 10.1.0.0/16, port: lan }]\n`, 'dataplane.routes[0].port',
+      "no port named 'lan'", 'ports: wan');
+  });
+
+  test('route with neither via nor port', () => {
+    assertOneProblem(`${MINIMAL}  routes: [{ prefix: 10.1.0.0/16 }]\n`, 'dataplane.routes[0]', 'via', 'port');
+  });
+
+  test('duplicate route prefixes', () => {
+    assertOneProblem(`${MINIMAL}  routes: [{ prefix: 10.1.0.0/16, port: wan }, { prefix: 10.1.0.0/16, via: 10.0.0.1 }]\n`,
+      'dataplane.routes[1].prefix', 'duplicate route to 10.1.0.0/16');
+  });
+
+  test('duplicate port names', () => {
+    const ports =
+      '    - { name: wan, device: "net_af_packet0,iface=veth0", address: 10.0.0.2/24 }\n' +
+      '    - { name: wan, device: "net_af_packet1,iface=veth1", address: 10.0.1.2/24 }\n';
+    assertOneProblem(withPorts(ports), 'dataplane.ports[1].name', "duplicate port name 'wan'", 'ports[0]');
+  });
+
+  test('two ports with one address', () => {
+    const ports =
+      '    - { name: wan, device: "net_af_packet0,iface=veth0", address: 10.0.0.2/24 }\n' +
+      '    - { name: lan, device: "net_af_packet1,iface=veth1", address: 10.0.0.2/24 }\n';
+    assertOneProblem(withPorts(ports), 'dataplane.ports[1].address', 'address 10.0.0.2 is already on ports[0]');
+  });
+
+  test('duplicate devices', () => {
+    const ports =
+      '    - { name: wan, device: "0000:3b:00.1", address: 10.0.0.2/24 }\n' +
+      '    - { name: lan, device: "3b:00.1", address: 10.0.1.2/24 }\n';
+    assertOneProblem(withPorts(ports), 'dataplane.ports[1].device', "device '0000:3b:00.1' is already used");
+  });
+
+  test('no ports', () => {
+    assertOneProblem('dataplane:\n  lcores: "0-1"\n  ports: []\n', 'dataplane.ports', 'at least one port');
+  });
+
+  test('fullnat without local addresses', () => {
+    assertOneProblem(service('    forward: fullnat\n'), 'services[0].local_addresses',
+      'forward fullnat needs at least one local address');
+  });
+
+  test('synproxy with dr', () => {
+    assertOneProblem(service('    forward: dr\n    synproxy: true\n'), 'services[0].synproxy',
+      'synproxy cannot be used with forward dr');
+  });
+
+  test('duplicate dests', () => {
+    assertOneProblem(service('    dests: [{ address: 10.0.0.21, port: 80 }, { address: 10.0.0.21, port: 80 }]\n'),
+      'services[0].dests[1]', 'duplicate dest 10.0.0.21:80');
+  });
+
+  test('duplicate services', () => {
+    const text = `${service('')}  - { name: web2, protocol: tcp, vip: 10.0.0.100, port: 80 }\n`;
+    assertOneProblem(text, 'services[1]', 'duplicate service tcp 10.0.0.100:80');
+  });
+
+  test('unknown scheduler with a suggestion', () => {
+    assertOneProblem(service('    scheduler: wrrr\n'), 'services[0].scheduler', "'wrrr' is not one of", "'wrr'");
+  });
+
+  test('bad duration', () => {
+    assertOneProblem(service('    health_check: { type: tcp, interval: 2 sec }\n'), 'services[0].health_check.interval',
+      "'2 sec' is not a duration");
+  });
+
+  test('path on a tcp health check', () => {
+    assertOneProblem(service('    health_check: { type: tcp, path: /health }\n'), 'services[0].health_check.path',
+      'only to http and https');
+  });
+
+  test('TCP API listener without TLS', () => {
+    assertOneProblem(`${MINIMAL}control:\n  grpc: { listen: "0.0.0.0:50051" }\n`, 'control.grpc.listen', 'requires tls');
+  });
+
+  test('TLS file missing', () => {
+    const text = `${MINIMAL}control:\n  grpc: { listen: "0.0.0.0:50051", tls: { cert: /etc/fulcrum/c, key: /tmp/k } }\n`;
+    assertOneProblem(text, 'control.grpc.tls.key', "file '/tmp/k' does not exist");
+  });
+
+  test('wrong type', () => {
+    assertOneProblem(MINIMAL.replace('lcores: "0-1"', 'lcores: "0-1"\n  mbufs: lots'), 'dataplane.mbufs',
+      'expected a whole number', "got 'lots'");
+  });
+
+  test('missing required key', () => {
+    assertOneProblem('dataplane:\n  ports: [{ name: wan, device: net_null0, address: 10.0.0.2/24 }]\n',
+      'dataplane.lcores', 'is required');
+  });
+
+  test('YAML syntax error names file, line and column', () => {
+    const problems = problemsOf('dataplane:\n  lcores: "0-1"\n  ports: [a, b\n  routes: []\n');
+    assert.equal(problems.length, 1);
+    assert.match(problems[0].path, /^test\.yaml:4:\d+$/);
+    assert.match(problems[0].message, /^YAML syntax error: /);
+  });
+
+  test('duplicate YAML keys', () => {
+    const problems = problemsOf(`${MINIMAL}  lcores: "0-2"\n`);
+    assert.match(problems[0].path, /^test\.yaml:\d+:\d+$/);
+    assert.match(problems[0].message, /unique/);
+  });
+
+  test('empty file', () => {
+    assert.deepEqual(problemsOf('# nothing\n'), [{ path: '', message: 'the config is empty' }]);
+  });
+
+  test('several problems are reported together', () => {
+    const text = `${MINIMAL.replace('10.0.0.2/24', '10.0.0.2/33').replace('"0-1"', '"0-9"')}` +
+      '  routes: [{ prefix: 10.1.0.0/16, port: lan }]\n' +
+      'services:\n  - { name: web, protocol: tcp, vip: 10.0.0.999, port: 80, forward: fullnat }\n';
+    const problems = problemsOf(text);
+    assert.deepEqual(problems.map((p) => p.path), [
+      'dataplane.lcores',
+      'dataplane.ports[0].address',
+      'dataplane.routes[0].port',
+      'services[0].vip',
+      'services[0].local_addresses',
+    ]);
+    // The message has one line per problem, each starting with its path.
+    const err = (() => {
+      try {
+        parseConfig(text, 'test.yaml', env);
+      } catch (e) {
+        return e as ConfigError;
+      }
+      return undefined;
+    })();
+    assert.ok(err);
+    const lines = err.message.split('\n');
+    assert.equal(lines.length, problems.length);
+    assert.match(lines[1], /^dataplane\.ports\[0\]\.address: '10\.0\.0\.2\/33' is not an IPv4 address with prefix/);
+  });
+
+  test('unreadable file', () => {
+    const missing = path.join(os.tmpdir(), 'fulcrum-no-such-config.yaml');
+    assert.throws(() => loadConfigFile(missing, env), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /^cannot read config .*fulcrum-no-such-config\.yaml: ENOENT/);
+      return true;
+    });
+  });
+});
+
+describe('EAL arguments', () => {
+  test('vdev-only config', () => {
+    const text = `
+dataplane:
+  lcores: "0-2"
+  hugepages: false
+  eal_args: ["--log-level=lib.eal:debug"]
+  ports:
+    - { name: wan, device: "net_af_packet0,iface=veth0", address: 10.0.0.2/24 }
+    - { name: lan, device: "net_af_xdp0,iface=veth1", address: 10.0.1.2/24 }
+    - { name: sink, device: "net_null0", address: 10.0.2.2/24 }
+`;
+    const cfg = parseConfig(text, 't.yaml', env);
+    assert.deepEqual(buildEalArgs(cfg), [
+      'fulcrum', '-l', '0-2', '--main-lcore', '0',
+      // 8191 mbufs x 3 ports x 2.5 KB = 60 MB, plus 256.
+      '--no-huge', '-m', '316',
+      '--vdev', 'net_af_packet0,iface=veth0,qpairs=2',
+      '--vdev', 'net_af_xdp0,iface=veth1,queue_count=2',
+      '--vdev', 'net_null0',
+      '--no-pci',
+      '--file-prefix=fulcrum',
+      '--log-level=lib.eal:debug',
+    ]);
+    assert.deepEqual(workerLcores(cfg), [1, 2]);
+    assert.equal(controlCpu(cfg), 0);
+  });
+
+  test('PCI config', () => {
+    const text = `
+dataplane:
+  lcores: "3,1-2"
+  eal_args: ["--in-memory"]
+  ports:
+    - { name: wan, device: "0000:3B:00.0", address: 10.0.0.2/24 }
+    - { name: lan, device: "3b:00.1,mprq_en=1", address: 10.0.1.2/24 }
+`;
+    const cfg = parseConfig(text, 't.yaml', env);
+    assert.deepEqual(buildEalArgs(cfg), [
+      'fulcrum', '-l', '3,1-2', '--main-lcore', '3',
+      '-a', '0000:3b:00.0',
+      '-a', '0000:3b:00.1,mprq_en=1',
+      '--in-memory',
+    ]);
+    assert.deepEqual(workerLcores(cfg), [1, 2]);
+    assert.equal(portDeviceName(cfg.dataplane.ports[1].device), '0000:3b:00.1');
+  });
+
+  test('portDeviceName', () => {
+    assert.equal(portDeviceName('net_af_packet0,iface=veth0'), 'net_af_packet0');
+    assert.equal(portDeviceName('net_null3'), 'net_null3');
+    assert.equal(portDeviceName('0000:3b:00.1'), '0000:3b:00.1');
+  });
+});
+
+describe('parseLcores', () => {
+  test('lists and ranges in the order written', () => {
+    assert.deepEqual(parseLcores('0-1'), [0, 1]);
+    assert.deepEqual(parseLcores('0,2-3'), [0, 2, 3]);
+    assert.deepEqual(parseLcores('4,0-1'), [4, 0, 1]);
+    assert.deepEqual(parseLcores(' 1 , 3 '), [1, 3]);
+    assert.deepEqual(parseLcores('7'), [7]);
+    assert.deepEqual(parseLcores('2-2'), [2]);
+  });
+
+  test('rejects garbage, descending ranges and duplicates', () => {
+    assert.throws(() => parseLcores(''), /empty/);
+    assert.throws(() => parseLcores('a'), /'a' is not an lcore id or range/);
+    assert.throws(() => parseLcores('0,,1'), /is not an lcore id/);
+    assert.throws(() => parseLcores('1-'), /is not an lcore id/);
+    assert.throws(() => parseLcores('-1'), /is not an lcore id/);
+    assert.throws(() => parseLcores('3-1'), /descending/);
+    assert.throws(() => parseLcores('0-2,1'), /lcore 1 is listed twice/);
+    assert.throws(() => parseLcores('0-99999'), /out of range/);
+  });
+});
+
+describe('parseDuration', () => {
+  test('units and bare seconds', () => {
+    assert.equal(parseDuration('500ms'), 500);
+    assert.equal(parseDuration('2s'), 2000);
+    assert.equal(parseDuration('5m'), 300_000);
+    assert.equal(parseDuration('1h'), 3_600_000);
+    assert.equal(parseDuration('1.5s'), 1500);
+    assert.equal(parseDuration('3'), 3000);
+    assert.equal(parseDuration(2), 2000);
+  });
+
+  test('rejects other text', () => {
+    assert.throws(() => parseDuration('2 sec'), /not a duration/);
+    assert.throws(() => parseDuration('-1s'), /not a duration/);
+    assert.throws(() => parseDuration(-1), /not a duration/);
+    assert.throws(() => parseDuration('1d'), /not a duration/);
+  });
+});
