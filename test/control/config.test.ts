@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { ConfigError, loadConfigFile, parseConfig, type ConfigProblem, type ValidationEnv } from '../../control/src/config/load';
 import { buildEalArgs, controlCpu, parseLcores, portDeviceName, workerLcores } from '../../control/src/config/eal';
 import { parseDuration } from '../../control/src/config/schema';
+import { parseLcoreMap } from '../../control/src/config/lcores';
 
 function repoRoot(): string {
   let dir = __dirname;
@@ -193,6 +194,11 @@ describe('invalid configs', () => {
   test('lcore beyond the machine', () => {
     assertOneProblem(MINIMAL.replace('"0-1"', '"0-1,5"'), 'dataplane.lcores',
       'lcore 5 does not exist: this machine has 4 CPUs (0-3)');
+  });
+
+  test('lcore map onto a CPU beyond the machine', () => {
+    assertOneProblem(MINIMAL.replace('"0-1"', '"0@0,1@7"'), 'dataplane.lcores',
+      'CPU 7 does not exist: this machine has 4 CPUs (0-3)');
   });
 
   test('too few lcores', () => {
@@ -402,6 +408,14 @@ dataplane:
     assert.equal(portDeviceName(cfg.dataplane.ports[1].device), '0000:3b:00.1');
   });
 
+  test('an lcore@cpu map becomes --lcores: two workers may share a CPU', () => {
+    const cfg = parseConfig(MINIMAL.replace('"0-1"', '"0@0,1-2@1"'), 't.yaml', env);
+    const args = buildEalArgs(cfg);
+    assert.deepEqual(args.slice(0, 5), ['fulcrum', '--lcores', '0@0,1@1,2@1', '--main-lcore', '0']);
+    assert.deepEqual(workerLcores(cfg), [1, 2]);
+    assert.equal(controlCpu(cfg), 0);
+  });
+
   test('portDeviceName', () => {
     assert.equal(portDeviceName('net_af_packet0,iface=veth0'), 'net_af_packet0');
     assert.equal(portDeviceName('net_null3'), 'net_null3');
@@ -417,6 +431,12 @@ describe('parseLcores', () => {
     assert.deepEqual(parseLcores(' 1 , 3 '), [1, 3]);
     assert.deepEqual(parseLcores('7'), [7]);
     assert.deepEqual(parseLcores('2-2'), [2]);
+  });
+
+  test('lcore@cpu maps', () => {
+    assert.deepEqual(parseLcoreMap('0@0,1-2@1'), [{ lcore: 0, cpu: 0 }, { lcore: 1, cpu: 1 }, { lcore: 2, cpu: 1 }]);
+    assert.deepEqual(parseLcoreMap('0,1@1'), [{ lcore: 0, cpu: 0 }, { lcore: 1, cpu: 1 }]);
+    assert.throws(() => parseLcoreMap('1@'), /is not an lcore id/);
   });
 
   test('rejects garbage, descending ranges and duplicates', () => {

@@ -4,6 +4,7 @@
 // dataplane (net_af_packet) running in `fulcrum start` in another.
 
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 
 import { BALANCER_ADDRESS, Sandbox } from '../../control/src/demo/sandbox';
@@ -25,6 +26,20 @@ async function clientNeighbour(): Promise<string> {
 test('the kernel in the balancer namespace owns no address: answers come from DPDK', async () => {
   const addr = await sb.topo.exec('lb', ['ip', '-4', 'addr', 'show', 'dev', 'wan0']);
   assert.equal(addr.stdout.includes('inet '), false, addr.stdout);
+});
+
+test('only the worker thread runs on the worker CPU; V8, libuv and EAL threads stay on the control CPU', async () => {
+  const pid = sb.balancer.pid as number;
+  const tasks = readdirSync(`/proc/${pid}/task`);
+  const threads = tasks.map((tid) => {
+    const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '';
+    return { name: field('Name'), cpus: field('Cpus_allowed_list') };
+  });
+  const workers = threads.filter((t) => t.name.startsWith('rte-worker'));
+  assert.deepEqual(workers.map((t) => t.cpus), ['1'], JSON.stringify(threads));
+  for (const t of threads.filter((x) => !x.name.startsWith('rte-worker'))) assert.equal(t.cpus, '0', `${t.name} may run on ${t.cpus}`);
+  assert.ok(threads.length > 4, 'expected V8/libuv threads too');
 });
 
 test('a gratuitous ARP announces the address at start', { timeout: 10_000 }, async () => {

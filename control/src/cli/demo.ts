@@ -6,7 +6,6 @@
 // Ctrl-C on a terminal (or for --duration seconds), then cleans up.
 
 import { BALANCER_ADDRESS, Sandbox } from '../demo/sandbox';
-import { formatTable } from './table';
 
 const DEFAULT_NON_TTY_SEC = 3;
 
@@ -45,10 +44,8 @@ async function showPing(sb: Sandbox): Promise<void> {
 }
 
 async function showCounters(sb: Sandbox): Promise<void> {
-  step('per-lcore counters (fulcrum start prints them on SIGUSR1)');
-  const c = await sb.counters();
-  const rows = Object.entries(c).map(([k, v]) => [k, String(v)]);
-  process.stdout.write(indent(formatTable(['counter', 'total'], rows)));
+  step('per-lcore counters and neighbour tables (fulcrum start prints them on SIGUSR1)');
+  process.stdout.write(indent(await sb.status()));
 }
 
 async function keepRunning(sb: Sandbox, seconds: number): Promise<void> {

@@ -1,23 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // `fulcrum start --config FILE`: run the balancer in the foreground until
-// SIGINT or SIGTERM. SIGUSR1 prints the per-lcore counters.
+// SIGINT or SIGTERM. SIGUSR1 prints the per-lcore counters and the neighbour tables.
 
 import { loadConfigFile } from '../config/load';
 import type { FulcrumConfig } from '../config/schema';
 import { Dataplane } from '../dataplane/dataplane';
-import { formatCounters } from './counters';
+import { formatStatus } from './status';
 
 export const READY_LINE = 'fulcrum: ready';
 
 export async function runStart(configPath: string): Promise<number> {
   const cfg = loadConfigFile(configPath);
   const dp = new Dataplane();
-  const info = dp.start(cfg);
+  dp.start(cfg);
   printStartup(cfg, dp);
-  const lcores = info.workerLcores;
-  // The blank line ends the table for readers of our output (the demo).
-  const dump = () => process.stdout.write(`${formatCounters(dp.counters, lcores)}\n\n`);
+  const portNames = cfg.dataplane.ports.map((p) => p.name);
+  const dump = () =>
+    formatStatus(dp, portNames).then(
+      (text) => process.stdout.write(text),
+      (err: Error) => process.stderr.write(`fulcrum: status: ${err.message}\n`),
+    );
   process.on('SIGUSR1', dump);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     // A ref'd timer keeps the event loop alive while only DPDK works.
@@ -29,9 +32,9 @@ export async function runStart(configPath: string): Promise<number> {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
   });
+  await dump();
   dp.stop();
   process.stdout.write(`fulcrum: ${signal}: workers stopped, ports closed\n`);
-  dump();
   return 0;
 }
 

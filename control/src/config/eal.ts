@@ -4,7 +4,7 @@
 // needs is derived here so that no EAL option is set in two places.
 
 import { formatDevice, parseDevice, queueCountKey } from './device';
-import { parseLcores } from './lcores';
+import { isLcoreMap, parseLcoreMap, parseLcores } from './lcores';
 import type { FulcrumConfig } from './schema';
 
 export { parseLcores } from './lcores';
@@ -16,8 +16,9 @@ const MBUF_BYTES = 2560;
 // Headroom for everything that is not an mbuf pool: rings, hash tables, EAL itself.
 const BASE_MEMORY_MB = 256;
 
+/** The CPU the control thread (first lcore) runs on. */
 export function controlCpu(cfg: FulcrumConfig): number {
-  return parseLcores(cfg.dataplane.lcores)[0];
+  return parseLcoreMap(cfg.dataplane.lcores)[0].cpu;
 }
 
 /** All lcores but the first, which is the control thread. */
@@ -30,15 +31,21 @@ export function buildEalArgs(cfg: FulcrumConfig): string[] {
   const lcores = dp.lcores.replace(/\s+/g, '');
   return [
     'fulcrum',
-    '-l',
-    lcores,
+    ...lcoreArgs(lcores),
     '--main-lcore',
-    String(controlCpu(cfg)),
+    String(parseLcores(lcores)[0]),
     ...memoryArgs(cfg),
     ...deviceArgs(cfg),
     ...filePrefixArgs(dp.eal_args),
     ...dp.eal_args,
   ];
+}
+
+// EAL's own --lcores syntax needs groups for ranges ("(1-2)@1"); spelling
+// out one lcore@cpu per lcore is always valid.
+function lcoreArgs(lcores: string): string[] {
+  if (!isLcoreMap(lcores)) return ['-l', lcores];
+  return ['--lcores', parseLcoreMap(lcores).map((s) => `${s.lcore}@${s.cpu}`).join(',')];
 }
 
 function memoryArgs(cfg: FulcrumConfig): string[] {

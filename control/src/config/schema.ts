@@ -24,7 +24,7 @@ import {
   prefixMask,
   type Cidr,
 } from './ipv4';
-import { parseLcores } from './lcores';
+import { isLcoreMap, parseLcoreMap, parseLcores, type LcoreSlot } from './lcores';
 import { bool, int, isPlainObject, leaf, oneOf, report, show, strictObject, text, type Leaf } from './leaves';
 
 export { parseDuration, formatDuration } from './duration';
@@ -112,20 +112,23 @@ function filePath(env?: ValidationEnv): Leaf<string> {
 // ------------------------------------------------------------- dataplane
 
 function lcoresProblem(s: string, env?: ValidationEnv): string | undefined {
-  let ids: number[];
+  let slots: LcoreSlot[];
   try {
-    ids = parseLcores(s);
+    slots = parseLcoreMap(s);
   } catch (err) {
     return (err as Error).message;
   }
-  if (ids.length < 2) {
+  if (slots.length < 2) {
     return `needs at least 2 lcores (the first runs the control thread, the others are workers), got '${s}'`;
   }
-  const missing = env ? ids.filter((id) => id >= env.cpuCount) : [];
+  // What must exist is the CPU each lcore runs on (the lcore id itself
+  // for the plain form).
+  const missing = env ? [...new Set(slots.map((x) => x.cpu).filter((cpu) => cpu >= env.cpuCount))] : [];
   if (env === undefined || missing.length === 0) return undefined;
   const cpus = env.cpuCount === 1 ? '1 CPU (0)' : `${env.cpuCount} CPUs (0-${env.cpuCount - 1})`;
+  const noun = isLcoreMap(s) ? 'CPU' : 'lcore';
   const which =
-    missing.length === 1 ? `lcore ${missing[0]} does not exist` : `lcores ${missing.join(', ')} do not exist`;
+    missing.length === 1 ? `${noun} ${missing[0]} does not exist` : `${noun}s ${missing.join(', ')} do not exist`;
   return `${which}: this machine has ${cpus}`;
 }
 

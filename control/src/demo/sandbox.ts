@@ -79,12 +79,17 @@ export class Sandbox {
     return this.topo.exec('client', argv, { timeoutMs });
   }
 
-  /** Asks the balancer for its counter table (SIGUSR1) and returns it parsed. */
-  async counters(): Promise<Record<string, bigint>> {
+  /** Asks the balancer for its status dump (SIGUSR1) and returns the text. */
+  async status(): Promise<string> {
     const mark = this.output.length;
     this.balancer.kill('SIGUSR1');
     await this.waitFor('\n\n', 5_000, mark);
-    return parseCounterTable(this.output.slice(mark));
+    return this.output.slice(mark, this.output.indexOf('\n\n', mark));
+  }
+
+  /** The counters summed over the workers. */
+  async counters(): Promise<Record<string, bigint>> {
+    return parseCounterTable(await this.status()).total;
   }
 
   /** Stops the balancer (SIGTERM), removes namespaces and the config file. */
@@ -144,15 +149,45 @@ function hugepagesAvailable(): boolean {
   return existsSync(f) && Number(readFileSync(f, 'utf8').trim()) > 0;
 }
 
+export interface CounterTable {
+  total: Record<string, bigint>;
+  /** One record per worker, in lcore order. */
+  workers: Record<string, bigint>[];
+}
+
 /** Parses the table formatCounters prints: `name  w0 .. wN  total`. */
-export function parseCounterTable(text: string): Record<string, bigint> {
-  const out: Record<string, bigint> = {};
+export function parseCounterTable(text: string): CounterTable {
+  const table: CounterTable = { total: {}, workers: [] };
   for (const line of text.split('\n')) {
     const cells = line.trim().split(/\s+/);
-    if (cells.length >= 3 && /^[a-z_]+$/.test(cells[0]) && /^\d+$/.test(cells[cells.length - 1]))
-      out[cells[0]] = BigInt(cells[cells.length - 1]);
+    if (cells.length < 3 || !/^[a-z_]+$/.test(cells[0]) || !cells.slice(1).every((c) => /^\d+$/.test(c))) continue;
+    const values = cells.slice(1).map(BigInt);
+    table.total[cells[0]] = values[values.length - 1];
+    values.slice(0, -1).forEach((v, w) => ((table.workers[w] ??= {})[cells[0]] = v));
   }
-  return out;
+  return table;
+}
+
+export interface NeighbourLine {
+  lcore: number;
+  port: string;
+  address: string;
+  mac: string;
+  state: string;
+}
+
+/** Parses the neighbour table of the status dump. */
+export function parseNeighbours(text: string): NeighbourLine[] {
+  const start = text.indexOf('neighbours:\n');
+  if (start < 0) return [];
+  const lines = text.slice(start).split('\n').slice(2);
+  const rows: NeighbourLine[] = [];
+  for (const line of lines) {
+    const c = line.trim().split(/\s+/);
+    if (c.length < 6 || !/^\d+$/.test(c[0])) break;
+    rows.push({ lcore: Number(c[0]), port: c[1], address: c[2], mac: c[3], state: c[4] });
+  }
+  return rows;
 }
 
 function delay(ms: number): Promise<void> {

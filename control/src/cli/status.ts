@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The status dump `fulcrum start` prints on SIGUSR1 and at exit: the
+// per-lcore counters, then every worker's neighbour table. A blank line
+// ends it (and only ends it), so a program reading our output knows where
+// it stops.
+
+import type { Dataplane } from '../dataplane/dataplane';
+import { formatCounters } from './counters';
+import { formatTable } from './table';
+
+export async function formatStatus(dp: Dataplane, portNames: string[]): Promise<string> {
+  const lcores = dp.startInfo.workerLcores;
+  const parts = [formatCounters(dp.counters, lcores)];
+  const tables = await dp.neighbours();
+  const rows = tables.flatMap(({ worker, rows: entries }) =>
+    entries.map((n) => [String(lcores[worker]), portNames[n.port] ?? String(n.port), n.ip, n.mac.toLowerCase(), n.state, String(n.held)]),
+  );
+  parts.push(`neighbours:\n${formatTable(['lcore', 'port', 'address', 'mac', 'state', 'held'], rows)}`);
+  return `${parts.join('\n')}\n\n`;
+}
