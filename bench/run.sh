@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# The fastpath benchmark (`npm run bench`, after scripts/setup.sh).
+#
+# Builds bench/fastpath (Release), writes the capture (bench/out/echo.pcap:
+# one ARP reply, then 1024 distinct 64-byte ICMP echo requests to 10.0.0.2),
+# then measures, in rounds, on the same vdev type and the same capture:
+#   testpmd io      dpdk-testpmd --forward-mode=io      (rx, tx; touches no header)
+#   testpmd 5tswap  dpdk-testpmd --forward-mode=5tswap  (rx, swap L2/L3/L4, tx)
+#   fastpath        Fulcrum's worker loop answering the echo requests
+# each on lcores 0,1 (one polling core). The rounds are interleaved and each
+# line reports the median of its rounds, because the host's speed drifts:
+# only the ratios within one run mean anything.
+#
+# Environment: BENCH_ROUNDS (3), BENCH_SECONDS (measured seconds per run, 4),
+# BENCH_OUT (bench/out). Exit status: 0 when every measurement succeeded,
+# 1 when one failed (its log is named), 2 when the host is not ready.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${BENCH_ROUNDS:-3}
+SECONDS_MEASURED=${BENCH_SECONDS:-4}
+OUT=${BENCH_OUT:-bench/out}
+BUILD=build/bench
+LCORES=0,1
+WORKERS=1                  # EAL lcores minus the idle main lcore
+MIN_FREE_HUGEPAGES=256     # testpmd's default pool alone takes ~190 x 2 MB
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { log "$*"; exit 2; }
+
+# ------------------------------------------------------------------ host
+check_host() {
+  command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd not found (Debian package dpdk); run: npm run setup"
+  command -v cmake >/dev/null || die "cmake not found; run: npm run setup"
+  grep -qs ' /dev/hugepages hugetlbfs ' /proc/mounts ||
+    die "no hugetlbfs at /dev/hugepages; run scripts/setup.sh as root (it reserves 512 x 2 MB)"
+  local total free
+  total=$(awk '/^HugePages_Total:/ {print $2}' /proc/meminfo)
+  free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+  [ "${total:-0}" -gt 0 ] ||
+    die "no hugepages reserved; run scripts/setup.sh as root (it reserves 512 x 2 MB)"
+  [ "${free:-0}" -ge "$MIN_FREE_HUGEPAGES" ] ||
+    die "only ${free:-0} of $total hugepages free, need $MIN_FREE_HUGEPAGES (is another DPDK process running?)"
+  [ "$(nproc)" -ge 2 ] || die "need at least 2 CPUs (main lcore + one worker)"
+}
+
+# ------------------------------------------------------------------ build
+build() {
+  log "building $BUILD/fastpath (Release)"
+  cmake -S . -B "$BUILD" -DFULCRUM_BENCH=ON -DCMAKE_BUILD_TYPE=Release >"$OUT/build.log" 2>&1 &&
+    cmake --build "$BUILD" -j2 --target fastpath >>"$OUT/build.log" 2>&1 ||
+    { tail -30 "$OUT/build.log" >&2; die "build failed (log: $OUT/build.log)"; }
+}
+
+# ------------------------------------------------------------------ runs
+# Each prints Mpps per worker on stdout, or nothing when it failed.
+
+# testpmd prints "Rx-pps: N" every second ("since last show"); it takes ~3 s
+# to start (a 155k-mbuf pool), hence the margin. The first two
+# samples cover start-up; the median of the rest is the rate.
+run_testpmd() {  # mode logfile
+  local mode=$1 logf=$2
+  timeout -k 5 -s INT $((SECONDS_MEASURED + 6)) \
+    dpdk-testpmd -l "$LCORES" --no-pci --in-memory \
+    --vdev "net_pcap0,rx_pcap=$PCAP,infinite_rx=1" \
+    -- --forward-mode="$mode" --stats-period 1 </dev/null >"$logf" 2>&1
+  grep -q "Set $mode packet forwarding mode" "$logf" || return 0
+  local samples
+  samples=$(awk '
+    /Rx-pps:/ { rx[n++] = $2 }
+    /Tx-pps:/ { tx[m++] = $2 }
+    END {
+      for (i = 2; i < n; i++) if (tx[i] < 0.98 * rx[i]) exit
+      for (i = 2; i < n; i++) print rx[i]
+    }' "$logf")
+  [ "$(printf '%s' "$samples" | grep -c .)" -ge 2 ] || return 0
+  # shellcheck disable=SC2086
+  median $samples | awk -v w="$WORKERS" '$1 > 0 { printf "%.2f\n", $1 / 1e6 / w }'
+}
+
+run_fastpath() {  # logfile
+  local logf=$1
+  timeout -k 5 $((SECONDS_MEASURED + 30)) \
+    "$BUILD/fastpath" --pcap "$PCAP" --lcores "$LCORES" --warmup 1 \
+    --duration "$SECONDS_MEASURED" </dev/null >"$logf" 2>&1 || return 0
+  awk '/^RESULT fastpath/ { for (i = 3; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+                            if (r["ok"] == 1) printf "%.2f\n", r["per_worker_mpps"] }' "$logf"
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+  if (NR == 0) exit; print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# ------------------------------------------------------------------ main
+mkdir -p "$OUT"
+check_host
+build
+PCAP=$(realpath "$OUT/echo.pcap")
+"$BUILD/fastpath" --write-pcap "$PCAP" --frames 1024 || die "cannot write $PCAP"
+
+NAMES=("testpmd io" "testpmd 5tswap" "fastpath")
+declare -A RESULTS=()
+FAILED=0
+for r in $(seq 1 "$ROUNDS"); do
+  for name in "${NAMES[@]}"; do
+    tag=${name// /-}
+    logf="$OUT/$tag.$r.log"
+    case $name in
+      "testpmd io") v=$(run_testpmd io "$logf") ;;
+      "testpmd 5tswap") v=$(run_testpmd 5tswap "$logf") ;;
+      fastpath) v=$(run_fastpath "$logf") ;;
+    esac
+    if [ -z "$v" ]; then
+      log "round $r: $name FAILED to measure (log: $logf)"
+      tail -15 "$logf" >&2
+      FAILED=1
+    else
+      log "round $r: $name $v Mpps per worker"
+      RESULTS[$name]+="$v "
+    fi
+  done
+done
+
+# Last fastpath table, for the record (drops, cycles per packet).
+last_fp="$OUT/fastpath.$ROUNDS.log"
+[ -f "$last_fp" ] && { echo; sed -n '/^worker/,/^other counters/p' "$last_fp"; }
+
+declare -A MED=()
+for name in "${NAMES[@]}"; do
+  # shellcheck disable=SC2086
+  MED[$name]=$(median ${RESULTS[$name]:-})
+done
+ratio() {  # value reference
+  [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }' || echo "n/a"
+}
+
+echo
+dirty=$(git status --porcelain -- dataplane CMakeLists.txt bench/fastpath.cpp 2>/dev/null | awk '{ print $2 }' | paste -sd' ')
+echo "Commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')${dirty:+ (uncommitted: $dirty)}, $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "Machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), DPDK $(dpkg-query -W -f='${Version}' libdpdk-dev 2>/dev/null || echo '?'), kernel $(uname -r)"
+echo "Workload: 64-byte ICMP echo requests (1024 distinct) + 1 ARP reply per replay round; net_pcap infinite_rx, tx dropped by the PMD; lcores $LCORES ($WORKERS worker); median of $ROUNDS interleaved runs of ${SECONDS_MEASURED} s"
+echo
+echo "| name | Mpps per worker (median) | runs | x testpmd io | x testpmd 5tswap |"
+echo "|---|---:|---|---:|---:|"
+for name in "${NAMES[@]}"; do
+  printf '| %s | %s | %s | %s | %s |\n' "$name" "${MED[$name]:-FAILED}" \
+    "$(echo ${RESULTS[$name]:-} | sed 's/ /, /g')" \
+    "$(ratio "${MED[$name]}" "${MED[testpmd io]}")" \
+    "$(ratio "${MED[$name]}" "${MED[testpmd 5tswap]}")"
+done
+
+if [ "$FAILED" -ne 0 ]; then
+  log "some measurements failed; see the logs in $OUT"
+  exit 1
+fi
