@@ -25,10 +25,26 @@ struct OwnedAddress {
   uint64_t added_gen;    // generation that added it: announced by GARP once
 };
 
+// One route as built into the table, for telling whether two snapshots
+// have the same routes.
+struct RouteEntry {
+  uint32_t prefix;  // network order
+  uint8_t depth;
+  Nexthop nh;
+  bool operator==(const RouteEntry& o) const {
+    return prefix == o.prefix && depth == o.depth && nh.port == o.nh.port &&
+           nh.gateway == o.nh.gateway;
+  }
+};
+
 struct Snapshot {
   uint64_t generation = 0;
   std::vector<OwnedAddress> addresses;  // sorted by ip
-  std::unique_ptr<RouteTable> routes;
+  // Shared with the previous snapshot when the routes did not change: an
+  // rte_lpm costs 64 MiB, and most config changes (services, dests) leave
+  // routes alone. Only the control thread touches the reference count.
+  std::shared_ptr<const RouteTable> routes;
+  std::vector<RouteEntry> route_entries;  // what routes was built from
 
   // The owned address equal to ip (network order), or nullptr. Any thread.
   const OwnedAddress* find_owned(uint32_t ip) const;

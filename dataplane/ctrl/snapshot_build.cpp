@@ -37,20 +37,32 @@ bool add_addresses(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, 
   return true;
 }
 
-bool add_routes(Snapshot& s, const SnapshotSpec& spec, uint64_t gen, uint16_t nports,
-                std::string& err) {
-  std::string name = "fl_rt" + std::to_string(gen);
-  s.routes = RouteTable::create(name.c_str(), uint32_t(spec.routes.size() + spec.addresses.size() + 8),
-                                SOCKET_ID_ANY, err);
-  if (!s.routes) return false;
+// Connected routes from the addresses first, then static routes, so a
+// static route for the same prefix is the one that stays.
+bool route_entries(const Snapshot& s, const SnapshotSpec& spec, uint16_t nports,
+                   std::vector<RouteEntry>& out, std::string& err) {
   for (const OwnedAddress& a : s.addresses)
-    if (!s.routes->add(network_of(a.ip, a.prefix), a.prefix, Nexthop{a.port, 0}, err)) return false;
-  // Static routes after connected ones, so a static route for the same
-  // prefix is the one that stays.
+    out.push_back(RouteEntry{network_of(a.ip, a.prefix), a.prefix, Nexthop{a.port, 0}});
   for (const RouteSpec& r : spec.routes) {
     if (r.port >= nports) return err = "route " + ip_str(r.prefix) + ": no port " + std::to_string(r.port), false;
-    if (!s.routes->add(r.prefix, r.depth, Nexthop{r.port, r.gateway}, err)) return false;
+    out.push_back(RouteEntry{r.prefix, r.depth, Nexthop{r.port, r.gateway}});
   }
+  return true;
+}
+
+bool add_routes(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uint64_t gen,
+                uint16_t nports, std::string& err) {
+  if (!route_entries(s, spec, nports, s.route_entries, err)) return false;
+  if (prev != nullptr && prev->routes && prev->route_entries == s.route_entries) {
+    s.routes = prev->routes;
+    return true;
+  }
+  std::string name = "fl_rt" + std::to_string(gen);
+  auto table = RouteTable::create(name.c_str(), uint32_t(s.route_entries.size() + 8), SOCKET_ID_ANY, err);
+  if (!table) return false;
+  for (const RouteEntry& r : s.route_entries)
+    if (!table->add(r.prefix, r.depth, r.nh, err)) return false;
+  s.routes = std::move(table);
   return true;
 }
 
@@ -61,7 +73,7 @@ std::unique_ptr<Snapshot> build_snapshot(const SnapshotSpec& spec, const Snapsho
   auto s = std::make_unique<Snapshot>();
   s->generation = gen;
   if (!add_addresses(*s, spec, prev, gen, nports, err)) return nullptr;
-  if (!add_routes(*s, spec, gen, nports, err)) return nullptr;
+  if (!add_routes(*s, spec, prev, gen, nports, err)) return nullptr;
   return s;
 }
 

@@ -33,7 +33,8 @@ struct SnapshotSpec {
 
 // Builds the snapshot for generation gen. Each port address also yields
 // its connected route. An address already in prev keeps its added_gen, so
-// only new addresses are announced by gratuitous ARP. Returns nullptr and
+// only new addresses are announced by gratuitous ARP; when the routes are
+// the same as prev's, prev's route table is shared rather than rebuilt. Returns nullptr and
 // fills err on failure (bad port index, duplicate address, LPM full).
 std::unique_ptr<Snapshot> build_snapshot(const SnapshotSpec& spec, const Snapshot* prev,
                                          uint64_t gen, uint16_t nports, std::string& err);

@@ -27,7 +27,7 @@ namespace fulcrum {
   X(icmp_echo_replies) X(snapshot_switches) X(requests_done)                  \
   X(drop_runt) X(drop_ethertype) X(drop_arp_malformed) X(drop_arp_not_ours)   \
   X(drop_ip_version) X(drop_ip_ihl) X(drop_ip_length) X(drop_ip_checksum)     \
-  X(drop_ip_fragment) X(drop_l4_truncated) X(drop_l4_proto)    \
+  X(drop_ip_fragment) X(drop_l4_truncated) X(drop_l4_checksum) X(drop_l4_proto)    \
   X(drop_not_ours) X(drop_no_service) X(drop_icmp_type) X(drop_no_route)      \
   X(drop_neigh_failed) X(drop_neigh_hold_full) X(drop_tx_full) X(drop_no_mbuf)
 

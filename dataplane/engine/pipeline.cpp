@@ -19,7 +19,9 @@ constexpr uint16_t kPrefetchAhead = 4;
 void local_input(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta) {
   if (meta.l4_proto != IPPROTO_ICMP) return ctx.drop(m, Counter::drop_no_service);
   if (!icmp_is_echo_request(m, meta.l4_off)) return ctx.drop(m, Counter::drop_icmp_type);
-  icmp_make_echo_reply(m, meta.l3_off, meta.l4_off);
+  // A corrupt request would get an equally corrupt reply.
+  if (!icmp_checksum_ok(m, meta.l4_off, meta.l4_len)) return ctx.drop(m, Counter::drop_l4_checksum);
+  icmp_make_echo_reply(m, meta.l3_off, meta.l4_off, meta.l4_len);
   ctx.count(Counter::icmp_echo_replies);
   ip_output(ctx, m);
 }

@@ -2,10 +2,10 @@
 #include "net/icmp.hpp"
 
 #include <rte_icmp.h>
+#include <rte_branch_prediction.h>
 #include <rte_ip.h>
 
 #include "net/checksum.hpp"
-#include "net/packet.hpp"
 
 namespace fulcrum {
 namespace {
@@ -19,20 +19,36 @@ bool icmp_is_echo_request(const rte_mbuf* m, uint16_t l4_off) {
   return icmp->icmp_type == RTE_IP_ICMP_ECHO_REQUEST && icmp->icmp_code == 0;
 }
 
-void icmp_make_echo_reply(rte_mbuf* m, uint16_t l3_off, uint16_t l4_off) {
+bool icmp_checksum_ok(const rte_mbuf* m, uint16_t l4_off, uint16_t l4_len) {
+  uint16_t sum = 0;
+  return rte_raw_cksum_mbuf(m, l4_off, l4_len, &sum) == 0 && sum == 0xffff;
+}
+
+void icmp_make_echo_reply(rte_mbuf* m, uint16_t l3_off, uint16_t l4_off, uint16_t l4_len) {
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, l3_off);
   auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, l4_off);
+  // Swapping the addresses leaves both sums unchanged; only the TTL word
+  // (IP) and the type word (ICMP) change. Updating incrementally, from
+  // values held in registers, avoids re-reading the header just written.
+  uint16_t old_ttl = rte_cpu_to_be_16(uint16_t(ip->time_to_live) << 8 | ip->next_proto_id);
+  uint16_t new_ttl = rte_cpu_to_be_16(uint16_t(kReplyTtl) << 8 | ip->next_proto_id);
   uint32_t client = ip->src_addr;
   ip->src_addr = ip->dst_addr;
   ip->dst_addr = client;
   ip->time_to_live = kReplyTtl;
-  ipv4_set_checksum(ip);
-  // Only the type byte changes (8 -> 0); the payload may span segments, so
-  // adjust rather than recompute.
-  uint16_t old_word = rte_cpu_to_be_16(uint16_t(icmp->icmp_type) << 8 | icmp->icmp_code);
+  ip->hdr_checksum = cksum_adjust16(ip->hdr_checksum, old_ttl, new_ttl);
+  uint16_t old_type = rte_cpu_to_be_16(uint16_t(RTE_IP_ICMP_ECHO_REQUEST) << 8 | icmp->icmp_code);
+  uint16_t new_type = rte_cpu_to_be_16(uint16_t(RTE_IP_ICMP_ECHO_REPLY) << 8 | icmp->icmp_code);
   icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
-  uint16_t new_word = rte_cpu_to_be_16(uint16_t(icmp->icmp_type) << 8 | icmp->icmp_code);
-  icmp->icmp_cksum = cksum_adjust16(icmp->icmp_cksum, old_word, new_word);
+  icmp->icmp_cksum = cksum_adjust16(icmp->icmp_cksum, old_type, new_type);
+  // The update yields 0x0000 where a full sum gives 0xffff in one case:
+  // a message that is all zeros (id 0, seq 0, no payload). Only a full
+  // sum can tell, and only a zero result needs one.
+  if (unlikely(icmp->icmp_cksum == 0)) {
+    uint16_t sum = 0;
+    rte_raw_cksum_mbuf(m, l4_off, l4_len, &sum);
+    icmp->icmp_cksum = uint16_t(~sum);
+  }
 }
 
 }  // namespace fulcrum

@@ -104,12 +104,12 @@ class NeighTable {
   int32_t insert(uint16_t port, uint32_t ip);
   void remove(int32_t idx);
   void fail(int32_t idx, NeighActions& actions);
-  rte_mbuf** holds(int32_t idx) { return &held_[size_t(idx) * cfg_.hold]; }
+  rte_mbuf** holds(int32_t idx) { return held_.data() + size_t(idx) * cfg_.hold; }
 
   NeighConfig cfg_;
   rte_hash* hash_;
   std::vector<Entry> entries_;    // indexed by the hash's key position
-  std::vector<rte_mbuf*> held_;   // cfg_.hold slots per entry
+  std::vector<rte_mbuf*> held_;   // cfg_.hold slots per entry (may be none)
 };
 
 }  // namespace fulcrum

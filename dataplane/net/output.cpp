@@ -76,14 +76,16 @@ void arp_input(WorkerCtx& ctx, uint16_t in_port, rte_mbuf* m, const PacketMeta& 
   bool for_us = own != nullptr && own->port == in_port;
   // sip 0 is an address probe (RFC 5227), and a sender claiming one of our
   // own addresses is a conflict or our own announcement looped back:
-  // nothing to learn from either.
-  if (arp.sip != 0 && ctx.snap->find_owned(arp.sip) == nullptr) {
+  // nothing to learn from either, and no answer to a conflicting sender.
+  bool learnable = arp.sip != 0 && ctx.snap->find_owned(arp.sip) == nullptr;
+  if (learnable) {
     learn_and_release(ctx, in_port, arp.sip, arp.sha, for_us);
     if (ctx.peers != nullptr) ctx.peers->share(in_port, arp.sip, arp.sha, for_us);
+    if (for_us) ctx.count(Counter::neigh_learned);
   }
   if (!for_us) return ctx.drop(m, Counter::drop_arp_not_ours);
-  ctx.count(Counter::neigh_learned);
   if (arp.op == RTE_ARP_OP_REPLY) return (void)rte_pktmbuf_free(m);  // answered our request
+  if (arp.sip != 0 && !learnable) return ctx.drop(m, Counter::drop_arp_not_ours);
   arp_make_reply(m, meta.l3_off, ctx.ports[in_port].mac);
   ctx.count(Counter::arp_replies_sent);
   ctx.send(in_port, m);

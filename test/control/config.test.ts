@@ -201,6 +201,11 @@ describe('invalid configs', () => {
       'CPU 7 does not exist: this machine has 4 CPUs (0-3)');
   });
 
+  test('--in-memory without hugepages', () => {
+    assertOneProblem(MINIMAL.replace('lcores: "0-1"', 'lcores: "0-1"\n  hugepages: false\n  eal_args: ["--in-memory"]'),
+      'dataplane.eal_args[0]', '--in-memory needs hugepages');
+  });
+
   test('too few lcores', () => {
     assertOneProblem(MINIMAL.replace('"0-1"', '"1"'), 'dataplane.lcores', 'at least 2 lcores', 'control thread');
   });
@@ -375,8 +380,8 @@ dataplane:
     const cfg = parseConfig(text, 't.yaml', env);
     assert.deepEqual(buildEalArgs(cfg), [
       'fulcrum', '-l', '0-2', '--main-lcore', '0',
-      // 8191 mbufs x 3 ports x 2.5 KB = 60 MB, plus 256.
-      '--no-huge', '-m', '316',
+      // 8191 mbufs x 3 ports x 2.5 KB = 60 MB, plus 512.
+      '--no-huge', '-m', '572',
       '--vdev', 'net_af_packet0,iface=veth0,qpairs=2',
       '--vdev', 'net_af_xdp0,iface=veth1,queue_count=2',
       '--vdev', 'net_null0',

@@ -14,7 +14,9 @@ export { portDeviceName } from './device';
 // size --no-huge memory (which, unlike hugepages, cannot grow on demand).
 const MBUF_BYTES = 2560;
 // Headroom for everything that is not an mbuf pool: rings, hash tables, EAL itself.
-const BASE_MEMORY_MB = 256;
+// Route tables (rte_lpm, 64 MiB each) are shared between snapshots unless
+// routes change, but two can be alive while one replaces the other.
+const BASE_MEMORY_MB = 512;
 
 /** The CPU the control thread (first lcore) runs on. */
 export function controlCpu(cfg: FulcrumConfig): number {

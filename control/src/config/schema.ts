@@ -381,7 +381,16 @@ const dataplaneSchema = (env?: ValidationEnv) =>
     checkQueueCounts(dp, ctx);
     checkMbufs(dp, ctx);
     checkRoutes(dp, ctx);
+    checkInMemory(dp, ctx);
   });
+
+/** DPDK 22.11 refuses --in-memory together with --no-huge (legacy memory mode). */
+function checkInMemory(dp: DataplaneConfig, ctx: z.RefinementCtx): void {
+  if (dp.hugepages !== false || !Array.isArray(dp.eal_args)) return;
+  const i = dp.eal_args.indexOf('--in-memory');
+  if (i < 0) return;
+  report(ctx, ['eal_args', i], '--in-memory needs hugepages (DPDK refuses it with hugepages: false); use --no-shconf');
+}
 
 // --------------------------------------------------------------- control
 

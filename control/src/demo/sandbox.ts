@@ -128,11 +128,13 @@ export class Sandbox {
 }
 
 function sandboxConfig(lcores: string): string {
+  const huge = hugepagesAvailable();
   return [
     'dataplane:',
     `  lcores: "${lcores}"`,
-    `  hugepages: ${hugepagesAvailable()}`,
-    '  eal_args: ["--in-memory"]',
+    `  hugepages: ${huge}`,
+    // Nothing shared on disk, so several sandboxes can run at once.
+    `  eal_args: ["${huge ? '--in-memory' : '--no-shconf'}"]`,
     '  mbufs: 4095',
     '  ports:',
     '    - name: wan',
