@@ -8,6 +8,7 @@
 #include <napi.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <memory>
 #include <string>
@@ -62,6 +63,9 @@ EngineConfig to_engine_config(const Napi::Object& o) {
   cfg.setup.rx_desc = uint16_t(get_u32(o, "rxDesc", cfg.setup.rx_desc));
   cfg.setup.tx_desc = uint16_t(get_u32(o, "txDesc", cfg.setup.tx_desc));
   cfg.idle_sleep_us = get_u32(o, "idleSleepUs", 0);
+  cfg.ipvs.max_conns = get_u32(o, "maxConns", cfg.ipvs.max_conns);
+  cfg.ipvs.max_services = get_u32(o, "maxServices", cfg.ipvs.max_services);
+  cfg.ipvs.max_dests = get_u32(o, "maxDests", cfg.ipvs.max_dests);
   Napi::Value nv = o.Get("neighbours");
   if (nv.IsObject()) {
     Napi::Object n = nv.As<Napi::Object>();
@@ -72,6 +76,47 @@ EngineConfig to_engine_config(const Napi::Object& o) {
     cfg.neigh_hold = uint8_t(get_u32(n, "hold", cfg.neigh_hold));
   }
   return cfg;
+}
+
+std::string get_str(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsString()) throw Napi::TypeError::New(o.Env(), std::string("expected a string in '") + key + "'");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+FwdMode to_fwd(const Napi::Object& o) {
+  static const std::pair<const char*, FwdMode> kModes[] = {
+      {"nat", FwdMode::kNat}, {"dr", FwdMode::kDr}, {"tun", FwdMode::kTun},
+      {"fullnat", FwdMode::kFullnat}, {"snat", FwdMode::kSnat}};
+  std::string name = get_str(o, "fwd");
+  for (const auto& [n, m] : kModes)
+    if (name == n) return m;
+  throw Napi::TypeError::New(o.Env(), "unknown forward mode '" + name + "'");
+}
+
+DestSpec to_dest_spec(const Napi::Object& d) {
+  return DestSpec{get_u32(d, "id", 0), get_ip(d, "ip"), htons(uint16_t(get_u32(d, "port", 0))),
+                  to_fwd(d), get_u32(d, "weight", 1), get_u32(d, "upper", 0), get_u32(d, "lower", 0),
+                  d.Get("available").ToBoolean()};
+}
+
+ServiceSpec to_service_spec(const Napi::Object& s) {
+  ServiceSpec spec{};
+  spec.id = get_u32(s, "id", 0);
+  spec.proto = get_str(s, "proto") == "udp" ? IPPROTO_UDP : IPPROTO_TCP;
+  spec.vip = get_ip(s, "vip");
+  spec.vport = htons(uint16_t(get_u32(s, "port", 0)));
+  spec.scheduler = get_str(s, "scheduler");
+  spec.persist_ms = get_u32(s, "persistMs", 0);
+  spec.persist_mask = get_ip(s, "persistMask");
+  Napi::Value t = s.Get("timeouts");
+  if (t.IsObject()) {
+    Napi::Object to = t.As<Napi::Object>();
+    spec.timeouts = TimeoutSet{get_u32(to, "tcp", 0), get_u32(to, "tcpfin", 0), get_u32(to, "udp", 0)};
+  }
+  Napi::Array dests = get_array(s, "dests");
+  for (uint32_t i = 0; i < dests.Length(); i++) spec.dests.push_back(to_dest_spec(dests.Get(i).As<Napi::Object>()));
+  return spec;
 }
 
 SnapshotSpec to_snapshot_spec(const Napi::Object& o) {
@@ -88,6 +133,12 @@ SnapshotSpec to_snapshot_spec(const Napi::Object& o) {
     uint32_t gw = r.Get("gateway").IsString() ? get_ip(r, "gateway") : 0;
     spec.routes.push_back(RouteSpec{get_ip(r, "prefix"), uint8_t(get_u32(r, "depth", 32)),
                                     uint16_t(get_u32(r, "port", 0)), gw});
+  }
+  Napi::Value sv = o.Get("services");
+  if (sv.IsArray()) {
+    Napi::Array services = sv.As<Napi::Array>();
+    for (uint32_t i = 0; i < services.Length(); i++)
+      spec.services.push_back(to_service_spec(services.Get(i).As<Napi::Object>()));
   }
   return spec;
 }
@@ -136,6 +187,9 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
         InstanceMethod("reclaim", &FulcrumAddon::Reclaim),
         InstanceMethod("counters", &FulcrumAddon::Counters),
         InstanceMethod("counterNames", &FulcrumAddon::CounterNames),
+        InstanceMethod("destStats", &FulcrumAddon::DestStatsBuffer),
+        InstanceMethod("serviceStats", &FulcrumAddon::ServiceStatsBuffer),
+        InstanceMethod("statNames", &FulcrumAddon::StatNames),
         InstanceMethod("request", &FulcrumAddon::Request),
         InstanceMethod("poll", &FulcrumAddon::Poll),
     });
@@ -193,23 +247,48 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
     return Napi::Number::New(info.Env(), double(engine(info.Env()).reclaim()));
   }
 
-  // The live counter blocks as an ArrayBuffer over the engine's memory:
-  // the buffer keeps the blocks alive, so it stays valid after stop().
+  // Live statistics as an ArrayBuffer over the engine's memory: the buffer
+  // holds a reference to the blocks, so it stays valid after stop().
+  template <class T>
+  static Napi::Value shared_buffer(Napi::Env env, const std::shared_ptr<T[]>& blocks, size_t count) {
+    auto* hold = new std::shared_ptr<T[]>(blocks);
+    return Napi::ArrayBuffer::New(env, blocks.get(), sizeof(T) * count,
+                                  [](Napi::Env, void*, std::shared_ptr<T[]>* h) { delete h; }, hold);
+  }
+
   Napi::Value Counters(const Napi::CallbackInfo& info) {
-    const CounterBlocks& blocks = engine(info.Env()).counters();
-    auto* hold = new CounterBlocks(blocks);
-    size_t len = sizeof(LcoreCounters) * engine_->workers();
-    return Napi::ArrayBuffer::New(info.Env(), blocks.get(), len,
-                                  [](Napi::Env, void*, CounterBlocks* h) { delete h; }, hold);
+    Engine& e = engine(info.Env());
+    return shared_buffer(info.Env(), e.counters(), e.workers());
+  }
+
+  Napi::Value DestStatsBuffer(const Napi::CallbackInfo& info) {
+    Engine& e = engine(info.Env());
+    return shared_buffer(info.Env(), e.dest_stats(), size_t(e.workers()) * e.ipvs_config().max_dests);
+  }
+
+  Napi::Value ServiceStatsBuffer(const Napi::CallbackInfo& info) {
+    Engine& e = engine(info.Env());
+    return shared_buffer(info.Env(), e.service_stats(), size_t(e.workers()) * e.ipvs_config().max_services);
+  }
+
+  static Napi::Object layout(Napi::Env env, const char* const* names, size_t n, size_t row_bytes) {
+    Napi::Array arr = Napi::Array::New(env, n);
+    for (size_t i = 0; i < n; i++) arr.Set(uint32_t(i), names[i]);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("names", arr);
+    out.Set("stride", Napi::Number::New(env, double(row_bytes / 8)));
+    return out;
+  }
+
+  Napi::Value StatNames(const Napi::CallbackInfo& info) {
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("service", layout(info.Env(), kServiceStatNames, size_t(ServiceStat::count), sizeof(ServiceStats)));
+    out.Set("dest", layout(info.Env(), kDestStatNames, size_t(DestStat::count), sizeof(DestStats)));
+    return out;
   }
 
   Napi::Value CounterNames(const Napi::CallbackInfo& info) {
-    Napi::Array names = Napi::Array::New(info.Env(), kCounterCount);
-    for (size_t i = 0; i < kCounterCount; i++) names.Set(uint32_t(i), kCounterNames[i]);
-    Napi::Object out = Napi::Object::New(info.Env());
-    out.Set("names", names);
-    out.Set("stride", Napi::Number::New(info.Env(), double(sizeof(LcoreCounters) / 8)));
-    return out;
+    return layout(info.Env(), kCounterNames, kCounterCount, sizeof(LcoreCounters));
   }
 
   Napi::Value Request(const Napi::CallbackInfo& info) {

@@ -25,7 +25,7 @@ const OwnedAddress* Snapshot::find_owned(uint32_t ip) const {
 uint32_t Snapshot::source_for(uint16_t port, uint32_t target) const {
   uint32_t first = 0;
   for (const OwnedAddress& a : addresses) {
-    if (a.port != port) continue;
+    if (a.port != port || a.vip) continue;
     if (same_subnet(a.ip, target, a.prefix)) return a.ip;
     if (first == 0) first = a.ip;
   }

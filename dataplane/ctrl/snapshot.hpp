@@ -14,15 +14,22 @@
 #include <memory>
 #include <vector>
 
+#include "ipvs/service.hpp"
 #include "net/route.hpp"
 
 namespace fulcrum {
 
+// An OwnedAddress::port meaning "answer ARP for it on every port".
+constexpr uint16_t kAnyPort = 0xffff;
+
 struct OwnedAddress {
   uint32_t ip;           // network order
-  uint8_t prefix;        // of the connected subnet
-  uint16_t port;         // config index of the port that answers ARP for it
+  uint8_t prefix;        // of the connected subnet (32 for a VIP)
+  uint16_t port;         // config index of the port that answers ARP, or kAnyPort
   uint64_t added_gen;    // generation that added it: announced by GARP once
+  bool vip;              // a service address, not a port's own address
+
+  bool answers_on(uint16_t in_port) const { return port == in_port || port == kAnyPort; }
 };
 
 // One route as built into the table, for telling whether two snapshots
@@ -45,6 +52,7 @@ struct Snapshot {
   // routes alone. Only the control thread touches the reference count.
   std::shared_ptr<const RouteTable> routes;
   std::vector<RouteEntry> route_entries;  // what routes was built from
+  std::unique_ptr<ServiceTable> services;  // null when there are none
 
   // The owned address equal to ip (network order), or nullptr. Any thread.
   const OwnedAddress* find_owned(uint32_t ip) const;

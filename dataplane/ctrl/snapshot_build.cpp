@@ -27,7 +27,7 @@ bool add_addresses(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, 
     if (a.prefix > 32) return err = "address " + ip_str(a.ip) + ": bad prefix", false;
     const OwnedAddress* old = prev ? prev->find_owned(a.ip) : nullptr;
     bool same = old != nullptr && old->port == a.port;
-    s.addresses.push_back(OwnedAddress{a.ip, a.prefix, a.port, same ? old->added_gen : gen});
+    s.addresses.push_back(OwnedAddress{a.ip, a.prefix, a.port, same ? old->added_gen : gen, false});
   }
   std::sort(s.addresses.begin(), s.addresses.end(),
             [](const OwnedAddress& x, const OwnedAddress& y) { return x.ip < y.ip; });
@@ -42,7 +42,7 @@ bool add_addresses(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, 
 bool route_entries(const Snapshot& s, const SnapshotSpec& spec, uint16_t nports,
                    std::vector<RouteEntry>& out, std::string& err) {
   for (const OwnedAddress& a : s.addresses)
-    out.push_back(RouteEntry{network_of(a.ip, a.prefix), a.prefix, Nexthop{a.port, 0}});
+    if (!a.vip) out.push_back(RouteEntry{network_of(a.ip, a.prefix), a.prefix, Nexthop{a.port, 0}});
   for (const RouteSpec& r : spec.routes) {
     if (r.port >= nports) return err = "route " + ip_str(r.prefix) + ": no port " + std::to_string(r.port), false;
     out.push_back(RouteEntry{r.prefix, r.depth, Nexthop{r.port, r.gateway}});
@@ -69,10 +69,13 @@ bool add_routes(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uin
 }  // namespace
 
 std::unique_ptr<Snapshot> build_snapshot(const SnapshotSpec& spec, const Snapshot* prev,
-                                         uint64_t gen, uint16_t nports, std::string& err) {
+                                         uint64_t gen, const SnapshotLimits& limits,
+                                         std::string& err) {
+  uint16_t nports = limits.ports;
   auto s = std::make_unique<Snapshot>();
   s->generation = gen;
   if (!add_addresses(*s, spec, prev, gen, nports, err)) return nullptr;
+  if (!build_services(*s, spec, prev, gen, limits, err)) return nullptr;
   if (!add_routes(*s, spec, prev, gen, nports, err)) return nullptr;
   return s;
 }

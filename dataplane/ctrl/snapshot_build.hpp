@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ctrl/snapshot.hpp"
+#include "ipvs/service.hpp"
 
 namespace fulcrum {
 
@@ -26,9 +27,40 @@ struct RouteSpec {
   uint32_t gateway; // network order; 0 = connected
 };
 
+struct DestSpec {
+  uint32_t id;      // stable, < max_dests
+  uint32_t ip;      // network order
+  uint16_t port;    // network order; 0 = the port the client asked for
+  FwdMode fwd;
+  uint32_t weight;
+  uint32_t upper, lower;
+  bool available;
+};
+
+struct ServiceSpec {
+  uint32_t id;      // stable, < max_services
+  uint8_t proto;
+  uint32_t vip;     // network order
+  uint16_t vport;   // network order; 0 = every port (persistent only)
+  std::string scheduler;
+  SchedOptions sched_opts;
+  uint32_t persist_ms;
+  uint32_t persist_mask;  // network order
+  TimeoutSet timeouts;    // 0 = default
+  std::vector<DestSpec> dests;
+};
+
 struct SnapshotSpec {
   std::vector<AddressSpec> addresses;
   std::vector<RouteSpec> routes;  // static routes; connected ones are derived
+  std::vector<ServiceSpec> services;
+};
+
+// Limits the engine was started with; specs beyond them are refused.
+struct SnapshotLimits {
+  uint16_t ports;
+  uint32_t max_services;
+  uint32_t max_dests;
 };
 
 // Builds the snapshot for generation gen. Each port address also yields
@@ -37,6 +69,13 @@ struct SnapshotSpec {
 // the same as prev's, prev's route table is shared rather than rebuilt. Returns nullptr and
 // fills err on failure (bad port index, duplicate address, LPM full).
 std::unique_ptr<Snapshot> build_snapshot(const SnapshotSpec& spec, const Snapshot* prev,
-                                         uint64_t gen, uint16_t nports, std::string& err);
+                                         uint64_t gen, const SnapshotLimits& limits,
+                                         std::string& err);
+
+// The service part: every VIP becomes an owned address (answered on the
+// port whose subnet holds it, or on any port), every service gets its
+// scheduler built for generation gen. Called by build_snapshot.
+bool build_services(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uint64_t gen,
+                    const SnapshotLimits& limits, std::string& err);
 
 }  // namespace fulcrum

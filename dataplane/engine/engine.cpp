@@ -67,6 +67,9 @@ bool Engine::init(const EngineConfig& cfg, std::string& err) {
   if (cfg.ports.empty() || cfg.ports.size() > kMaxPorts)
     return err = "need 1 to " + std::to_string(kMaxPorts) + " ports", false;
   counters_ = CounterBlocks(new LcoreCounters[nworkers]());
+  ipvs_cfg_ = cfg.ipvs;
+  dest_stats_ = DestStatBlocks(new DestStats[size_t(nworkers) * ipvs_cfg_.max_dests]());
+  svc_stats_ = ServiceStatBlocks(new ServiceStats[size_t(nworkers) * ipvs_cfg_.max_services]());
   pub_ = Publisher::create(nworkers, err);
   if (!pub_) return false;
   pub_->publish(std::make_unique<Snapshot>());
@@ -77,7 +80,21 @@ bool Engine::init(const EngineConfig& cfg, std::string& err) {
     if (!port_open(cfg.ports[i], setup, uint16_t(i), ports_.back(), err)) return false;
   }
   for (uint32_t w = 0; w < nworkers; w++) workers_.push_back(std::make_unique<Worker>());
-  return init_workers(cfg, err);
+  return init_workers(cfg, err) && init_ipvs(err);
+}
+
+bool Engine::init_ipvs(std::string& err) {
+  uint32_t n = workers();
+  std::vector<const DestStats*> rows;
+  for (uint32_t w = 0; w < n; w++) rows.push_back(&dest_stats_[size_t(w) * ipvs_cfg_.max_dests]);
+  for (auto& w : workers_) {
+    w->ipvs = IpvsWorker::create(w->index, n, ipvs_cfg_, &dest_stats_[size_t(w->index) * ipvs_cfg_.max_dests],
+                                 &svc_stats_[size_t(w->index) * ipvs_cfg_.max_services], err);
+    if (!w->ipvs) return false;
+    w->ipvs->all_dest_stats = rows;
+    w->ctx.ipvs = w->ipvs.get();
+  }
+  return true;
 }
 
 bool Engine::init_workers(const EngineConfig& cfg, std::string& err) {
@@ -107,6 +124,7 @@ bool Engine::init_workers(const EngineConfig& cfg, std::string& err) {
     ctx.pool = ports_[0].pool;
     for (const Port& p : ports_) {
       ctx.ports[p.index].mac = p.mac;
+      ctx.ports[p.index].mtu = cfg.ports[p.index].mtu;
       w->port_ids[p.index] = p.port_id;
     }
   }
@@ -163,7 +181,8 @@ std::vector<unsigned> Engine::worker_lcores() const {
 }
 
 bool Engine::apply(const SnapshotSpec& spec, std::string& err) {
-  auto snap = build_snapshot(spec, pub_->current(), generation_ + 1, uint16_t(ports_.size()), err);
+  SnapshotLimits limits{uint16_t(ports_.size()), ipvs_cfg_.max_services, ipvs_cfg_.max_dests};
+  auto snap = build_snapshot(spec, pub_->current(), generation_ + 1, limits, err);
   if (!snap) return false;
   generation_++;
   pub_->publish(std::move(snap));

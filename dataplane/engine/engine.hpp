@@ -21,6 +21,7 @@
 #include "engine/counters.hpp"
 #include "engine/port.hpp"
 #include "engine/worker.hpp"
+#include "ipvs/stats.hpp"
 
 namespace fulcrum {
 
@@ -33,11 +34,14 @@ struct EngineConfig {
   uint8_t neigh_retries = 3;
   uint8_t neigh_hold = 4;
   uint32_t idle_sleep_us = 0;
+  IpvsConfig ipvs;
 };
 
 // Counter blocks for every worker, shared with whoever exposes them (the
 // addon's ArrayBuffer) so they outlive the engine if needed.
 using CounterBlocks = std::shared_ptr<LcoreCounters[]>;
+using DestStatBlocks = std::shared_ptr<DestStats[]>;        // [workers][max_dests]
+using ServiceStatBlocks = std::shared_ptr<ServiceStats[]>;  // [workers][max_services]
 
 class Engine {
  public:
@@ -55,6 +59,9 @@ class Engine {
   uint32_t workers() const { return uint32_t(workers_.size()); }
   const std::vector<Port>& ports() const { return ports_; }
   const CounterBlocks& counters() const { return counters_; }
+  const DestStatBlocks& dest_stats() const { return dest_stats_; }
+  const ServiceStatBlocks& service_stats() const { return svc_stats_; }
+  const IpvsConfig& ipvs_config() const { return ipvs_cfg_; }
   std::vector<unsigned> worker_lcores() const;
 
   // Builds the snapshot spec describes as the next generation and
@@ -76,6 +83,7 @@ class Engine {
   Engine() = default;
   bool init(const EngineConfig& cfg, std::string& err);
   bool init_workers(const EngineConfig& cfg, std::string& err);
+  bool init_ipvs(std::string& err);
   bool launch(std::string& err);
   void drop_requests();
 
@@ -83,6 +91,9 @@ class Engine {
   std::atomic<bool> stop_{false};
   uint64_t generation_ = 0;
   CounterBlocks counters_;
+  DestStatBlocks dest_stats_;
+  ServiceStatBlocks svc_stats_;
+  IpvsConfig ipvs_cfg_;
   std::unique_ptr<Publisher> pub_;
   std::vector<Port> ports_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -6,6 +6,7 @@
 #include <rte_ip.h>
 #include <rte_prefetch.h>
 
+#include "ipvs/ipvs.hpp"
 #include "net/icmp.hpp"
 #include "net/output.hpp"
 #include "net/packet.hpp"
@@ -27,6 +28,7 @@ void local_input(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta) {
 }
 
 void ipv4_input(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta) {
+  if (ipvs_in(ctx, m, meta)) return;
   auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, meta.l3_off);
   if (ctx.snap->find_owned(ip->dst_addr) == nullptr) return ctx.drop(m, Counter::drop_not_ours);
   local_input(ctx, m, meta);

@@ -8,6 +8,7 @@
 
 #include "ctrl/request.hpp"
 #include "engine/pipeline.hpp"
+#include "ipvs/ipvs.hpp"
 #include "net/output.hpp"
 
 namespace fulcrum {
@@ -94,6 +95,10 @@ int worker_main(void* arg) {
     if (w.ctx.now - last_tick >= w.tick_tsc) {
       neigh_tick(w.ctx);
       last_tick = w.ctx.now;
+    }
+    if (w.ctx.ipvs != nullptr) {
+      w.ctx.ipvs->tick(w.ctx.now);
+      ipvs_expire(w.ctx);
     }
     worker_flush(w);
     serve_requests(w);

@@ -14,6 +14,7 @@
 
 #include "ctrl/publisher.hpp"
 #include "engine/worker_ctx.hpp"
+#include "ipvs/ipvs.hpp"
 
 namespace fulcrum {
 
@@ -40,6 +41,7 @@ struct Worker {
   rte_ring* done = nullptr;           // Request*, shared by all workers
   std::unique_ptr<NeighTable> neigh;
   std::unique_ptr<NeighPeers> peers;
+  std::unique_ptr<IpvsWorker> ipvs;
   WorkerCtx ctx;
 };
 

@@ -21,6 +21,8 @@
 
 namespace fulcrum {
 
+struct IpvsWorker;
+
 constexpr uint16_t kMaxPorts = 8;
 constexpr uint16_t kBurst = 32;
 // Room for one rx burst plus every packet a neighbour resolution releases.
@@ -41,6 +43,7 @@ class NeighPeers {
 
 struct PortView {
   rte_ether_addr mac;
+  uint16_t mtu;
 };
 
 struct WorkerCtx {
@@ -51,6 +54,7 @@ struct WorkerCtx {
   NeighTable* neigh = nullptr;
   rte_mempool* pool = nullptr;     // for packets we originate (ARP)
   NeighPeers* peers = nullptr;     // null with a single worker
+  IpvsWorker* ipvs = nullptr;      // null: no IPVS (tests of the L2/L3 path)
   const Snapshot* snap = nullptr;  // valid for the current loop iteration
   uint64_t now = 0;                // TSC at the start of the iteration
   TxBatch tx;

@@ -18,4 +18,10 @@ inline uint16_t cksum_adjust16(uint16_t cksum, uint16_t old_word, uint16_t new_w
   return uint16_t(~sum);
 }
 
+// The same for a 32-bit field (an IPv4 address), as two 16-bit words.
+inline uint16_t cksum_adjust32(uint16_t cksum, uint32_t old_val, uint32_t new_val) {
+  cksum = cksum_adjust16(cksum, uint16_t(old_val), uint16_t(new_val));
+  return cksum_adjust16(cksum, uint16_t(old_val >> 16), uint16_t(new_val >> 16));
+}
+
 }  // namespace fulcrum

@@ -2,15 +2,23 @@
 #include "net/icmp.hpp"
 
 #include <rte_icmp.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
 #include <rte_branch_prediction.h>
+#include <rte_ether.h>
 #include <rte_ip.h>
 
 #include "net/checksum.hpp"
+#include "net/packet.hpp"
 
 namespace fulcrum {
 namespace {
 
 constexpr uint8_t kReplyTtl = 64;
+constexpr uint8_t kIcmpDestUnreach = 3;
+constexpr uint8_t kIcmpFragNeeded = 4;
 
 }  // namespace
 
@@ -49,6 +57,38 @@ void icmp_make_echo_reply(rte_mbuf* m, uint16_t l3_off, uint16_t l4_off, uint16_
     rte_raw_cksum_mbuf(m, l4_off, l4_len, &sum);
     icmp->icmp_cksum = uint16_t(~sum);
   }
+}
+
+rte_mbuf* icmp_build_frag_needed(rte_mempool* pool, const void* offending, uint16_t mtu,
+                                 uint32_t src) {
+  auto* orig = static_cast<const rte_ipv4_hdr*>(offending);
+  // RFC 792: the original IP header and the first 64 bits of its data.
+  uint16_t quoted = uint16_t((orig->version_ihl & 0x0f) * 4 + 8);
+  uint16_t icmp_len = uint16_t(sizeof(rte_icmp_hdr) + quoted);
+  uint16_t total = uint16_t(sizeof(rte_ipv4_hdr) + icmp_len);
+  rte_mbuf* m = rte_pktmbuf_alloc(pool);
+  if (m == nullptr) return nullptr;
+  char* data = rte_pktmbuf_append(m, uint16_t(sizeof(rte_ether_hdr) + total));
+  if (data == nullptr) {
+    rte_pktmbuf_free(m);
+    return nullptr;
+  }
+  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(data + sizeof(rte_ether_hdr));
+  std::memset(ip, 0, total);
+  ip->version_ihl = RTE_IPV4_VHL_DEF;
+  ip->total_length = rte_cpu_to_be_16(total);
+  ip->time_to_live = kReplyTtl;
+  ip->next_proto_id = IPPROTO_ICMP;
+  ip->src_addr = src;
+  ip->dst_addr = orig->src_addr;
+  ipv4_set_checksum(ip);
+  auto* icmp = reinterpret_cast<rte_icmp_hdr*>(ip + 1);
+  icmp->icmp_type = kIcmpDestUnreach;
+  icmp->icmp_code = kIcmpFragNeeded;
+  icmp->icmp_seq_nb = rte_cpu_to_be_16(mtu);  // "next-hop MTU" (RFC 1191) in the low half
+  std::memcpy(icmp + 1, orig, quoted);
+  icmp->icmp_cksum = uint16_t(~rte_raw_cksum(icmp, icmp_len));
+  return m;
 }
 
 }  // namespace fulcrum

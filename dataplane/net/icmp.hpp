@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include <rte_mbuf.h>
+#include <rte_mempool.h>
 
 namespace fulcrum {
 
@@ -20,5 +21,13 @@ bool icmp_checksum_ok(const rte_mbuf* m, uint16_t l4_off, uint16_t l4_len);
 // swapped, type 0, fresh TTL, both checksums updated. The Ethernet header
 // is left for the output stage. Any thread.
 void icmp_make_echo_reply(rte_mbuf* m, uint16_t l3_off, uint16_t l4_off, uint16_t l4_len);
+
+// Builds, from pool, the ICMP "fragmentation needed" error (type 3 code 4)
+// that tells the sender of `offending` (its IPv4 header, followed by at
+// least 8 bytes) to send packets of at most mtu bytes; sent from src.
+// The Ethernet header is left for the output stage. nullptr when the pool
+// is empty. Any thread.
+rte_mbuf* icmp_build_frag_needed(rte_mempool* pool, const void* offending, uint16_t mtu,
+                                 uint32_t src);
 
 }  // namespace fulcrum

@@ -55,9 +55,13 @@ class TickActions final : public NeighActions {
 
 void ip_output(WorkerCtx& ctx, rte_mbuf* m) {
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
-  const Nexthop* nh = ctx.snap->routes ? ctx.snap->routes->lookup(ip->dst_addr) : nullptr;
+  ip_output_to(ctx, m, ip->dst_addr);
+}
+
+void ip_output_to(WorkerCtx& ctx, rte_mbuf* m, uint32_t target) {
+  const Nexthop* nh = ctx.snap->routes ? ctx.snap->routes->lookup(target) : nullptr;
   if (nh == nullptr) return ctx.drop(m, Counter::drop_no_route);
-  uint32_t next = nh->gateway != 0 ? nh->gateway : ip->dst_addr;
+  uint32_t next = nh->gateway != 0 ? nh->gateway : target;
   rte_ether_addr mac;
   bool ask = false;
   switch (ctx.neigh->resolve(nh->port, next, ctx.now, m, mac, ask)) {
@@ -73,7 +77,7 @@ void arp_input(WorkerCtx& ctx, uint16_t in_port, rte_mbuf* m, const PacketMeta& 
   ArpView arp;
   if (!arp_parse(m, meta.l3_off, arp)) return ctx.drop(m, Counter::drop_arp_malformed);
   const OwnedAddress* own = ctx.snap->find_owned(arp.tip);
-  bool for_us = own != nullptr && own->port == in_port;
+  bool for_us = own != nullptr && own->answers_on(in_port);
   // sip 0 is an address probe (RFC 5227), and a sender claiming one of our
   // own addresses is a conflict or our own announcement looped back:
   // nothing to learn from either, and no answer to a conflicting sender.
@@ -101,10 +105,15 @@ void neigh_tick(WorkerCtx& ctx) {
   ctx.neigh->tick(ctx.now, actions);
 }
 
+// A gratuitous ARP for a, on its port or, for an any-port VIP, on every port.
+static void announce(WorkerCtx& ctx, const OwnedAddress& a) {
+  for (uint16_t p = 0; p < ctx.nports; p++)
+    if (a.answers_on(p)) arp_send(ctx, p, a.ip, a.ip, Counter::garp_sent);
+}
+
 uint64_t announce_addresses(WorkerCtx& ctx, uint64_t since) {
   for (const OwnedAddress& a : ctx.snap->addresses)
-    if (a.added_gen > since && a.port < ctx.nports)
-      arp_send(ctx, a.port, a.ip, a.ip, Counter::garp_sent);
+    if (a.added_gen > since) announce(ctx, a);
   return ctx.snap->generation;
 }
 

@@ -20,6 +20,10 @@ namespace fulcrum {
 // m in every case. Owner worker.
 void ip_output(WorkerCtx& ctx, rte_mbuf* m);
 
+// The same, but towards `target` (network order) whatever the packet's
+// destination: DR sends a packet addressed to the VIP to the dest's MAC.
+void ip_output_to(WorkerCtx& ctx, rte_mbuf* m, uint32_t target);
+
 // Handles a parsed ARP frame received on in_port. Consumes m.
 void arp_input(WorkerCtx& ctx, uint16_t in_port, rte_mbuf* m, const PacketMeta& meta);
 

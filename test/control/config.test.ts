@@ -78,6 +78,9 @@ describe('valid configs', () => {
     assert.equal(dp.rx_desc, 1024);
     assert.equal(dp.tx_desc, 1024);
     assert.equal(dp.idle_sleep_us, 0);
+    assert.equal(dp.max_conns, 65_536);
+    assert.equal(dp.max_services, 1024);
+    assert.equal(dp.max_dests, 8192);
     assert.deepEqual(dp.neighbours, { max: 1024, reachable: 300_000, retry: 1000, retries: 3, hold: 4 });
     assert.equal(dp.ports[0].mtu, 1500);
     assert.deepEqual(dp.routes, []);
@@ -104,8 +107,8 @@ describe('valid configs', () => {
       type: 'http', path: '/', expect_status: 200, interval: 1000, timeout: 1000, rise: 2, fall: 2,
     });
     assert.deepEqual(web.dests, [
-      { address: '10.0.1.21', port: 8080, weight: 3 },
-      { address: '10.0.1.22', port: 8080, weight: 1, forward: 'nat' },
+      { address: '10.0.1.21', port: 8080, weight: 3, upper: 0, lower: 0 },
+      { address: '10.0.1.22', port: 8080, weight: 1, forward: 'nat', upper: 0, lower: 0 },
     ]);
   });
 
@@ -117,7 +120,8 @@ describe('valid configs', () => {
     assert.equal(svc.synproxy, false);
     assert.deepEqual(svc.local_addresses, []);
     assert.equal(svc.persistence, undefined);
-    assert.deepEqual(svc.dests, [{ address: '10.0.0.21', port: 8080, weight: 1 }]);
+    assert.deepEqual(svc.dests, [{ address: '10.0.0.21', port: 8080, weight: 1, upper: 0, lower: 0 }]);
+    assert.deepEqual(svc.timeouts, {});
   });
 
   test('a section with every key commented out gets its defaults', () => {
@@ -362,6 +366,24 @@ describe('invalid configs', () => {
       assert.match(err.message, /^cannot read config .*fulcrum-no-such-config\.yaml: ENOENT/);
       return true;
     });
+  });
+});
+
+describe('IPVS service rules', () => {
+  test('a port-zero service must be persistent', () => {
+    assertOneProblem(service('').replace('port: 80', 'port: 0'), 'services[0].port', 'needs persistence');
+    const ok = parseConfig(service('    persistence: { timeout: 60 }\n').replace('port: 80', 'port: 0'), 't.yaml', env);
+    assert.equal(ok.services[0].port, 0);
+  });
+
+  test('a dest lower threshold above its upper one', () => {
+    assertOneProblem(service('    dests: [{ address: 10.0.0.21, port: 8080, upper: 10, lower: 20 }]\n'),
+      'services[0].dests[0].lower', 'lower 20 is above upper 10');
+  });
+
+  test('per-service timeouts as ipvsadm --set', () => {
+    const cfg = parseConfig(service('    timeouts: { tcp: 1h, tcpfin: 30s, udp: 10s }\n'), 't.yaml', env);
+    assert.deepEqual(cfg.services[0].timeouts, { tcp: 3_600_000, tcpfin: 30_000, udp: 10_000 });
   });
 });
 

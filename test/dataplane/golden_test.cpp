@@ -290,7 +290,7 @@ class Golden : public ::testing::Test {
     std::string err;
     neigh_ = NeighTable::create(nc, unique_name("golden_n").c_str(), SOCKET_ID_ANY, err);
     ASSERT_NE(neigh_, nullptr) << err;
-    snap_ = build_snapshot(base_spec(), nullptr, 1, 2, err);
+    snap_ = build_snapshot(base_spec(), nullptr, 1, SnapshotLimits{2, 64, 256}, err);
     ASSERT_NE(snap_, nullptr) << err;
     ctx_ = std::make_unique<WorkerCtx>();
     ctx_->nports = 2;
@@ -400,7 +400,7 @@ TEST_F(Golden, AnnounceSendsOneGarpPerAddressAddedAfterTheGeneration) {
   spec.addresses.push_back({added0, 24, 0});
   spec.addresses.push_back({added1, 24, 1});
   std::string err;
-  auto next = build_snapshot(spec, snap_.get(), 2, 2, err);
+  auto next = build_snapshot(spec, snap_.get(), 2, SnapshotLimits{2, 64, 256}, err);
   ASSERT_NE(next, nullptr) << err;
   ctx_->snap = next.get();
 

@@ -17,7 +17,8 @@
 namespace fulcrum::test {
 namespace {
 
-constexpr uint16_t kPorts = 2;
+constexpr uint16_t kPortCount = 2;
+constexpr SnapshotLimits kPorts{kPortCount, 64, 256};
 
 std::unique_ptr<Snapshot> build(const SnapshotSpec& spec, uint64_t gen = 1,
                                 const Snapshot* prev = nullptr) {
@@ -151,7 +152,7 @@ TEST(BuildSnapshot, DuplicateAddressIsRefusedNamingIt) {
 
 TEST(BuildSnapshot, BadPortIsRefusedNamingTheAddress) {
   SnapshotSpec spec = two_ports();
-  spec.addresses.push_back({ip("10.9.9.9"), 24, kPorts});
+  spec.addresses.push_back({ip("10.9.9.9"), 24, kPortCount});
   std::string err = build_error(spec);
   EXPECT_NE(err.find("10.9.9.9"), std::string::npos) << err;
   EXPECT_NE(err.find("port"), std::string::npos) << err;
@@ -159,7 +160,7 @@ TEST(BuildSnapshot, BadPortIsRefusedNamingTheAddress) {
 
 TEST(BuildSnapshot, BadRoutePortIsRefusedNamingTheRoute) {
   SnapshotSpec spec = two_ports();
-  spec.routes = {{ip("172.16.0.0"), 12, kPorts, ip("10.0.0.1")}};
+  spec.routes = {{ip("172.16.0.0"), 12, kPortCount, ip("10.0.0.1")}};
   std::string err = build_error(spec);
   EXPECT_NE(err.find("172.16.0.0"), std::string::npos) << err;
 }
@@ -168,7 +169,7 @@ TEST(BuildSnapshot, BadRoutePortIsRefusedNamingTheRoute) {
 // its table, or retrying the same generation would collide on the name.
 TEST(BuildSnapshot, FailedBuildCanBeRetriedWithTheSameGeneration) {
   SnapshotSpec bad = two_ports();
-  bad.routes = {{ip("172.16.0.0"), 12, kPorts, 0}};
+  bad.routes = {{ip("172.16.0.0"), 12, kPortCount, 0}};
   std::string err;
   ASSERT_EQ(build_snapshot(bad, nullptr, 42, kPorts, err), nullptr);
   EXPECT_NE(build(two_ports(), 42), nullptr);

@@ -194,6 +194,9 @@ const dataplaneObject = (env?: ValidationEnv) =>
     rx_desc: ringSize().default(1024),
     tx_desc: ringSize().default(1024),
     idle_sleep_us: int(0, 100_000).default(0),
+    max_conns: int(1024, 67_108_864).default(65_536),
+    max_services: int(1, 65_536).default(1024),
+    max_dests: int(1, 1_048_576).default(8192),
     neighbours: neighboursSchema.default({}),
     ports: z.array(portObject(env)).min(1, 'at least one port is required'),
     routes: z.array(routeSchema).default([]),
@@ -477,6 +480,19 @@ const destSchema = strictObject({
   port: int(0, 65535),
   weight: int(0, 65535).default(1),
   forward: oneOf(FORWARD_MODES).optional(),
+  // Connection thresholds (ipvsadm -x / -y): overloaded at `upper`
+  // connections until back below `lower` (0: none / 3/4 of upper).
+  upper: int(0, 1_000_000).default(0),
+  lower: int(0, 1_000_000).default(0),
+}).superRefine((d, ctx) => {
+  if (d.lower > 0 && d.upper > 0 && d.lower > d.upper) report(ctx, ['lower'], `lower ${d.lower} is above upper ${d.upper}`);
+});
+
+// ipvsadm --set tcp tcpfin udp, per service.
+const timeoutsSchema = strictObject({
+  tcp: duration(1000, 31_536_000_000).optional(),
+  tcpfin: duration(1000, 31_536_000_000).optional(),
+  udp: duration(1000, 31_536_000_000).optional(),
 });
 
 export type DestConfig = z.output<typeof destSchema>;
@@ -494,6 +510,7 @@ const serviceObject = strictObject({
   synproxy: bool().default(false),
   local_addresses: z.array(unicast()).default([]),
   health_check: healthCheckSchema.optional(),
+  timeouts: timeoutsSchema.default({}),
   dests: z.array(destSchema).default([]),
 });
 
@@ -541,7 +558,16 @@ function checkServiceUnique(svc: ServiceConfig, ctx: z.RefinementCtx): void {
 }
 
 /** One service, with its cross-field checks; usable on its own by the API. */
+// LVS accepts a port-zero service only as a persistent one: without
+// persistence, nothing would keep a client's connections to different
+// ports together, which is the point of answering for every port.
+function checkPortZero(svc: ServiceConfig, ctx: z.RefinementCtx): void {
+  if (svc.port === 0 && svc.persistence === undefined)
+    report(ctx, ['port'], 'port 0 (every port of the vip) needs persistence, as in LVS');
+}
+
 export const serviceSchema = serviceObject.superRefine((svc, ctx) => {
+  checkPortZero(svc, ctx);
   checkFullnat(svc, ctx);
   checkSynproxy(svc, ctx);
   checkServiceUnique(svc, ctx);

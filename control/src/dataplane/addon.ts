@@ -14,6 +14,10 @@ export interface EnginePortSpec {
 
 export interface EngineStartSpec {
   ports: EnginePortSpec[];
+  /** Connections per worker; service and dest ids stay below their maxima. */
+  maxConns: number;
+  maxServices: number;
+  maxDests: number;
   mbufs: number;
   mbufCache: number;
   rxDesc: number;
@@ -36,11 +40,38 @@ export interface EngineStartInfo {
   workerLcores: number[];
 }
 
+export type ForwardName = 'nat' | 'dr' | 'tun' | 'fullnat' | 'snat';
+
+export interface DestSpec {
+  id: number;
+  ip: string;
+  port: number;
+  fwd: ForwardName;
+  weight: number;
+  upper: number;
+  lower: number;
+  available: boolean;
+}
+
+export interface ServiceSpec {
+  id: number;
+  proto: 'tcp' | 'udp';
+  vip: string;
+  port: number;
+  scheduler: string;
+  persistMs: number;
+  persistMask: string;
+  /** Seconds, as ipvsadm --set; 0 keeps the default. */
+  timeouts: { tcp: number; tcpfin: number; udp: number };
+  dests: DestSpec[];
+}
+
 export interface SnapshotSpec {
   /** Owned addresses: each answers ARP on its port and yields a connected route. */
   addresses: { ip: string; prefix: number; port: number }[];
   /** Static routes; gateway absent = directly connected through port. */
   routes: { prefix: string; depth: number; port: number; gateway?: string }[];
+  services: ServiceSpec[];
 }
 
 export interface NeighbourRow {
@@ -70,6 +101,10 @@ export interface NativeAddon {
   /** Live per-worker counter blocks (no copy): stride 64-bit words per worker. */
   counters(): ArrayBuffer;
   counterNames(): { names: string[]; stride: number };
+  /** Per-worker rows [maxServices] and [maxDests], zero-copy like counters(). */
+  serviceStats(): ArrayBuffer;
+  destStats(): ArrayBuffer;
+  statNames(): { service: { names: string[]; stride: number }; dest: { names: string[]; stride: number } };
   request(worker: number, kind: RequestKind): number;
   poll(): RequestResult[];
 }

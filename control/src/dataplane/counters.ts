@@ -1,46 +1,63 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Zero-copy view of the workers' counter blocks. The layout (names and
-// order) comes from the addon, which takes it from engine/counters.hpp,
-// so no counter is listed twice.
-
-import type { NativeAddon } from './addon';
+// Zero-copy views of the workers' statistics: the per-lcore counters and
+// the per-service and per-dest rows. Each is one ArrayBuffer over the
+// engine's memory: for every worker, `rows` rows of `stride` 64-bit words,
+// whose first words are named (names and order come from the addon, which
+// takes them from the C++ X-macro lists, so no layout is written twice).
 
 export type CounterSet = Record<string, bigint>;
 
-export class CounterView {
+export interface StatLayout {
+  names: string[];
+  /** 64-bit words per row. */
+  stride: number;
+}
+
+export class StatView {
   private readonly words: BigUint64Array;
-  private readonly names: string[];
-  private readonly stride: number;
   readonly workers: number;
 
-  constructor(addon: NativeAddon) {
-    const layout = addon.counterNames();
-    this.names = layout.names;
-    this.stride = layout.stride;
-    this.words = new BigUint64Array(addon.counters());
-    this.workers = this.words.length / this.stride;
+  constructor(
+    buffer: ArrayBuffer,
+    private readonly layout: StatLayout,
+    /** Rows per worker (1 for counters, max ids for services and dests). */
+    readonly rows: number,
+  ) {
+    this.words = new BigUint64Array(buffer);
+    this.workers = this.words.length / (layout.stride * rows);
   }
 
-  /** Counter names in layout order. */
-  counterNames(): readonly string[] {
-    return this.names;
+  names(): readonly string[] {
+    return this.layout.names;
   }
 
-  /** One worker's counters, read now. */
-  worker(index: number): CounterSet {
-    const base = index * this.stride;
+  /** One worker's row, read now. */
+  row(worker: number, row = 0): CounterSet {
+    const base = (worker * this.rows + row) * this.layout.stride;
     const out: CounterSet = {};
-    this.names.forEach((name, i) => (out[name] = this.words[base + i]));
+    this.layout.names.forEach((name, i) => (out[name] = this.words[base + i]));
     return out;
   }
 
-  /** Sum over all workers. */
-  total(): CounterSet {
+  /** The position of a named field in a row. */
+  field(name: string): number {
+    const i = this.layout.names.indexOf(name);
+    if (i < 0) throw new Error(`no statistic '${name}'`);
+    return i;
+  }
+
+  /** One field of a row summed over the workers, without building objects. */
+  sum(row: number, field: number): bigint {
+    let total = 0n;
+    for (let w = 0; w < this.workers; w++) total += this.words[(w * this.rows + row) * this.layout.stride + field];
+    return total;
+  }
+
+  /** A row summed over all workers. */
+  total(row = 0): CounterSet {
     const out: CounterSet = {};
-    for (let w = 0; w < this.workers; w++) {
-      for (const [name, v] of Object.entries(this.worker(w))) out[name] = (out[name] ?? 0n) + v;
-    }
+    this.layout.names.forEach((name, i) => (out[name] = this.sum(row, i)));
     return out;
   }
 }

@@ -13,7 +13,9 @@ import { execFileSync } from 'node:child_process';
 import { buildEalArgs, controlCpu } from '../config/eal';
 import type { FulcrumConfig } from '../config/schema';
 import { loadAddon, type EngineStartInfo, type NativeAddon, type NeighbourRow, type RequestKind, type RequestResult } from './addon';
-import { CounterView } from './counters';
+import { StatView } from './counters';
+import { IdAllocator } from './ids';
+import { destKey, serviceKey, serviceSpecs } from './services';
 import { engineStartSpec, snapshotSpec } from './spec';
 
 const RECLAIM_INTERVAL_MS = 100;
@@ -29,7 +31,9 @@ interface Pending {
 export class Dataplane {
   private readonly addon: NativeAddon;
   private info: EngineStartInfo | undefined;
-  private counterView: CounterView | undefined;
+  private views: { counters: StatView; services: StatView; dests: StatView } | undefined;
+  private serviceIds: IdAllocator | undefined;
+  private destIds: IdAllocator | undefined;
   private reclaimTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly pending = new Map<number, Pending>();
@@ -48,7 +52,14 @@ export class Dataplane {
     pinToControlCpu(controlCpu(cfg));
     this.addon.initEal(buildEalArgs(cfg));
     this.info = this.addon.start(engineStartSpec(cfg));
-    this.counterView = new CounterView(this.addon);
+    const layouts = this.addon.statNames();
+    this.views = {
+      counters: new StatView(this.addon.counters(), this.addon.counterNames(), 1),
+      services: new StatView(this.addon.serviceStats(), layouts.service, cfg.dataplane.max_services),
+      dests: new StatView(this.addon.destStats(), layouts.dest, cfg.dataplane.max_dests),
+    };
+    this.serviceIds = new IdAllocator(cfg.dataplane.max_services, 'service');
+    this.destIds = new IdAllocator(cfg.dataplane.max_dests, 'dest');
     this.apply(cfg);
     this.reclaimTimer = setInterval(() => this.addon.reclaim(), RECLAIM_INTERVAL_MS);
     this.reclaimTimer.unref();
@@ -57,14 +68,30 @@ export class Dataplane {
     return this.info;
   }
 
-  /** Publishes the config's addresses and routes; returns the generation. */
+  /**
+   * Publishes the config's addresses, routes and services; returns the
+   * generation. Existing connections are untouched; ids of removed services
+   * and dests are reused only once no connection refers to them.
+   */
   apply(cfg: FulcrumConfig): number {
-    return this.addon.apply(snapshotSpec(cfg));
+    const { services: svcStats, dests: destStats } = this.stats;
+    const [live, active, inactive] = [svcStats.field('live'), destStats.field('active'), destStats.field('inactive')];
+    const services = cfg.services;
+    const serviceIds = (this.serviceIds as IdAllocator).assign(services.map(serviceKey), (id) => svcStats.sum(id, live) === 0n);
+    const destKeys = services.flatMap((s) => s.dests.map((d) => destKey(s, d)));
+    const destIdle = (id: number) => destStats.sum(id, active) + destStats.sum(id, inactive) === 0n;
+    const destIds = (this.destIds as IdAllocator).assign(destKeys, destIdle);
+    return this.addon.apply(snapshotSpec(cfg, serviceSpecs(services, serviceIds, destIds)));
   }
 
-  get counters(): CounterView {
-    if (this.counterView === undefined) throw new Error('the dataplane is not started');
-    return this.counterView;
+  /** Zero-copy statistics: per-lcore counters, per-service and per-dest rows. */
+  get stats(): { counters: StatView; services: StatView; dests: StatView } {
+    if (this.views === undefined) throw new Error('the dataplane is not started');
+    return this.views;
+  }
+
+  get counters(): StatView {
+    return this.stats.counters;
   }
 
   get startInfo(): EngineStartInfo {

@@ -7,12 +7,15 @@
 import { portDeviceName } from '../config/eal';
 import { formatIPv4, inSubnet, parseCidr, parseIPv4, type Cidr } from '../config/ipv4';
 import type { FulcrumConfig, RouteConfig } from '../config/schema';
-import type { EngineStartSpec, SnapshotSpec } from './addon';
+import type { EngineStartSpec, ServiceSpec, SnapshotSpec } from './addon';
 
 export function engineStartSpec(cfg: FulcrumConfig): EngineStartSpec {
   const dp = cfg.dataplane;
   return {
     ports: dp.ports.map((p) => ({ name: p.name, device: portDeviceName(p.device), mtu: p.mtu })),
+    maxConns: dp.max_conns,
+    maxServices: dp.max_services,
+    maxDests: dp.max_dests,
     mbufs: dp.mbufs,
     mbufCache: dp.mbuf_cache,
     rxDesc: dp.rx_desc,
@@ -28,11 +31,13 @@ export function engineStartSpec(cfg: FulcrumConfig): EngineStartSpec {
   };
 }
 
-export function snapshotSpec(cfg: FulcrumConfig): SnapshotSpec {
+/** Addresses and routes; services come from serviceSpecs with their ids. */
+export function snapshotSpec(cfg: FulcrumConfig, services: ServiceSpec[]): SnapshotSpec {
   const subnets = cfg.dataplane.ports.map((p) => parseCidr(p.address) as Cidr);
   return {
     addresses: subnets.map((c, port) => ({ ip: formatIPv4(c.address), prefix: c.prefix, port })),
     routes: cfg.dataplane.routes.map((r) => routeSpec(cfg, subnets, r)),
+    services,
   };
 }
 

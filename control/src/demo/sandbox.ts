@@ -6,13 +6,18 @@
 //
 //   client ns                      balancer ns
 //   eth0 10.0.0.1/24  <-- veth -->  wan0 (DPDK net_af_packet, owns 10.0.0.2/24)
+//                                   lan0 (DPDK net_af_packet, owns 10.0.1.2/24)  <-- veth -->  switch ns
+//                                                                  (bridge)  <-- veth -->  s1 eth0 10.0.1.11/24
+//                                                                            <-- veth -->  s2 eth0 10.0.1.12/24 ...
+// With servers, each real server runs a small HTTP server on port 80 that
+// answers with its name, and routes back through the balancer (NAT).
 
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { Topology } from '../netns/topology';
+import { Topology, type LinkSpec, type TopologySpec } from '../netns/topology';
 
 export const CLIENT_ADDRESS = '10.0.0.1';
 export const BALANCER_ADDRESS = '10.0.0.2';
@@ -25,7 +30,18 @@ export interface SandboxOptions {
   tag: string;
   /** EAL lcore list; the first is the control thread (default "0-1"). */
   lcores?: string;
+  /** Real servers behind the balancer's lan port (default none). */
+  servers?: number;
+  /** The config's services section, as YAML list items. */
+  services?: string;
 }
+
+export const LAN_ADDRESS = '10.0.1.2';
+export function serverAddress(i: number): string {
+  return `10.0.1.${11 + i}`;
+}
+
+const HTTP_SERVER = `require('http').createServer((q, r) => r.end(process.argv[1] + '\\n')).listen(80, () => console.log('listening'))`;
 
 export class Sandbox {
   private output = '';
@@ -41,17 +57,11 @@ export class Sandbox {
 
   /** Builds the namespaces and starts the balancer; resolves once it is ready. */
   static async start(opts: SandboxOptions): Promise<Sandbox> {
-    const topo = await Topology.create({
-      tag: opts.tag,
-      namespaces: ['client', 'lb'],
-      links: [{ a: { ns: 'client', ifname: 'eth0', address: `${CLIENT_ADDRESS}/24` }, b: { ns: 'lb', ifname: 'wan0' } }],
-      // The client accepts gratuitous ARP, so the balancer's announcement
-      // is visible in its neighbour table.
-      sysctls: [{ ns: 'client', key: 'net.ipv4.conf.all.arp_accept', value: '1' }],
-    });
+    const topo = await Topology.create(topologySpec(opts));
     const configPath = path.join(os.tmpdir(), `fulcrum-${opts.tag}-${process.pid}.yaml`);
     try {
-      writeFileSync(configPath, sandboxConfig(opts.lcores ?? '0-1'));
+      await startServers(topo, opts.servers ?? 0);
+      writeFileSync(configPath, sandboxConfig(opts));
       const child = topo.spawn('lb', [process.execPath, BIN, 'start', '--config', configPath]);
       const sandbox = new Sandbox(topo, child, configPath);
       await sandbox.waitFor(READY_LINE, START_TIMEOUT_MS);
@@ -127,19 +137,64 @@ export class Sandbox {
   }
 }
 
-function sandboxConfig(lcores: string): string {
+function topologySpec(opts: SandboxOptions): TopologySpec {
+  const servers = Array.from({ length: opts.servers ?? 0 }, (_, i) => `s${i + 1}`);
+  const links: LinkSpec[] = [{ a: { ns: 'client', ifname: 'eth0', address: `${CLIENT_ADDRESS}/24` }, b: { ns: 'lb', ifname: 'wan0' } }];
+  if (servers.length > 0) links.push({ a: { ns: 'lb', ifname: 'lan0' }, b: { ns: 'sw', ifname: 'p0' } });
+  servers.forEach((ns, i) =>
+    links.push({ a: { ns, ifname: 'eth0', address: `${serverAddress(i)}/24` }, b: { ns: 'sw', ifname: `p${i + 1}` } }),
+  );
+  return {
+    tag: opts.tag,
+    namespaces: ['client', 'lb', ...(servers.length > 0 ? ['sw', ...servers] : [])],
+    links,
+    routes: servers.map((ns) => ({ ns, prefix: 'default', via: LAN_ADDRESS })),
+    // The client accepts gratuitous ARP, so the balancer's announcement
+    // is visible in its neighbour table.
+    sysctls: [{ ns: 'client', key: 'net.ipv4.conf.all.arp_accept', value: '1' }],
+  };
+}
+
+// Bridges the servers' links in the switch namespace and starts their
+// HTTP servers; resolves when every server listens.
+async function startServers(topo: Topology, count: number): Promise<void> {
+  if (count === 0) return;
+  const sw = (argv: string[]) => topo.exec('sw', argv).then(check);
+  await sw(['ip', 'link', 'add', 'br0', 'type', 'bridge']);
+  for (let i = 0; i <= count; i++) await sw(['ip', 'link', 'set', `p${i}`, 'master', 'br0']);
+  await sw(['ip', 'link', 'set', 'br0', 'up']);
+  await Promise.all(
+    Array.from({ length: count }, (_, i) => {
+      const child = topo.spawn(`s${i + 1}`, [process.execPath, '-e', HTTP_SERVER, `s${i + 1}`]);
+      return new Promise<void>((resolve, reject) => {
+        child.stdout?.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`server s${i + 1} exited with ${code}`)));
+      });
+    }),
+  );
+}
+
+function check(r: { code: number | null; stderr: string }): void {
+  if (r.code !== 0) throw new Error(r.stderr);
+}
+
+function sandboxConfig(opts: SandboxOptions): string {
   const huge = hugepagesAvailable();
+  const lan = (opts.servers ?? 0) > 0;
   return [
     'dataplane:',
-    `  lcores: "${lcores}"`,
+    `  lcores: "${opts.lcores ?? '0-1'}"`,
     `  hugepages: ${huge}`,
     // Nothing shared on disk, so several sandboxes can run at once.
     `  eal_args: ["${huge ? '--in-memory' : '--no-shconf'}"]`,
     '  mbufs: 4095',
+    '  max_conns: 16384',
     '  ports:',
     '    - name: wan',
     '      device: net_af_packet0,iface=wan0',
     `      address: ${BALANCER_ADDRESS}/24`,
+    ...(lan ? ['    - name: lan', '      device: net_af_packet1,iface=lan0', `      address: ${LAN_ADDRESS}/24`] : []),
+    ...(opts.services ? ['services:', opts.services] : []),
     '',
   ].join('\n');
 }

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Stable ids for services and dests. The dataplane indexes per-worker
+// statistics, connection counts and scheduler state by id, so an id must
+// stay the same while its service or dest exists, and a dest's id must not
+// be handed to another dest while connections still count against it.
+// Ids of removed entries therefore drain first and are reused only once
+// the caller says they are idle.
+
+export class IdAllocator {
+  private readonly ids = new Map<string, number>();
+  private readonly draining = new Set<number>();
+  private readonly free: number[] = [];
+  private next = 0;
+
+  constructor(
+    private readonly limit: number,
+    private readonly what: string,
+  ) {}
+
+  /**
+   * Ids for exactly these keys: existing keys keep theirs, new keys get a
+   * free one, keys no longer present start draining. Throws (changing
+   * nothing) when the ids would run out.
+   */
+  assign(keys: readonly string[], isIdle: (id: number) => boolean): Map<string, number> {
+    this.reclaim(isIdle);
+    const wanted = new Set(keys);
+    const fresh = [...wanted].filter((k) => !this.ids.has(k));
+    const available = this.free.length + (this.limit - this.next);
+    if (fresh.length > available) {
+      throw new Error(`too many ${this.what}s: at most ${this.limit} (raise dataplane.max_${this.what}s)`);
+    }
+    for (const [key, id] of this.ids) {
+      if (wanted.has(key)) continue;
+      this.ids.delete(key);
+      this.draining.add(id);
+    }
+    for (const key of fresh) this.ids.set(key, this.free.pop() ?? this.next++);
+    return new Map(this.ids);
+  }
+
+  private reclaim(isIdle: (id: number) => boolean): void {
+    for (const id of this.draining) {
+      if (!isIdle(id)) continue;
+      this.draining.delete(id);
+      this.free.push(id);
+    }
+  }
+}

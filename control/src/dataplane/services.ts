@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The service part of a snapshot spec, from the validated config.
+// Forward modes the dataplane does not implement yet are refused here,
+// naming the service and the field, rather than silently dropping traffic.
+
+import { formatIPv4, netmaskPrefix, parseIPv4, prefixMask } from '../config/ipv4';
+import type { DestConfig, ServiceConfig } from '../config/schema';
+import type { DestSpec, ForwardName, ServiceSpec } from './addon';
+
+const IMPLEMENTED: ReadonlySet<ForwardName> = new Set(['nat', 'dr', 'tun']);
+
+export function serviceKey(s: ServiceConfig): string {
+  return s.name;
+}
+
+export function destKey(s: ServiceConfig, d: DestConfig): string {
+  return `${s.name}|${d.address}|${d.port}`;
+}
+
+export function serviceSpecs(
+  services: readonly ServiceConfig[],
+  serviceIds: Map<string, number>,
+  destIds: Map<string, number>,
+): ServiceSpec[] {
+  return services.map((s, i) => {
+    const fwd = forwardOf(s, undefined, i);
+    return {
+      id: serviceIds.get(serviceKey(s)) as number,
+      proto: s.protocol,
+      vip: s.vip,
+      port: s.port,
+      scheduler: s.scheduler,
+      persistMs: (s.persistence?.timeout ?? 0) * 1000,
+      persistMask: formatIPv4(prefixMask(netmaskPrefix(s.persistence?.netmask ?? '255.255.255.255') as number)),
+      timeouts: { tcp: seconds(s.timeouts.tcp), tcpfin: seconds(s.timeouts.tcpfin), udp: seconds(s.timeouts.udp) },
+      dests: s.dests.map((d, j) => destSpec(s, d, destIds, forwardOf(s, d, i, j) ?? fwd)),
+    };
+  });
+}
+
+// ipvsadm --set takes whole seconds; 0 keeps the default.
+function seconds(ms: number | undefined): number {
+  return ms === undefined ? 0 : Math.ceil(ms / 1000);
+}
+
+function destSpec(s: ServiceConfig, d: DestConfig, ids: Map<string, number>, fwd: ForwardName): DestSpec {
+  return {
+    id: ids.get(destKey(s, d)) as number,
+    ip: formatIPv4(parseIPv4(d.address) as number),
+    port: d.port,
+    fwd,
+    weight: d.weight,
+    upper: d.upper,
+    lower: d.lower,
+    available: true,
+  };
+}
+
+// The dest's forward mode (its own, else the service's), refused when the
+// dataplane cannot do it yet.
+function forwardOf(s: ServiceConfig, d: DestConfig | undefined, i: number, j?: number): ForwardName {
+  const mode = d?.forward ?? s.forward;
+  if (!IMPLEMENTED.has(mode)) {
+    const field = j === undefined ? `services[${i}].forward` : `services[${i}].dests[${j}].forward`;
+    throw new Error(`${field}: forward mode ${mode} is not implemented yet (nat, dr and tun are)`);
+  }
+  return mode;
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The service part of a snapshot: services with their dests and freshly
+// built schedulers, and the VIPs as owned addresses.
+#include <algorithm>
+
+#include <rte_byteorder.h>
+
+#include "ctrl/snapshot_build.hpp"
+
+namespace fulcrum {
+namespace {
+
+std::string svc_name(const ServiceSpec& s) { return "service " + std::to_string(s.id); }
+
+bool same_subnet(uint32_t a, uint32_t b, uint8_t prefix) {
+  uint32_t mask = prefix == 0 ? 0 : ~uint32_t(0) << (32 - prefix);
+  return ((rte_be_to_cpu_32(a) ^ rte_be_to_cpu_32(b)) & mask) == 0;
+}
+
+// The port that answers ARP for a VIP: the one whose subnet holds it, else all.
+uint16_t vip_port(const Snapshot& s, uint32_t vip) {
+  for (const OwnedAddress& a : s.addresses)
+    if (!a.vip && same_subnet(a.ip, vip, a.prefix)) return a.port;
+  return kAnyPort;
+}
+
+void add_vip(Snapshot& s, const Snapshot* prev, uint32_t vip, uint64_t gen) {
+  if (s.find_owned(vip) != nullptr) return;  // a port address, or another service's VIP
+  const OwnedAddress* old = prev ? prev->find_owned(vip) : nullptr;
+  uint16_t port = vip_port(s, vip);
+  bool same = old != nullptr && old->port == port && old->vip;
+  OwnedAddress a{vip, 32, port, same ? old->added_gen : gen, true};
+  s.addresses.insert(std::upper_bound(s.addresses.begin(), s.addresses.end(), a,
+                                      [](const OwnedAddress& x, const OwnedAddress& y) { return x.ip < y.ip; }),
+                     a);
+}
+
+bool build_dests(Service& svc, const ServiceSpec& spec, const SnapshotLimits& limits, std::string& err) {
+  for (const DestSpec& d : spec.dests) {
+    if (d.id >= limits.max_dests)
+      return err = svc_name(spec) + ": dest id " + std::to_string(d.id) + " beyond max_dests", false;
+    svc.dests.push_back(Dest{d.id, d.ip, d.port, d.fwd, d.weight, d.upper, d.lower, d.available});
+    svc.sched_dests.push_back(SchedDest{d.ip, d.port, d.weight, d.available, false});
+  }
+  return true;
+}
+
+bool build_service(Service& svc, const ServiceSpec& spec, uint64_t gen, const SnapshotLimits& limits,
+                   std::string& err) {
+  if (spec.id >= limits.max_services) return err = svc_name(spec) + ": id beyond max_services", false;
+  if (spec.vport == 0 && spec.persist_ms == 0)
+    return err = svc_name(spec) + ": a port-zero service must be persistent", false;
+  svc.id = spec.id;
+  svc.proto = spec.proto;
+  svc.vip = spec.vip;
+  svc.vport = spec.vport;
+  svc.persist_ms = spec.persist_ms;
+  svc.persist_mask = spec.persist_mask;
+  if (!set_timeouts(svc.timeouts, spec.timeouts)) return err = svc_name(spec) + ": timeout too large", false;
+  if (!build_dests(svc, spec, limits, err)) return false;
+  svc.sched = make_scheduler(spec.scheduler, svc.sched_dests, spec.sched_opts, err);
+  if (!svc.sched) return err = svc_name(spec) + ": " + err, false;
+  svc.sched_gen = gen;
+  return true;
+}
+
+}  // namespace
+
+bool build_services(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uint64_t gen,
+                    const SnapshotLimits& limits, std::string& err) {
+  if (spec.services.empty()) return true;
+  std::vector<Service> services(spec.services.size());
+  for (size_t i = 0; i < spec.services.size(); i++) {
+    if (!build_service(services[i], spec.services[i], gen, limits, err)) return false;
+    add_vip(s, prev, spec.services[i].vip, gen);
+  }
+  std::string name = "fl_svc" + std::to_string(gen);
+  s.services = ServiceTable::create(std::move(services), name.c_str(), err);
+  return s.services != nullptr;
+}
+
+}  // namespace fulcrum

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Connections and the per-worker connection table.
+//
+// Each worker owns one ConnTable: no other thread reads or writes it, so
+// nothing locks. A connection is found from both directions: by the
+// client's packets (<proto, caddr, cport, vaddr, vport>, the "in" key) and,
+// in the modes where replies come back through the balancer (NAT), by the
+// dest's replies (<proto, daddr, dport, caddr, cport>, the "out" key). Both
+// keys live in one rte_hash whose data is the connection pointer with the
+// direction in its low bit. Connection objects come from a mempool sized by
+// config: when it is empty the new flow is refused and counted, and
+// established connections are unaffected.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <type_traits>
+
+#include <rte_mempool.h>
+
+#include "ipvs/proto_tcp.hpp"
+#include "ipvs/service.hpp"
+#include "ipvs/timer_wheel.hpp"
+
+struct rte_hash;
+
+namespace fulcrum {
+
+struct Conn {
+  TimerNode timer;        // expiry; timer.expires is refreshed by a store
+  uint32_t caddr;         // all addresses and ports in network order
+  uint32_t vaddr;
+  uint32_t daddr;
+  uint16_t cport;
+  uint16_t vport;
+  uint16_t dport;
+  uint8_t proto;
+  TcpState state;
+  FwdMode fwd;
+  uint8_t flags;          // kConnHasOutKey
+  uint32_t service_id;
+  uint32_t dest_id;
+  uint32_t timeout_ticks; // of the current state, in wheel ticks
+};
+
+constexpr uint8_t kConnHasOutKey = 1;
+
+// A lookup result: the connection and which way the packet goes.
+struct ConnHit {
+  Conn* conn;
+  bool reply;  // true: dest -> client (the out key matched)
+};
+
+class ConnTable {
+ public:
+  // max_conns connections per worker. name must be unique in the process.
+  // Returns nullptr and fills err on failure. Any thread, before use.
+  static std::unique_ptr<ConnTable> create(const char* name, uint32_t max_conns, int socket,
+                                           std::string& err);
+  ~ConnTable();
+  ConnTable(const ConnTable&) = delete;
+  ConnTable& operator=(const ConnTable&) = delete;
+
+  // A zeroed connection object, or nullptr when the pool is exhausted.
+  Conn* alloc();
+  // Indexes c by its in key, and by its out key when with_out_key. Returns
+  // false (c not indexed, still owned by the caller) when the index is full.
+  bool insert(Conn* c, bool with_out_key);
+  // Unindexes c and returns it to the pool.
+  void remove(Conn* c);
+  // Returns a connection that was never indexed to the pool.
+  void release(Conn* c);
+
+  // The connection a packet <proto, saddr:sport -> daddr:dport> belongs to.
+  ConnHit lookup(uint8_t proto, uint32_t saddr, uint16_t sport, uint32_t daddr,
+                 uint16_t dport) const;
+
+  uint32_t size() const { return count_; }
+  uint32_t capacity() const { return capacity_; }
+  // Calls f(Conn&) for every connection (dumps; not on the packet path).
+  template <class F>
+  void for_each(F&& f) const;
+
+ private:
+  ConnTable(rte_hash* h, rte_mempool* pool, uint32_t cap) : hash_(h), pool_(pool), capacity_(cap) {}
+  rte_hash* hash_;
+  rte_mempool* pool_;
+  uint32_t capacity_;
+  uint32_t count_ = 0;
+};
+
+// Iteration walks the hash's in keys (out keys point at the same objects).
+void conn_table_iterate(rte_hash* h, void (*fn)(Conn&, void*), void* arg);
+
+template <class F>
+void ConnTable::for_each(F&& f) const {
+  using Fn = std::remove_reference_t<F>;
+  conn_table_iterate(hash_, [](Conn& c, void* arg) { (*static_cast<Fn*>(arg))(c); }, &f);
+}
+
+}  // namespace fulcrum

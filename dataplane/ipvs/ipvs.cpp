@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ipvs/ipvs.hpp"
+
+#include <netinet/in.h>
+
+#include <cstddef>
+
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+#include "xmit/xmit.hpp"
+
+namespace fulcrum {
+namespace {
+
+constexpr size_t kExpireBudget = 256;  // expirations per loop iteration at most
+
+struct Tuple {
+  uint32_t saddr, daddr;
+  uint16_t sport, dport;
+};
+
+Tuple tuple_of(const rte_mbuf* m, const PacketMeta& meta) {
+  auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, meta.l3_off);
+  auto* ports = rte_pktmbuf_mtod_offset(m, const uint16_t*, meta.l4_off);
+  return Tuple{ip->src_addr, ip->dst_addr, ports[0], ports[1]};
+}
+
+uint8_t tcp_flags_of(const rte_mbuf* m, const PacketMeta& meta) {
+  if (meta.l4_proto != IPPROTO_TCP) return 0;
+  return rte_pktmbuf_mtod_offset(m, const rte_tcp_hdr*, meta.l4_off)->tcp_flags;
+}
+
+bool is_syn_only(uint8_t flags) { return (flags & (kTcpSyn | kTcpAck | kTcpRst | kTcpFin)) == kTcpSyn; }
+
+Conn* conn_of(TimerNode* n) {
+  return reinterpret_cast<Conn*>(reinterpret_cast<char*>(n) - offsetof(Conn, timer));
+}
+
+const ProtoTimeouts& timeouts_for(const WorkerCtx& ctx, uint32_t service_id) {
+  static constexpr ProtoTimeouts kDefaults{};
+  const Service* s = ctx.snap->services ? ctx.snap->services->by_id(service_id) : nullptr;
+  return s != nullptr ? s->timeouts : kDefaults;
+}
+
+uint32_t ticks(const IpvsWorker& v, uint32_t ms) { return (ms + v.cfg.tick_ms - 1) / v.cfg.tick_ms; }
+
+// Moves c to state next, keeping its dest's active/inactive counts right.
+void set_state(WorkerCtx& ctx, Conn& c, TcpState next) {
+  IpvsWorker& v = *ctx.ipvs;
+  DestStats& d = v.dest_stats[c.dest_id];
+  if (tcp_state_active(c.state) != tcp_state_active(next)) {
+    d.sub(tcp_state_active(c.state) ? DestStat::active : DestStat::inactive);
+    d.add(tcp_state_active(next) ? DestStat::active : DestStat::inactive);
+  }
+  c.state = next;
+  const ProtoTimeouts& t = timeouts_for(ctx, c.service_id);
+  c.timeout_ticks = ticks(v, c.proto == IPPROTO_TCP ? t.tcp_ms(next) : t.udp);
+}
+
+void conn_free(IpvsWorker& v, Conn* c) {
+  v.dest_stats[c->dest_id].sub(tcp_state_active(c->state) ? DestStat::active : DestStat::inactive);
+  v.svc_stats[c->service_id].sub(ServiceStat::live);
+  v.wheel->disarm(&c->timer);  // a no-op for what the wheel has just expired
+  v.conns->remove(c);
+}
+
+void account(IpvsWorker& v, const Conn& c, bool reply, uint32_t bytes) {
+  DestStats& d = v.dest_stats[c.dest_id];
+  ServiceStats& s = v.svc_stats[c.service_id];
+  d.add(reply ? DestStat::outpkts : DestStat::inpkts);
+  d.add(reply ? DestStat::outbytes : DestStat::inbytes, bytes);
+  s.add(reply ? ServiceStat::outpkts : ServiceStat::inpkts);
+  s.add(reply ? ServiceStat::outbytes : ServiceStat::inbytes, bytes);
+}
+
+// Every packet of a known connection comes through here.
+void conn_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta& meta) {
+  IpvsWorker& v = *ctx.ipvs;
+  Conn& c = *hit.conn;
+  if (c.proto == IPPROTO_TCP) {
+    TcpDir dir = hit.reply ? TcpDir::kOutput : c.fwd == FwdMode::kNat ? TcpDir::kInput : TcpDir::kInputOnly;
+    TcpState next = tcp_next_state(c.state, dir, tcp_flags_of(m, meta));
+    if (next != c.state) set_state(ctx, c, next);
+  }
+  // Usually a store (the wheel re-queues lazily); a re-queue only when the
+  // new state's timeout is shorter than what is queued (e.g. to CLOSE).
+  v.wheel->refresh(&c.timer, v.now_tick + c.timeout_ticks);
+  account(v, c, hit.reply, rte_pktmbuf_pkt_len(m) - meta.l3_off);
+  if (hit.reply) xmit_out(ctx, c, m, meta);
+  else xmit_in(ctx, c, m, meta);
+}
+
+// Per-worker scheduler state, rebuilt when the service's scheduler was
+// (every snapshot builds its schedulers anew).
+SchedState* sched_state_for(WorkerCtx& ctx, const Service& s) {
+  IpvsWorker& v = *ctx.ipvs;
+  if (v.sched_gen[s.id] != s.sched_gen) {
+    v.sched_state[s.id] = s.sched->make_state(v.worker, v.workers);
+    v.sched_gen[s.id] = s.sched_gen;
+  }
+  return v.sched_state[s.id].get();
+}
+
+// A dest's connection count summed over every worker.
+DestLoad load_of(const IpvsWorker& v, uint32_t dest_id) {
+  DestLoad l{0, 0};
+  for (const DestStats* rows : v.all_dest_stats) {
+    l.active += uint32_t(rows[dest_id].get(DestStat::active));
+    l.inactive += uint32_t(rows[dest_id].get(DestStat::inactive));
+  }
+  return l;
+}
+
+// Overloaded at or above upper, until back below lower (or 3/4 of upper).
+bool overload_check(IpvsWorker& v, const Dest& d, const DestLoad& l) {
+  if (d.upper == 0) {
+    v.overloaded[d.id] = 0;
+    return false;
+  }
+  uint32_t total = l.active + l.inactive;
+  uint32_t lower = d.lower != 0 ? d.lower : d.upper * 3 / 4;
+  if (total >= d.upper) v.overloaded[d.id] = 1;
+  else if (total < lower) v.overloaded[d.id] = 0;
+  return v.overloaded[d.id] != 0;
+}
+
+uint32_t next_random(IpvsWorker& v) {
+  v.rng ^= v.rng << 13;  // xorshift64: cheap, per worker, good enough for twos
+  v.rng ^= v.rng >> 7;
+  v.rng ^= v.rng << 17;
+  return uint32_t(v.rng >> 32);
+}
+
+// The dest index the service's scheduler picks for this flow, or -1.
+int32_t schedule(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t) {
+  IpvsWorker& v = *ctx.ipvs;
+  size_t n = s.dests.size();
+  v.scratch.assign(s.sched_dests.begin(), s.sched_dests.end());
+  v.load.resize(n);
+  for (size_t i = 0; i < n; i++) {
+    v.load[i] = load_of(v, s.dests[i].id);
+    v.scratch[i].overloaded = overload_check(v, s.dests[i], v.load[i]);
+  }
+  SchedInput in{proto, t.saddr, t.sport, t.daddr, t.dport, v.scratch.data(), uint32_t(n),
+                v.load.data(), v.now_ms, next_random(v)};
+  return s.sched->pick(in, sched_state_for(ctx, s));
+}
+
+// Creates the connection for a new flow to s. nullptr when refused (counted).
+Conn* conn_new(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t) {
+  IpvsWorker& v = *ctx.ipvs;
+  int32_t idx = s.dests.empty() ? -1 : schedule(ctx, s, proto, t);
+  if (idx < 0) return ctx.count(Counter::drop_no_dest), nullptr;
+  const Dest& d = s.dests[size_t(idx)];
+  Conn* c = v.conns->alloc();
+  if (c == nullptr) return ctx.count(Counter::drop_conn_pool_full), nullptr;
+  *c = Conn{};
+  c->caddr = t.saddr;
+  c->cport = t.sport;
+  c->vaddr = t.daddr;
+  c->vport = t.dport;
+  c->daddr = d.ip;
+  c->dport = d.port != 0 ? d.port : t.dport;  // port 0: the port the client asked for
+  c->proto = proto;
+  c->fwd = d.fwd;
+  c->service_id = s.id;
+  c->dest_id = d.id;
+  if (!v.conns->insert(c, d.fwd == FwdMode::kNat)) {
+    v.conns->release(c);
+    return ctx.count(Counter::drop_conn_index_full), nullptr;
+  }
+  v.dest_stats[d.id].add(DestStat::inactive);  // a new connection is not established yet
+  v.dest_stats[d.id].add(DestStat::conns);
+  v.svc_stats[s.id].add(ServiceStat::conns);
+  v.svc_stats[s.id].add(ServiceStat::live);
+  set_state(ctx, *c, TcpState::kNone);
+  v.wheel->arm(&c->timer, v.now_tick + c->timeout_ticks);
+  ctx.count(Counter::conns_created);
+  return c;
+}
+
+}  // namespace
+
+bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta) {
+  if (ctx.ipvs == nullptr || (meta.l4_proto != IPPROTO_TCP && meta.l4_proto != IPPROTO_UDP)) return false;
+  IpvsWorker& v = *ctx.ipvs;
+  Tuple t = tuple_of(m, meta);
+  uint8_t flags = tcp_flags_of(m, meta);
+  ConnHit hit = v.conns->lookup(meta.l4_proto, t.saddr, t.sport, t.daddr, t.dport);
+  // A new SYN on a connection that is closing: IPVS conn_reuse_mode.
+  if (hit.conn != nullptr && !hit.reply &&
+      tcp_conn_reuse_resched(hit.conn->state, flags, kConnReuseClosed, hit.conn->fwd != FwdMode::kNat)) {
+    conn_free(v, hit.conn);
+    ctx.count(Counter::conns_reused);
+    hit = ConnHit{nullptr, false};
+  }
+  if (hit.conn != nullptr) return conn_packet(ctx, hit, m, meta), true;
+  const Service* s = ctx.snap->services ? ctx.snap->services->find(meta.l4_proto, t.daddr, t.dport) : nullptr;
+  if (s == nullptr) return false;
+  if (meta.l4_proto == IPPROTO_TCP && !is_syn_only(flags)) return ctx.drop(m, Counter::drop_no_conn), true;
+  Conn* c = conn_new(ctx, *s, meta.l4_proto, t);
+  if (c == nullptr) return rte_pktmbuf_free(m), true;
+  conn_packet(ctx, ConnHit{c, false}, m, meta);
+  return true;
+}
+
+void ipvs_expire(WorkerCtx& ctx) {
+  IpvsWorker& v = *ctx.ipvs;
+  v.wheel->advance(v.now_tick, [&](TimerNode* n) {
+    conn_free(v, conn_of(n));
+    ctx.count(Counter::conns_expired);
+  }, kExpireBudget);
+}
+
+}  // namespace fulcrum

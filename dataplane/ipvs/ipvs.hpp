@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The IPVS packet path of one worker: what ip_vs_in does in LVS.
+//
+// A TCP or UDP packet is looked up in the worker's connection table by its
+// tuple, which finds the connection from either direction. A hit advances
+// the TCP state, refreshes the expiry (a store: the timing wheel re-queues
+// lazily) and forwards by the connection's mode. A miss that is addressed
+// to a service (and, for TCP, is a SYN) is scheduled: the scheduler picks
+// a dest, a connection is created and indexed, and the packet forwarded.
+// Connections expire from a per-worker timing wheel. Everything here runs
+// on the owner worker only; no locks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <rte_mbuf.h>
+
+#include "engine/worker_ctx.hpp"
+#include "ipvs/conn.hpp"
+#include "ipvs/stats.hpp"
+#include "ipvs/timer_wheel.hpp"
+#include "net/packet.hpp"
+
+namespace fulcrum {
+
+struct IpvsConfig {
+  uint32_t max_conns = 65536;    // per worker
+  uint32_t max_services = 1024;  // service ids are below this
+  uint32_t max_dests = 8192;     // dest ids are below this
+  uint32_t tick_ms = 10;         // timing wheel resolution
+};
+
+// One worker's IPVS state. The engine builds it; tests may too.
+struct IpvsWorker {
+  uint32_t worker = 0;
+  uint32_t workers = 1;
+  IpvsConfig cfg;
+  std::unique_ptr<ConnTable> conns;
+  std::unique_ptr<TimerWheel> wheel;
+  uint64_t tsc_per_ms = 1;
+  uint64_t now_ms = 0;               // set by tick() each loop iteration
+  uint64_t now_tick = 0;
+  DestStats* dest_stats = nullptr;   // this worker's rows [max_dests]
+  ServiceStats* svc_stats = nullptr; // [max_services]
+  std::vector<const DestStats*> all_dest_stats;  // every worker's rows, for load sums
+  std::vector<std::unique_ptr<SchedState>> sched_state;  // by service id
+  std::vector<uint64_t> sched_gen;                       // snapshot that built it
+  std::vector<uint8_t> overloaded;                       // by dest id
+  std::vector<SchedDest> scratch;                        // per pick, reused
+  std::vector<DestLoad> load;
+  uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+  // Builds the state; nullptr and err on failure. Control thread.
+  static std::unique_ptr<IpvsWorker> create(uint32_t worker, uint32_t workers,
+                                            const IpvsConfig& cfg, DestStats* dest_stats,
+                                            ServiceStats* svc_stats, std::string& err);
+  ~IpvsWorker();  // frees every connection
+
+  // Advances the clock to TSC value tsc. Owner worker.
+  void tick(uint64_t tsc) {
+    now_ms = tsc / tsc_per_ms;
+    now_tick = now_ms / cfg.tick_ms;
+  }
+};
+
+// Handles a validated TCP/UDP packet if a connection or a service claims
+// it. Returns false (m untouched) when neither does; true when m was
+// consumed (forwarded or dropped and counted). Owner worker.
+bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta);
+
+// Expires the connections that are due (bounded work per call). Owner worker.
+void ipvs_expire(WorkerCtx& ctx);
+
+}  // namespace fulcrum

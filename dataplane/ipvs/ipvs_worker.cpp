@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+
+#include "ipvs/ipvs.hpp"
+
+namespace fulcrum {
+namespace {
+
+constexpr uint32_t kWheelSlots = 4096;  // x 10 ms ticks: a 41 s horizon, longer timeouts wrap lazily
+
+}  // namespace
+
+std::unique_ptr<IpvsWorker> IpvsWorker::create(uint32_t worker, uint32_t workers,
+                                               const IpvsConfig& cfg, DestStats* dest_stats,
+                                               ServiceStats* svc_stats, std::string& err) {
+  auto v = std::make_unique<IpvsWorker>();
+  v->worker = worker;
+  v->workers = workers;
+  v->cfg = cfg;
+  std::string name = "fl_conn" + std::to_string(worker);
+  v->conns = ConnTable::create(name.c_str(), cfg.max_conns, int(rte_socket_id()), err);
+  if (!v->conns) return nullptr;
+  v->tsc_per_ms = rte_get_tsc_hz() / 1000;
+  v->tick(rte_rdtsc());
+  v->wheel = std::make_unique<TimerWheel>(cfg.tick_ms, kWheelSlots, v->now_tick);
+  v->dest_stats = dest_stats;
+  v->svc_stats = svc_stats;
+  v->sched_state.resize(cfg.max_services);
+  v->sched_gen.assign(cfg.max_services, UINT64_MAX);
+  v->overloaded.assign(cfg.max_dests, 0);
+  // Schedulers see every dest of a service per pick: reserve so that no
+  // pick allocates.
+  v->scratch.reserve(256);
+  v->load.reserve(256);
+  v->rng ^= uint64_t(worker + 1) * 0xbf58476d1ce4e5b9ULL;
+  return v;
+}
+
+IpvsWorker::~IpvsWorker() = default;
+
+}  // namespace fulcrum

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Virtual services and their dests, as workers read them from a snapshot.
+//
+// A service answers for <protocol, vip, vport>; vport 0 makes it a
+// port-zero service that takes every port of the vip (persistent only, as
+// in LVS). Services and dests carry ids that stay the same across
+// snapshots while the service or dest exists: per-worker statistics,
+// connection counts and scheduler state are indexed by them, so a config
+// change never resets what workers count. The control plane assigns the
+// ids and reuses a dest id only once no connection refers to it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ipvs/proto_tcp.hpp"
+#include "sched/scheduler.hpp"
+
+struct rte_hash;
+
+namespace fulcrum {
+
+enum class FwdMode : uint8_t { kNat, kDr, kTun, kFullnat, kSnat };
+
+struct Dest {
+  uint32_t id;          // stable, < max_dests
+  uint32_t ip;          // network order
+  uint16_t port;        // network order
+  FwdMode fwd;
+  uint32_t weight;      // 0 = quiesced
+  uint32_t upper;       // connection threshold: overloaded at or above (0 = none)
+  uint32_t lower;       // back below this, no longer overloaded (0 = 3/4 of upper)
+  bool available;       // false while inhibited by health checks
+};
+
+struct Service {
+  uint32_t id;          // stable, < max_services
+  uint8_t proto;        // IPPROTO_TCP or IPPROTO_UDP
+  uint32_t vip;         // network order
+  uint16_t vport;       // network order; 0 = every port
+  uint32_t persist_ms;  // persistence timeout; 0 = not persistent
+  uint32_t persist_mask;  // client netmask for persistence, network order
+  ProtoTimeouts timeouts;
+  std::vector<Dest> dests;
+  std::vector<SchedDest> sched_dests;  // dests as the scheduler sees them, same order
+  std::unique_ptr<Scheduler> sched;
+  uint64_t sched_gen;   // snapshot generation that built sched (resets per-worker state)
+};
+
+// Service lookup by <proto, vip, vport>, falling back to the vip's
+// port-zero service. Built on the control thread, read by workers.
+class ServiceTable {
+ public:
+  static std::unique_ptr<ServiceTable> create(std::vector<Service> services, const char* name,
+                                              std::string& err);
+  ~ServiceTable();
+  ServiceTable(const ServiceTable&) = delete;
+  ServiceTable& operator=(const ServiceTable&) = delete;
+
+  // The service for a packet to vip:vport, or nullptr. Any thread.
+  const Service* find(uint8_t proto, uint32_t vip, uint16_t vport) const;
+  // The service with this id, or nullptr. Any thread.
+  const Service* by_id(uint32_t id) const {
+    return id < by_id_.size() && by_id_[id] >= 0 ? &services_[size_t(by_id_[id])] : nullptr;
+  }
+  const std::vector<Service>& services() const { return services_; }
+
+ private:
+  ServiceTable(std::vector<Service> services, rte_hash* h)
+      : services_(std::move(services)), hash_(h) {}
+  std::vector<Service> services_;
+  std::vector<int32_t> by_id_;  // service id -> index in services_, -1 if none
+  rte_hash* hash_;
+};
+
+}  // namespace fulcrum
