@@ -24,7 +24,13 @@ ConnKey make_key(uint8_t proto, uint32_t saddr, uint16_t sport, uint32_t daddr, 
   return ConnKey{saddr, daddr, sport, dport, proto};
 }
 
-ConnKey in_key(const Conn& c) { return make_key(c.proto, c.caddr, c.cport, c.vaddr, c.vport); }
+constexpr uint32_t kTemplateSpace = 0x100;  // beyond any IP protocol number
+
+ConnKey in_key(const Conn& c) {
+  ConnKey k = make_key(c.proto, c.caddr, c.cport, c.vaddr, c.vport);
+  if (c.flags & kConnTemplate) k.proto |= kTemplateSpace;
+  return k;
+}
 ConnKey out_key(const Conn& c) { return make_key(c.proto, c.daddr, c.dport, c.caddr, c.cport); }
 
 constexpr uintptr_t kReplyBit = 1;  // Conn objects are at least 8-byte aligned
@@ -81,17 +87,24 @@ bool ConnTable::insert(Conn* c, bool with_out_key) {
     }
     c->flags |= kConnHasOutKey;
   }
+  c->flags |= kConnIndexed;
   count_++;
   return true;
 }
 
-void ConnTable::remove(Conn* c) {
+void ConnTable::unindex(Conn* c) {
+  if (!(c->flags & kConnIndexed)) return;
   ConnKey in = in_key(*c);
   rte_hash_del_key(hash_, &in);
   if (c->flags & kConnHasOutKey) {
     ConnKey out = out_key(*c);
     rte_hash_del_key(hash_, &out);
   }
+  c->flags &= uint8_t(~(kConnIndexed | kConnHasOutKey));
+}
+
+void ConnTable::remove(Conn* c) {
+  unindex(c);
   count_--;
   rte_mempool_put(pool_, c);
 }
@@ -105,6 +118,14 @@ ConnHit ConnTable::lookup(uint8_t proto, uint32_t saddr, uint16_t sport, uint32_
   if (rte_hash_lookup_data(hash_, &key, &data) < 0) return ConnHit{nullptr, false};
   auto bits = reinterpret_cast<uintptr_t>(data);
   return ConnHit{reinterpret_cast<Conn*>(bits & ~kReplyBit), (bits & kReplyBit) != 0};
+}
+
+Conn* ConnTable::lookup_template(uint8_t proto, uint32_t caddr_masked, uint32_t vaddr,
+                                 uint16_t vport) const {
+  ConnKey key = make_key(proto, caddr_masked, 0, vaddr, vport);
+  key.proto |= kTemplateSpace;
+  void* data;
+  return rte_hash_lookup_data(hash_, &key, &data) < 0 ? nullptr : static_cast<Conn*>(data);
 }
 
 void conn_table_iterate(rte_hash* h, void (*fn)(Conn&, void*), void* arg) {

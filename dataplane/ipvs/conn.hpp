@@ -39,13 +39,21 @@ struct Conn {
   uint8_t proto;
   TcpState state;
   FwdMode fwd;
-  uint8_t flags;          // kConnHasOutKey
+  uint8_t flags;          // kConn*
   uint32_t service_id;
   uint32_t dest_id;
-  uint32_t timeout_ticks; // of the current state, in wheel ticks
+  uint32_t timeout_ticks; // of the current state (templates: the persistence timeout)
+  uint32_t controlled;    // templates: connections that refer to it
+  Conn* tmpl;             // the persistence template this connection refers to
 };
 
-constexpr uint8_t kConnHasOutKey = 1;
+constexpr uint8_t kConnHasOutKey = 1;  // indexed by its reply tuple too
+constexpr uint8_t kConnIndexed = 2;    // findable (an invalidated template is not)
+// A persistence template (LVS): <proto, caddr & mask, 0, vaddr, vport> ->
+// dest. caddr holds the masked client address, cport is 0, vport is 0 for
+// a port-zero service. Templates live in the same table under their own
+// key space and are never matched by packets.
+constexpr uint8_t kConnTemplate = 4;
 
 // A lookup result: the connection and which way the packet goes.
 struct ConnHit {
@@ -68,14 +76,19 @@ class ConnTable {
   // Indexes c by its in key, and by its out key when with_out_key. Returns
   // false (c not indexed, still owned by the caller) when the index is full.
   bool insert(Conn* c, bool with_out_key);
-  // Unindexes c and returns it to the pool.
+  // Unindexes c (if still indexed) and returns it to the pool.
   void remove(Conn* c);
+  // Makes c unfindable but keeps the object (an invalidated template that
+  // connections still refer to).
+  void unindex(Conn* c);
   // Returns a connection that was never indexed to the pool.
   void release(Conn* c);
 
   // The connection a packet <proto, saddr:sport -> daddr:dport> belongs to.
   ConnHit lookup(uint8_t proto, uint32_t saddr, uint16_t sport, uint32_t daddr,
                  uint16_t dport) const;
+  // The persistence template for <proto, masked client, vaddr, vport>.
+  Conn* lookup_template(uint8_t proto, uint32_t caddr_masked, uint32_t vaddr, uint16_t vport) const;
 
   uint32_t size() const { return count_; }
   uint32_t capacity() const { return capacity_; }

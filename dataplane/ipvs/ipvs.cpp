@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ipvs/ipvs.hpp"
+#include "ipvs/ipvs_internal.hpp"
 
 #include <netinet/in.h>
 
@@ -14,11 +15,6 @@ namespace fulcrum {
 namespace {
 
 constexpr size_t kExpireBudget = 256;  // expirations per loop iteration at most
-
-struct Tuple {
-  uint32_t saddr, daddr;
-  uint16_t sport, dport;
-};
 
 Tuple tuple_of(const rte_mbuf* m, const PacketMeta& meta) {
   auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, meta.l3_off);
@@ -58,13 +54,6 @@ void set_state(WorkerCtx& ctx, Conn& c, TcpState next) {
   c.timeout_ticks = ticks(v, c.proto == IPPROTO_TCP ? t.tcp_ms(next) : t.udp);
 }
 
-void conn_free(IpvsWorker& v, Conn* c) {
-  v.dest_stats[c->dest_id].sub(tcp_state_active(c->state) ? DestStat::active : DestStat::inactive);
-  v.svc_stats[c->service_id].sub(ServiceStat::live);
-  v.wheel->disarm(&c->timer);  // a no-op for what the wheel has just expired
-  v.conns->remove(c);
-}
-
 void account(IpvsWorker& v, const Conn& c, bool reply, uint32_t bytes) {
   DestStats& d = v.dest_stats[c.dest_id];
   ServiceStats& s = v.svc_stats[c.service_id];
@@ -91,85 +80,43 @@ void conn_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta& met
   else xmit_in(ctx, c, m, meta);
 }
 
-// Per-worker scheduler state, rebuilt when the service's scheduler was
-// (every snapshot builds its schedulers anew).
-SchedState* sched_state_for(WorkerCtx& ctx, const Service& s) {
-  IpvsWorker& v = *ctx.ipvs;
-  if (v.sched_gen[s.id] != s.sched_gen) {
-    v.sched_state[s.id] = s.sched->make_state(v.worker, v.workers);
-    v.sched_gen[s.id] = s.sched_gen;
-  }
-  return v.sched_state[s.id].get();
+// The dest for a new flow to s (through its template when persistent).
+// -1: none usable (counted here); -2: refused and counted already.
+int32_t pick_dest(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t, Conn*& tmpl) {
+  tmpl = nullptr;
+  int32_t idx = s.persist_ms != 0 ? persist_pick(ctx, s, proto, t, tmpl) : schedule(ctx, s, proto, t);
+  if (idx == -1) ctx.count(Counter::drop_no_dest);
+  return idx;
 }
 
-// A dest's connection count summed over every worker.
-DestLoad load_of(const IpvsWorker& v, uint32_t dest_id) {
-  DestLoad l{0, 0};
-  for (const DestStats* rows : v.all_dest_stats) {
-    l.active += uint32_t(rows[dest_id].get(DestStat::active));
-    l.inactive += uint32_t(rows[dest_id].get(DestStat::inactive));
-  }
-  return l;
-}
-
-// Overloaded at or above upper, until back below lower (or 3/4 of upper).
-bool overload_check(IpvsWorker& v, const Dest& d, const DestLoad& l) {
-  if (d.upper == 0) {
-    v.overloaded[d.id] = 0;
-    return false;
-  }
-  uint32_t total = l.active + l.inactive;
-  uint32_t lower = d.lower != 0 ? d.lower : d.upper * 3 / 4;
-  if (total >= d.upper) v.overloaded[d.id] = 1;
-  else if (total < lower) v.overloaded[d.id] = 0;
-  return v.overloaded[d.id] != 0;
-}
-
-uint32_t next_random(IpvsWorker& v) {
-  v.rng ^= v.rng << 13;  // xorshift64: cheap, per worker, good enough for twos
-  v.rng ^= v.rng >> 7;
-  v.rng ^= v.rng << 17;
-  return uint32_t(v.rng >> 32);
-}
-
-// The dest index the service's scheduler picks for this flow, or -1.
-int32_t schedule(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t) {
-  IpvsWorker& v = *ctx.ipvs;
-  size_t n = s.dests.size();
-  v.scratch.assign(s.sched_dests.begin(), s.sched_dests.end());
-  v.load.resize(n);
-  for (size_t i = 0; i < n; i++) {
-    v.load[i] = load_of(v, s.dests[i].id);
-    v.scratch[i].overloaded = overload_check(v, s.dests[i], v.load[i]);
-  }
-  SchedInput in{proto, t.saddr, t.sport, t.daddr, t.dport, v.scratch.data(), uint32_t(n),
-                v.load.data(), v.now_ms, next_random(v)};
-  return s.sched->pick(in, sched_state_for(ctx, s));
+void conn_fill(Conn& c, const Service& s, const Dest& d, uint8_t proto, const Tuple& t) {
+  c.caddr = t.saddr;
+  c.cport = t.sport;
+  c.vaddr = t.daddr;
+  c.vport = t.dport;
+  c.daddr = d.ip;
+  c.dport = d.port != 0 ? d.port : t.dport;  // port 0: the port the client asked for
+  c.proto = proto;
+  c.fwd = d.fwd;
+  c.service_id = s.id;
+  c.dest_id = d.id;
 }
 
 // Creates the connection for a new flow to s. nullptr when refused (counted).
 Conn* conn_new(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t) {
   IpvsWorker& v = *ctx.ipvs;
-  int32_t idx = s.dests.empty() ? -1 : schedule(ctx, s, proto, t);
-  if (idx < 0) return ctx.count(Counter::drop_no_dest), nullptr;
+  Conn* tmpl;
+  int32_t idx = pick_dest(ctx, s, proto, t, tmpl);
+  if (idx < 0) return nullptr;
   const Dest& d = s.dests[size_t(idx)];
   Conn* c = v.conns->alloc();
   if (c == nullptr) return ctx.count(Counter::drop_conn_pool_full), nullptr;
-  *c = Conn{};
-  c->caddr = t.saddr;
-  c->cport = t.sport;
-  c->vaddr = t.daddr;
-  c->vport = t.dport;
-  c->daddr = d.ip;
-  c->dport = d.port != 0 ? d.port : t.dport;  // port 0: the port the client asked for
-  c->proto = proto;
-  c->fwd = d.fwd;
-  c->service_id = s.id;
-  c->dest_id = d.id;
+  conn_fill(*c, s, d, proto, t);
   if (!v.conns->insert(c, d.fwd == FwdMode::kNat)) {
     v.conns->release(c);
     return ctx.count(Counter::drop_conn_index_full), nullptr;
   }
+  if (tmpl != nullptr) persist_bind(ctx, s, *c, *tmpl);
   v.dest_stats[d.id].add(DestStat::inactive);  // a new connection is not established yet
   v.dest_stats[d.id].add(DestStat::conns);
   v.svc_stats[s.id].add(ServiceStat::conns);
@@ -181,6 +128,18 @@ Conn* conn_new(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t) 
 }
 
 }  // namespace
+
+void conn_free(IpvsWorker& v, Conn* c) {
+  v.wheel->disarm(&c->timer);  // a no-op for what the wheel has just expired
+  if (c->flags & kConnTemplate) {
+    v.dest_stats[c->dest_id].sub(DestStat::persistent);
+  } else {
+    v.dest_stats[c->dest_id].sub(tcp_state_active(c->state) ? DestStat::active : DestStat::inactive);
+    v.svc_stats[c->service_id].sub(ServiceStat::live);
+    if (c->tmpl != nullptr) c->tmpl->controlled--;
+  }
+  v.conns->remove(c);
+}
 
 bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta) {
   if (ctx.ipvs == nullptr || (meta.l4_proto != IPPROTO_TCP && meta.l4_proto != IPPROTO_UDP)) return false;
@@ -208,8 +167,11 @@ bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta) {
 void ipvs_expire(WorkerCtx& ctx) {
   IpvsWorker& v = *ctx.ipvs;
   v.wheel->advance(v.now_tick, [&](TimerNode* n) {
-    conn_free(v, conn_of(n));
-    ctx.count(Counter::conns_expired);
+    Conn* c = conn_of(n);
+    bool is_template = (c->flags & kConnTemplate) != 0;
+    if (is_template && !persist_expired(v, *c)) return;
+    conn_free(v, c);
+    if (!is_template) ctx.count(Counter::conns_expired);
   }, kExpireBudget);
 }
 

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { Sandbox } from '../../control/src/demo/sandbox';
 
 const VIP = '10.0.0.100';
-const CLIENT = path.resolve(__dirname, 'fixtures/http-client.js');
+const CLIENT = path.resolve(__dirname, '../../control/src/demo/http-load.js');
 const SERVICES = `
   - name: web
     protocol: tcp

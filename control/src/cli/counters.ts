@@ -10,8 +10,11 @@ import { formatTable } from './table';
 const ALWAYS = new Set(['rx_packets', 'tx_packets', 'polls_busy', 'polls_idle']);
 
 export function formatCounters(view: StatView, lcores: number[]): string {
+  // One read per worker: the total is their sum, so the columns agree
+  // although the workers keep counting.
   const perWorker = lcores.map((_, w) => view.row(w));
-  const total = view.total();
+  const total: Record<string, bigint> = {};
+  for (const c of perWorker) for (const [k, v] of Object.entries(c)) total[k] = (total[k] ?? 0n) + v;
   const header = ['counter', ...lcores.map((l) => `lcore ${l}`), 'total'];
   const rows = view
     .names()

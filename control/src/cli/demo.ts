@@ -5,18 +5,36 @@
 // answered by the DPDK dataplane, whose counters are printed. Runs until
 // Ctrl-C on a terminal (or for --duration seconds), then cleans up.
 
+import * as path from 'node:path';
+
 import { BALANCER_ADDRESS, Sandbox } from '../demo/sandbox';
 
 const DEFAULT_NON_TTY_SEC = 3;
+const VIP = '10.0.0.100';
+const HTTP_LOAD = path.resolve(__dirname, '../demo/http-load.js');
+const REQUESTS = 300;
+const BATCH = 50;
+const SERVICES = `
+  - name: web
+    protocol: tcp
+    vip: ${VIP}
+    port: 80
+    scheduler: wrr
+    forward: nat
+    dests:
+      - { address: 10.0.1.11, port: 80, weight: 3 }
+      - { address: 10.0.1.12, port: 80, weight: 2 }
+      - { address: 10.0.1.13, port: 80, weight: 1 }`;
 
 export async function runDemo(opts: { durationSec?: number }): Promise<number> {
   if (process.getuid?.() !== 0) throw new Error('the demo creates network namespaces: run it as root');
-  step('building the sandbox: client namespace <-> balancer namespace (DPDK net_af_packet on wan0)');
-  const sb = await Sandbox.start({ tag: 'demo' });
+  step('building the sandbox: client <-> balancer (DPDK net_af_packet wan0, lan0) <-> 3 HTTP servers');
+  const sb = await Sandbox.start({ tag: 'demo', servers: 3, services: SERVICES });
   try {
     process.stdout.write(indent(sb.log.trim()));
     await showArp(sb);
     await showPing(sb);
+    await showHttp(sb);
     await showCounters(sb);
     await keepRunning(sb, opts.durationSec ?? (process.stdout.isTTY ? Infinity : DEFAULT_NON_TTY_SEC));
   } finally {
@@ -43,8 +61,23 @@ async function showPing(sb: Sandbox): Promise<void> {
   if (ping.code !== 0) throw new Error('the dataplane did not answer ping');
 }
 
+async function showHttp(sb: Sandbox): Promise<void> {
+  step(`client: ${REQUESTS} HTTP requests to ${VIP}:80, each on a new connection (wrr 3:2:1 over s1, s2, s3)`);
+  const totals: Record<string, number> = {};
+  let errors = 0;
+  for (let done = 0; done < REQUESTS; done += BATCH) {
+    const r = await sb.client([process.execPath, HTTP_LOAD, `http://${VIP}/`, String(BATCH)], 60_000);
+    const batch = JSON.parse(r.stdout) as { answers: Record<string, number>; errors: number };
+    for (const [k, v] of Object.entries(batch.answers)) totals[k] = (totals[k] ?? 0) + v;
+    errors += batch.errors;
+    const shares = Object.keys(totals).sort().map((k) => `${k} ${totals[k]}`).join(', ');
+    process.stdout.write(`  ${String(done + BATCH).padStart(4)}/${REQUESTS}: ${shares}; errors ${errors}\n`);
+  }
+  if (errors > 0) throw new Error(`${errors} HTTP requests failed`);
+}
+
 async function showCounters(sb: Sandbox): Promise<void> {
-  step('per-lcore counters and neighbour tables (fulcrum start prints them on SIGUSR1)');
+  step('per-lcore counters, neighbour tables and services (fulcrum start prints them on SIGUSR1)');
   process.stdout.write(indent(await sb.status()));
 }
 

@@ -22,6 +22,7 @@ export async function runStart(configPath: string): Promise<number> {
       (err: Error) => process.stderr.write(`fulcrum: status: ${err.message}\n`),
     );
   process.on('SIGUSR1', dump);
+  process.on('SIGHUP', () => reload(dp, configPath, cfg));
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     // A ref'd timer keeps the event loop alive while only DPDK works.
     const keepAlive = setInterval(() => undefined, 1 << 30);
@@ -36,6 +37,24 @@ export async function runStart(configPath: string): Promise<number> {
   dp.stop();
   process.stdout.write(`fulcrum: ${signal}: workers stopped, ports closed\n`);
   return 0;
+}
+
+// SIGHUP: read the config file again and apply what changed in routes and
+// services (the dataplane section's ports and pools need a restart).
+// Existing connections are untouched; an invalid file changes nothing.
+function reload(dp: Dataplane, configPath: string, running: FulcrumConfig): void {
+  try {
+    const next = loadConfigFile(configPath);
+    const fixed = (c: FulcrumConfig) => JSON.stringify({ ...c.dataplane, routes: [] });
+    if (fixed(next) !== fixed(running)) {
+      throw new Error('dataplane settings other than routes changed: restart to apply them');
+    }
+    const generation = dp.apply(next);
+    process.stdout.write(`fulcrum: reloaded ${configPath}: generation ${generation}, ${next.services.length} service(s)\n`);
+  } catch (err) {
+    process.stderr.write(`fulcrum: reload refused, running config kept:\n${(err as Error).message}\n`);
+    process.stdout.write('fulcrum: reload refused\n');
+  }
 }
 
 function printStartup(cfg: FulcrumConfig, dp: Dataplane): void {

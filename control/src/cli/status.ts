@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The status dump `fulcrum start` prints on SIGUSR1 and at exit: the
-// per-lcore counters, then every worker's neighbour table. A blank line
+// per-lcore counters, every worker's neighbour table, and the services
+// as ipvsadm -L -n lists them. A blank line
 // ends it (and only ends it), so a program reading our output knows where
 // it stops.
 
 import type { Dataplane } from '../dataplane/dataplane';
 import { formatCounters } from './counters';
+import { formatListing } from './listing';
 import { formatTable } from './table';
 
 export async function formatStatus(dp: Dataplane, portNames: string[]): Promise<string> {
@@ -17,5 +19,6 @@ export async function formatStatus(dp: Dataplane, portNames: string[]): Promise<
     entries.map((n) => [String(lcores[worker]), portNames[n.port] ?? String(n.port), n.ip, n.mac.toLowerCase(), n.state, String(n.held)]),
   );
   parts.push(`neighbours:\n${formatTable(['lcore', 'port', 'address', 'mac', 'state', 'held'], rows)}`);
+  parts.push(`services:\n${formatListing(dp.services())}`);
   return `${parts.join('\n')}\n\n`;
 }

@@ -11,9 +11,9 @@
 import { execFileSync } from 'node:child_process';
 
 import { buildEalArgs, controlCpu } from '../config/eal';
-import type { FulcrumConfig } from '../config/schema';
+import type { DestConfig, FulcrumConfig, ServiceConfig } from '../config/schema';
 import { loadAddon, type EngineStartInfo, type NativeAddon, type NeighbourRow, type RequestKind, type RequestResult } from './addon';
-import { StatView } from './counters';
+import { StatView, type CounterSet } from './counters';
 import { IdAllocator } from './ids';
 import { destKey, serviceKey, serviceSpecs } from './services';
 import { engineStartSpec, snapshotSpec } from './spec';
@@ -21,6 +21,12 @@ import { engineStartSpec, snapshotSpec } from './spec';
 const RECLAIM_INTERVAL_MS = 100;
 const POLL_INTERVAL_MS = 1;
 const REQUEST_TIMEOUT_MS = 5000;
+
+export interface ServiceListing {
+  config: ServiceConfig;
+  stats: CounterSet;
+  dests: { config: DestConfig; stats: CounterSet }[];
+}
 
 interface Pending {
   resolve: (r: RequestResult) => void;
@@ -33,6 +39,7 @@ export class Dataplane {
   private info: EngineStartInfo | undefined;
   private views: { counters: StatView; services: StatView; dests: StatView } | undefined;
   private serviceIds: IdAllocator | undefined;
+  private applied: { services: ServiceConfig[]; serviceIds: Map<string, number>; destIds: Map<string, number> } | undefined;
   private destIds: IdAllocator | undefined;
   private reclaimTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -81,7 +88,21 @@ export class Dataplane {
     const destKeys = services.flatMap((s) => s.dests.map((d) => destKey(s, d)));
     const destIdle = (id: number) => destStats.sum(id, active) + destStats.sum(id, inactive) === 0n;
     const destIds = (this.destIds as IdAllocator).assign(destKeys, destIdle);
-    return this.addon.apply(snapshotSpec(cfg, serviceSpecs(services, serviceIds, destIds)));
+    const generation = this.addon.apply(snapshotSpec(cfg, serviceSpecs(services, serviceIds, destIds)));
+    this.applied = { services, serviceIds, destIds };
+    return generation;
+  }
+
+  /** The running services with their statistics summed over the workers. */
+  services(): ServiceListing[] {
+    if (this.applied === undefined) return [];
+    const { services, serviceIds, destIds } = this.applied;
+    const stats = this.stats;
+    return services.map((s) => ({
+      config: s,
+      stats: stats.services.total(serviceIds.get(serviceKey(s)) as number),
+      dests: s.dests.map((d) => ({ config: d, stats: stats.dests.total(destIds.get(destKey(s, d)) as number) })),
+    }));
   }
 
   /** Zero-copy statistics: per-lcore counters, per-service and per-dest rows. */

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The service table as `ipvsadm -L -n` prints it, with FullNat and SNAT as
+// forward names (as DPVS prints them).
+
+import type { ServiceListing } from '../dataplane/dataplane';
+
+const FORWARD_NAMES: Record<string, string> = { nat: 'Masq', dr: 'Route', tun: 'Tunnel', fullnat: 'FullNat', snat: 'SNAT' };
+
+function flags(s: ServiceListing['config']): string {
+  if (s.persistence === undefined) return '';
+  const mask = s.persistence.netmask === '255.255.255.255' ? '' : ` mask ${s.persistence.netmask}`;
+  return `persistent ${s.persistence.timeout}${mask}`;
+}
+
+export function formatListing(services: ServiceListing[]): string {
+  const lines = [
+    'Prot LocalAddress:Port Scheduler Flags',
+    '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
+  ];
+  for (const s of services) {
+    const c = s.config;
+    lines.push(`${c.protocol.toUpperCase().padEnd(4)} ${`${c.vip}:${c.port}`} ${c.scheduler} ${flags(c)}`.trimEnd());
+    for (const d of s.dests) {
+      const fwd = FORWARD_NAMES[d.config.forward ?? c.forward];
+      const addr = `${d.config.address}:${d.config.port}`.padEnd(28);
+      lines.push(
+        `  -> ${addr}  ${fwd.padEnd(7)} ${String(d.config.weight).padEnd(6)} ${String(d.stats.active).padEnd(10)} ${d.stats.inactive}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
