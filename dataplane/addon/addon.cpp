@@ -154,24 +154,71 @@ Napi::Object port_info(Napi::Env env, const Port& p) {
   return o;
 }
 
-Napi::Object request_result(Napi::Env env, const Request& r) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("id", double(r.id));
-  o.Set("worker", r.worker);
-  if (r.kind != RequestKind::kDumpNeighbours) return o;
-  Napi::Array rows = Napi::Array::New(env, r.neighbours.size());
-  for (size_t i = 0; i < r.neighbours.size(); i++) {
-    const NeighInfo& n = r.neighbours[i];
+Napi::Array neighbour_rows(Napi::Env env, const std::vector<NeighInfo>& rows) {
+  Napi::Array out = Napi::Array::New(env, rows.size());
+  for (size_t i = 0; i < rows.size(); i++) {
+    const NeighInfo& n = rows[i];
     Napi::Object row = Napi::Object::New(env);
     row.Set("port", n.port);
     row.Set("ip", ip_str(n.ip));
     row.Set("mac", mac_str(n.mac));
     row.Set("state", n.state == NeighState::kReachable ? "reachable" : "incomplete");
     row.Set("held", n.held);
-    rows.Set(uint32_t(i), row);
+    out.Set(uint32_t(i), row);
   }
-  o.Set("neighbours", rows);
+  return out;
+}
+
+Napi::Array conn_rows(Napi::Env env, const std::vector<ConnInfo>& rows) {
+  Napi::Array out = Napi::Array::New(env, rows.size());
+  for (size_t i = 0; i < rows.size(); i++) {
+    const ConnInfo& c = rows[i];
+    Napi::Object row = Napi::Object::New(env);
+    row.Set("proto", c.proto == IPPROTO_UDP ? "udp" : "tcp");
+    row.Set("state", c.is_template ? "NONE" : c.proto == IPPROTO_UDP ? "UDP" : tcp_state_name(TcpState(c.state)));
+    row.Set("template", c.is_template);
+    row.Set("caddr", ip_str(c.caddr));
+    row.Set("cport", ntohs(c.cport));
+    row.Set("vaddr", ip_str(c.vaddr));
+    row.Set("vport", ntohs(c.vport));
+    row.Set("daddr", ip_str(c.daddr));
+    row.Set("dport", ntohs(c.dport));
+    row.Set("serviceId", c.service_id);
+    row.Set("destId", c.dest_id);
+    row.Set("expiresMs", c.expires_ms);
+    out.Set(uint32_t(i), row);
+  }
+  return out;
+}
+
+Napi::Object request_result(Napi::Env env, const Request& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("id", double(r.id));
+  o.Set("worker", r.worker);
+  if (r.kind == RequestKind::kDumpNeighbours) o.Set("neighbours", neighbour_rows(env, r.neighbours));
+  if (r.kind == RequestKind::kDumpConns) o.Set("conns", conn_rows(env, r.conns));
   return o;
+}
+
+ConnFilter to_conn_filter(const Napi::Value& v) {
+  ConnFilter f;
+  if (!v.IsObject()) return f;
+  Napi::Object o = v.As<Napi::Object>();
+  f.service_id = get_u32(o, "serviceId", f.service_id);
+  f.dest_id = get_u32(o, "destId", f.dest_id);
+  if (o.Get("client").IsString()) {
+    f.caddr = get_ip(o, "client");
+    uint32_t bits = get_u32(o, "clientPrefix", 32);
+    f.cmask = bits == 0 ? 0 : htonl(~uint32_t(0) << (32 - bits));
+  }
+  f.limit = get_u32(o, "limit", f.limit);
+  if (o.Get("state").IsString()) {
+    std::string want = get_str(o, "state");
+    for (uint8_t st = 0; st < kTcpStateCount; st++)
+      if (want == tcp_state_name(TcpState(st))) f.state = st;
+    if (f.state < 0) throw Napi::TypeError::New(v.Env(), "unknown TCP state '" + want + "'");
+  }
+  return f;
 }
 
 }  // namespace
@@ -298,6 +345,10 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
     std::string kind = info[1].ToString();
     if (kind == "neighbours") req->kind = RequestKind::kDumpNeighbours;
     else if (kind == "zeroCounters") req->kind = RequestKind::kZeroCounters;
+    else if (kind == "conns") {
+      req->kind = RequestKind::kDumpConns;
+      req->conn_filter = to_conn_filter(info[2]);
+    }
     else throw Napi::TypeError::New(env, "unknown request kind '" + kind + "'");
     std::string err;
     uint64_t id = engine(env).submit(std::move(req), err);

@@ -19,6 +19,28 @@ namespace fulcrum {
 enum class RequestKind : uint8_t {
   kDumpNeighbours,  // fills neighbours with the worker's table
   kZeroCounters,    // zeroes the worker's counters
+  kDumpConns,       // fills conns with the connections matching conn_filter
+};
+
+// Which connections a kDumpConns wants; zero fields match everything.
+struct ConnFilter {
+  uint32_t service_id = UINT32_MAX;  // UINT32_MAX: any service
+  uint32_t dest_id = UINT32_MAX;     // UINT32_MAX: any dest
+  uint32_t caddr = 0;                // client prefix, network order
+  uint32_t cmask = 0;                // its mask, network order (0: any client)
+  int16_t state = -1;                // a TcpState, or -1 for any
+  uint32_t limit = 100000;           // rows at most (per worker)
+};
+
+// One row of a connection dump: what `ipvsadm -L -c` shows.
+struct ConnInfo {
+  uint8_t proto;
+  uint8_t state;        // TcpState
+  bool is_template;
+  uint32_t caddr, vaddr, daddr;  // network order
+  uint16_t cport, vport, dport;
+  uint32_t service_id, dest_id;
+  uint32_t expires_ms;  // from now
 };
 
 struct Request {
@@ -26,6 +48,8 @@ struct Request {
   uint32_t worker = 0;
   RequestKind kind = RequestKind::kDumpNeighbours;
   std::vector<NeighInfo> neighbours;  // kDumpNeighbours result
+  ConnFilter conn_filter;             // kDumpConns input
+  std::vector<ConnInfo> conns;        // kDumpConns result
 };
 
 }  // namespace fulcrum

@@ -30,6 +30,7 @@ void serve(Worker& w, Request& req) {
   switch (req.kind) {
     case RequestKind::kDumpNeighbours: req.neighbours = w.neigh->dump(); break;
     case RequestKind::kZeroCounters: std::memset(w.ctx.ctr, 0, sizeof(*w.ctx.ctr)); break;
+    case RequestKind::kDumpConns: req.conns = ipvs_dump(*w.ipvs, req.conn_filter); break;
   }
 }
 

@@ -175,4 +175,22 @@ void ipvs_expire(WorkerCtx& ctx) {
   }, kExpireBudget);
 }
 
+static bool conn_matches(const Conn& c, const ConnFilter& f) {
+  return (f.service_id == UINT32_MAX || c.service_id == f.service_id) &&
+         (f.dest_id == UINT32_MAX || c.dest_id == f.dest_id) &&
+         ((c.caddr & f.cmask) == (f.caddr & f.cmask)) &&
+         (f.state < 0 || uint8_t(f.state) == uint8_t(c.state));
+}
+
+std::vector<ConnInfo> ipvs_dump(const IpvsWorker& v, const ConnFilter& f) {
+  std::vector<ConnInfo> rows;
+  v.conns->for_each([&](const Conn& c) {
+    if (rows.size() >= f.limit || !conn_matches(c, f)) return;
+    uint64_t left = c.timer.expires > v.now_tick ? (c.timer.expires - v.now_tick) * v.cfg.tick_ms : 0;
+    rows.push_back(ConnInfo{c.proto, uint8_t(c.state), (c.flags & kConnTemplate) != 0, c.caddr, c.vaddr,
+                            c.daddr, c.cport, c.vport, c.dport, c.service_id, c.dest_id, uint32_t(left)});
+  });
+  return rows;
+}
+
 }  // namespace fulcrum

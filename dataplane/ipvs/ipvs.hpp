@@ -18,6 +18,7 @@
 
 #include <rte_mbuf.h>
 
+#include "ctrl/request.hpp"
 #include "engine/worker_ctx.hpp"
 #include "ipvs/conn.hpp"
 #include "ipvs/stats.hpp"
@@ -73,5 +74,8 @@ bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta);
 
 // Expires the connections that are due (bounded work per call). Owner worker.
 void ipvs_expire(WorkerCtx& ctx);
+
+// The worker's connections (and templates) matching f. Owner worker.
+std::vector<ConnInfo> ipvs_dump(const IpvsWorker& v, const ConnFilter& f);
 
 }  // namespace fulcrum

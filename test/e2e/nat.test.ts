@@ -52,3 +52,13 @@ test('wrr 3:2:1 over 600 new connections, every request answered', { timeout: 18
   const c = await sb.counters();
   assert.ok(c.conns_created >= 600n, `conns_created ${c.conns_created}`);
 });
+
+test('the status lists services like ipvsadm -L -n and connections like ipvsadm -L -c', { timeout: 20_000 }, async () => {
+  const status = await sb.status();
+  assert.match(status, /TCP  10\.0\.0\.100:80 wrr/);
+  // After the 600 closed connections: all inactive (TIME_WAIT), 300/200/100.
+  assert.match(status, /-> 10\.0\.1\.11:80\s+Masq\s+3\s+0\s+300/);
+  assert.match(status, /-> 10\.0\.1\.13:80\s+Masq\s+1\s+0\s+100/);
+  const rows = status.split('\n').filter((l) => /^\s*TCP\s+\d\d:\d\d\s+TIME_WAIT\s+10\.0\.0\.1:\d+\s+10\.0\.0\.100:80\s+10\.0\.1\.1[123]:80$/.test(l));
+  assert.equal(rows.length, 20, status);
+});

@@ -3,6 +3,7 @@
 // The service table as `ipvsadm -L -n` prints it, with FullNat and SNAT as
 // forward names (as DPVS prints them).
 
+import type { ConnRow } from '../dataplane/addon';
 import type { ServiceListing } from '../dataplane/dataplane';
 
 const FORWARD_NAMES: Record<string, string> = { nat: 'Masq', dr: 'Route', tun: 'Tunnel', fullnat: 'FullNat', snat: 'SNAT' };
@@ -28,6 +29,28 @@ export function formatListing(services: ServiceListing[]): string {
         `  -> ${addr}  ${fwd.padEnd(7)} ${String(d.config.weight).padEnd(6)} ${String(d.stats.active).padEnd(10)} ${d.stats.inactive}`,
       );
     }
+  }
+  return lines.join('\n');
+}
+
+function mmss(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** Connections as `ipvsadm -L -c -n` prints them. */
+export function formatConnections(rows: ConnRow[]): string {
+  const lines = ['pro expire state       source                virtual               destination'];
+  for (const c of rows) {
+    const cells = [
+      c.proto.toUpperCase().padEnd(3),
+      mmss(c.expiresMs).padEnd(6),
+      c.state.padEnd(11),
+      `${c.caddr}:${c.cport}`.padEnd(21),
+      `${c.vaddr}:${c.vport}`.padEnd(21),
+      `${c.daddr}:${c.dport}`,
+    ];
+    lines.push(cells.join(' '));
   }
   return lines.join('\n');
 }

@@ -8,7 +8,9 @@
 
 import type { Dataplane } from '../dataplane/dataplane';
 import { formatCounters } from './counters';
-import { formatListing } from './listing';
+import { formatConnections, formatListing } from './listing';
+
+const STATUS_CONNS = 20;
 import { formatTable } from './table';
 
 export async function formatStatus(dp: Dataplane, portNames: string[]): Promise<string> {
@@ -20,5 +22,7 @@ export async function formatStatus(dp: Dataplane, portNames: string[]): Promise<
   );
   parts.push(`neighbours:\n${formatTable(['lcore', 'port', 'address', 'mac', 'state', 'held'], rows)}`);
   parts.push(`services:\n${formatListing(dp.services())}`);
+  const conns = await dp.connections({ limit: STATUS_CONNS });
+  parts.push(`connections (first ${STATUS_CONNS} per worker):\n${formatConnections(conns)}`);
   return `${parts.join('\n')}\n\n`;
 }

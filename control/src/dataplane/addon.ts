@@ -82,12 +82,39 @@ export interface NeighbourRow {
   held: number;
 }
 
-export type RequestKind = 'neighbours' | 'zeroCounters';
+export type RequestKind = 'neighbours' | 'zeroCounters' | 'conns';
+
+/** A connection (or persistence template) as `ipvsadm -L -c` shows it. */
+export interface ConnRow {
+  proto: 'tcp' | 'udp';
+  state: string;
+  template: boolean;
+  caddr: string;
+  cport: number;
+  vaddr: string;
+  vport: number;
+  daddr: string;
+  dport: number;
+  serviceId: number;
+  destId: number;
+  expiresMs: number;
+}
+
+/** Which connections to list; absent fields match everything. */
+export interface ConnFilter {
+  serviceId?: number;
+  destId?: number;
+  client?: string;
+  clientPrefix?: number;
+  state?: string;
+  limit?: number;
+}
 
 export interface RequestResult {
   id: number;
   worker: number;
   neighbours?: NeighbourRow[];
+  conns?: ConnRow[];
 }
 
 export interface NativeAddon {
@@ -105,7 +132,7 @@ export interface NativeAddon {
   serviceStats(): ArrayBuffer;
   destStats(): ArrayBuffer;
   statNames(): { service: { names: string[]; stride: number }; dest: { names: string[]; stride: number } };
-  request(worker: number, kind: RequestKind): number;
+  request(worker: number, kind: RequestKind, filter?: ConnFilter): number;
   poll(): RequestResult[];
 }
 

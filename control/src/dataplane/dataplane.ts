@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 
 import { buildEalArgs, controlCpu } from '../config/eal';
 import type { DestConfig, FulcrumConfig, ServiceConfig } from '../config/schema';
-import { loadAddon, type EngineStartInfo, type NativeAddon, type NeighbourRow, type RequestKind, type RequestResult } from './addon';
+import { loadAddon, type ConnFilter, type ConnRow, type EngineStartInfo, type NativeAddon, type NeighbourRow, type RequestKind, type RequestResult } from './addon';
 import { StatView, type CounterSet } from './counters';
 import { IdAllocator } from './ids';
 import { destKey, serviceKey, serviceSpecs } from './services';
@@ -126,6 +126,12 @@ export class Dataplane {
     return results.map((r) => ({ worker: r.worker, rows: r.neighbours ?? [] }));
   }
 
+  /** Every worker's connections matching the filter, in worker order. */
+  async connections(filter: ConnFilter = {}): Promise<ConnRow[]> {
+    const results = await Promise.all(this.eachWorker('conns', filter));
+    return results.flatMap((r) => r.conns ?? []);
+  }
+
   async zeroCounters(): Promise<void> {
     await Promise.all(this.eachWorker('zeroCounters'));
   }
@@ -144,12 +150,12 @@ export class Dataplane {
     this.pending.clear();
   }
 
-  private eachWorker(kind: RequestKind): Promise<RequestResult>[] {
-    return this.startInfo.workerLcores.map((_, w) => this.request(w, kind));
+  private eachWorker(kind: RequestKind, filter?: ConnFilter): Promise<RequestResult>[] {
+    return this.startInfo.workerLcores.map((_, w) => this.request(w, kind, filter));
   }
 
-  private request(worker: number, kind: RequestKind): Promise<RequestResult> {
-    const id = this.addon.request(worker, kind);
+  private request(worker: number, kind: RequestKind, filter?: ConnFilter): Promise<RequestResult> {
+    const id = this.addon.request(worker, kind, filter);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
