@@ -24,11 +24,12 @@ namespace fulcrum {
   X(polls_busy) X(polls_idle)                                                 \
   X(arp_replies_sent) X(arp_requests_sent) X(garp_sent)                       \
   X(neigh_learned) X(neigh_held) X(neigh_released) X(neigh_table_full)        \
-  X(icmp_echo_replies) X(icmp_frag_needed_sent) X(snapshot_switches)          \
-  X(requests_done) X(conns_created) X(conns_expired) X(conns_reused)          \
+  X(icmp_echo_replies) X(icmp_frag_needed_sent) X(icmp_errors_translated)     \
+  X(snapshot_switches) X(requests_done)                                       \
+  X(conns_created) X(conns_expired) X(conns_reused)                           \
   X(drop_runt) X(drop_ethertype) X(drop_arp_malformed) X(drop_arp_not_ours)   \
   X(drop_ip_version) X(drop_ip_ihl) X(drop_ip_length) X(drop_ip_checksum)     \
-  X(drop_ip_fragment) X(drop_l4_truncated) X(drop_l4_checksum) X(drop_l4_proto)    \
+  X(drop_ip_fragment) X(drop_l4_truncated) X(drop_l4_checksum) X(drop_l4_proto) \
   X(drop_not_ours) X(drop_no_service) X(drop_icmp_type) X(drop_no_route)      \
   X(drop_neigh_failed) X(drop_neigh_hold_full) X(drop_tx_full) X(drop_no_mbuf)  \
   X(drop_no_conn) X(drop_no_dest) X(drop_conn_pool_full) X(drop_conn_index_full) \

@@ -142,7 +142,9 @@ void conn_free(IpvsWorker& v, Conn* c) {
 }
 
 bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta) {
-  if (ctx.ipvs == nullptr || (meta.l4_proto != IPPROTO_TCP && meta.l4_proto != IPPROTO_UDP)) return false;
+  if (ctx.ipvs == nullptr) return false;
+  if (meta.l4_proto == IPPROTO_ICMP) return ipvs_icmp_error(ctx, m, meta);
+  if (meta.l4_proto != IPPROTO_TCP && meta.l4_proto != IPPROTO_UDP) return false;
   IpvsWorker& v = *ctx.ipvs;
   Tuple t = tuple_of(m, meta);
   uint8_t flags = tcp_flags_of(m, meta);

@@ -41,6 +41,11 @@ void persist_bind(WorkerCtx& ctx, const Service& s, Conn& c, Conn& t);
 // still refer to it. Returns true when t may be freed.
 bool persist_expired(IpvsWorker& v, Conn& t);
 
+// An ICMP error quoting a packet of one of the worker's connections,
+// translated and forwarded to the other side. Returns false (m untouched)
+// when it is not such an error. icmp_error.cpp.
+bool ipvs_icmp_error(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta);
+
 // Releases connection or template c (counts, wheel, table).
 void conn_free(IpvsWorker& v, Conn* c);
 

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// ICMP errors that belong to a connection (RFC 792: they quote the IP
+// header and the first 8 bytes of the packet that caused them, enough for
+// the ports). The quoted packet is looked up like a packet of the
+// opposite direction:
+//
+//  - quoted dest-bound packet (caddr:cport -> daddr:dport), from the dest's
+//    side: matches the connection's reply key. For NAT the client must see
+//    its own packet quoted, so the quote becomes caddr:cport -> vaddr:vport
+//    and the error comes from the VIP; it goes to the client.
+//  - quoted client-bound reply (vaddr:vport -> caddr:cport), from the
+//    client's side: matches the connection's client key. For NAT the quote
+//    becomes daddr:dport -> caddr:cport and the error goes to the dest; DR
+//    and TUN forward it to the dest as they forward the client's packets.
+//
+// This is what makes path MTU discovery (fragmentation needed) work
+// through the balancer. The quoted L4 checksum is left alone: it may not
+// even be quoted, and nobody verifies it.
+#include <netinet/in.h>
+
+#include <cstring>
+
+#include <rte_icmp.h>
+#include <rte_ip.h>
+
+#include "ipvs/ipvs_internal.hpp"
+#include "net/output.hpp"
+#include "xmit/xmit.hpp"
+
+namespace fulcrum {
+namespace {
+
+constexpr uint16_t kIcmpHeader = 8;
+constexpr uint16_t kQuotedL4 = 8;
+
+bool is_error_type(uint8_t type) {
+  return type == 3 || type == 4 || type == 11 || type == 12;  // unreach, quench, time exceeded, param
+}
+
+struct Quote {
+  rte_ipv4_hdr* ip;  // the quoted IP header, inside m
+  uint16_t* ports;   // its source and destination ports
+};
+
+bool find_quote(rte_mbuf* m, const PacketMeta& meta, Quote& q) {
+  if (meta.l4_len < kIcmpHeader + sizeof(rte_ipv4_hdr) + kQuotedL4) return false;
+  auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, meta.l4_off);
+  if (!is_error_type(icmp->icmp_type)) return false;
+  uint16_t inner_off = meta.l4_off + kIcmpHeader;
+  q.ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, inner_off);
+  uint16_t ihl = uint16_t((q.ip->version_ihl & 0x0f) * 4);
+  if (ihl < sizeof(rte_ipv4_hdr) || kIcmpHeader + ihl + kQuotedL4 > meta.l4_len) return false;
+  if (q.ip->next_proto_id != IPPROTO_TCP && q.ip->next_proto_id != IPPROTO_UDP) return false;
+  if (rte_pktmbuf_data_len(m) < inner_off + ihl + kQuotedL4) return false;  // must be contiguous
+  q.ports = rte_pktmbuf_mtod_offset(m, uint16_t*, inner_off + ihl);
+  return true;
+}
+
+// Rewrites one address of the quote and of the outer header, then every
+// checksum that covers them (all small: recomputed).
+void rewrite(rte_mbuf* m, const PacketMeta& meta, const Quote& q, bool quote_dst, uint32_t addr,
+             uint16_t port, bool outer_src, uint32_t outer_addr) {
+  if (quote_dst) {
+    q.ip->dst_addr = addr;
+    q.ports[1] = port;
+  } else {
+    q.ip->src_addr = addr;
+    q.ports[0] = port;
+  }
+  ipv4_set_checksum(q.ip);
+  auto* outer = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, meta.l3_off);
+  if (outer_src) outer->src_addr = outer_addr;
+  else outer->dst_addr = outer_addr;
+  ipv4_set_checksum(outer);
+  auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, meta.l4_off);
+  icmp->icmp_cksum = 0;
+  uint16_t sum = 0;
+  rte_raw_cksum_mbuf(m, meta.l4_off, meta.l4_len, &sum);
+  icmp->icmp_cksum = uint16_t(~sum);
+}
+
+}  // namespace
+
+bool ipvs_icmp_error(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta) {
+  Quote q;
+  if (!find_quote(m, meta, q)) return false;
+  // The quoted packet went the other way: look it up reversed.
+  ConnHit hit = ctx.ipvs->conns->lookup(q.ip->next_proto_id, q.ip->dst_addr, q.ports[1], q.ip->src_addr, q.ports[0]);
+  if (hit.conn == nullptr) return false;
+  const Conn& c = *hit.conn;
+  ctx.count(Counter::icmp_errors_translated);
+  if (hit.reply) {  // from the dest's side, about a packet we sent it: to the client
+    if (c.fwd != FwdMode::kNat) return ctx.drop(m, Counter::drop_fwd_mode), true;
+    rewrite(m, meta, q, true, c.vaddr, c.vport, true, c.vaddr);
+    return ip_output(ctx, m), true;
+  }
+  if (c.fwd != FwdMode::kNat) return xmit_in(ctx, c, m, meta), true;
+  rewrite(m, meta, q, false, c.daddr, c.dport, false, c.daddr);
+  ip_output(ctx, m);
+  return true;
+}
+
+}  // namespace fulcrum
