@@ -212,6 +212,7 @@ ConnFilter to_conn_filter(const Napi::Value& v) {
     f.cmask = bits == 0 ? 0 : htonl(~uint32_t(0) << (32 - bits));
   }
   f.limit = get_u32(o, "limit", f.limit);
+  if (o.Get("templates").IsBoolean()) f.templates = o.Get("templates").ToBoolean() ? 1 : 0;
   if (o.Get("state").IsString()) {
     std::string want = get_str(o, "state");
     for (uint8_t st = 0; st < kTcpStateCount; st++)

@@ -29,6 +29,7 @@ struct ConnFilter {
   uint32_t caddr = 0;                // client prefix, network order
   uint32_t cmask = 0;                // its mask, network order (0: any client)
   int16_t state = -1;                // a TcpState, or -1 for any
+  int8_t templates = -1;             // 1: persistence templates only, 0: connections only, -1: both
   uint32_t limit = 100000;           // rows at most (per worker)
 };
 

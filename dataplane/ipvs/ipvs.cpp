@@ -181,7 +181,8 @@ static bool conn_matches(const Conn& c, const ConnFilter& f) {
   return (f.service_id == UINT32_MAX || c.service_id == f.service_id) &&
          (f.dest_id == UINT32_MAX || c.dest_id == f.dest_id) &&
          ((c.caddr & f.cmask) == (f.caddr & f.cmask)) &&
-         (f.state < 0 || uint8_t(f.state) == uint8_t(c.state));
+         (f.state < 0 || uint8_t(f.state) == uint8_t(c.state)) &&
+         (f.templates < 0 || f.templates == ((c.flags & kConnTemplate) ? 1 : 0));
 }
 
 std::vector<ConnInfo> ipvs_dump(const IpvsWorker& v, const ConnFilter& f) {

@@ -22,7 +22,9 @@ export async function formatStatus(dp: Dataplane, portNames: string[]): Promise<
   );
   parts.push(`neighbours:\n${formatTable(['lcore', 'port', 'address', 'mac', 'state', 'held'], rows)}`);
   parts.push(`services:\n${formatListing(dp.services())}`);
-  const conns = await dp.connections({ limit: STATUS_CONNS });
+  const conns = await dp.connections({ limit: STATUS_CONNS, templates: false });
   parts.push(`connections (first ${STATUS_CONNS} per worker):\n${formatConnections(conns)}`);
+  const templates = await dp.connections({ limit: STATUS_CONNS, templates: true });
+  parts.push(`persistence templates (first ${STATUS_CONNS} per worker):\n${formatConnections(templates)}`);
   return `${parts.join('\n')}\n\n`;
 }

@@ -107,6 +107,8 @@ export interface ConnFilter {
   client?: string;
   clientPrefix?: number;
   state?: string;
+  /** true: persistence templates only; false: connections only. */
+  templates?: boolean;
   limit?: number;
 }
 
