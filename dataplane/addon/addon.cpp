@@ -107,6 +107,15 @@ ServiceSpec to_service_spec(const Napi::Object& s) {
   spec.vip = get_ip(s, "vip");
   spec.vport = htons(uint16_t(get_u32(s, "port", 0)));
   spec.scheduler = get_str(s, "scheduler");
+  Napi::Value so = s.Get("sched");
+  if (so.IsObject()) {
+    Napi::Object o = so.As<Napi::Object>();
+    spec.sched_opts.mh_table_size = get_u32(o, "mhTableSize", spec.sched_opts.mh_table_size);
+    spec.sched_opts.mh_hash_port = o.Get("mhHashPort").ToBoolean();
+    spec.sched_opts.mh_fallback = o.Get("mhFallback").ToBoolean();
+    spec.sched_opts.lblc_expire_ms = get_u32(o, "lblcExpireMs", spec.sched_opts.lblc_expire_ms);
+    spec.sched_opts.lblcr_shrink_ms = get_u32(o, "lblcrShrinkMs", spec.sched_opts.lblcr_shrink_ms);
+  }
   spec.persist_ms = get_u32(s, "persistMs", 0);
   spec.persist_mask = get_ip(s, "persistMask");
   Napi::Value t = s.Get("timeouts");

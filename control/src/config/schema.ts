@@ -488,6 +488,17 @@ const destSchema = strictObject({
   if (d.lower > 0 && d.upper > 0 && d.lower > d.upper) report(ctx, ['lower'], `lower ${d.lower} is above upper ${d.upper}`);
 });
 
+// Scheduler options (the LVS scheduler flags), one mapping per scheduler.
+const mhSchema = strictObject({
+  table_size: int(3, 16_777_213).default(65_537),  // checked prime by the dataplane
+  hash_port: bool().default(false),
+  fallback: bool().default(false),
+});
+const lblcSchema = strictObject({
+  expire: duration(1000, 31_536_000_000).default('24h'),
+  shrink: duration(1000, 86_400_000).default('60s'),
+});
+
 // ipvsadm --set tcp tcpfin udp, per service.
 const timeoutsSchema = strictObject({
   tcp: duration(1000, 31_536_000_000).optional(),
@@ -511,6 +522,8 @@ const serviceObject = strictObject({
   local_addresses: z.array(unicast()).default([]),
   health_check: healthCheckSchema.optional(),
   timeouts: timeoutsSchema.default({}),
+  mh: mhSchema.default({}),
+  lblc: lblcSchema.default({}),
   dests: z.array(destSchema).default([]),
 });
 

@@ -59,6 +59,8 @@ export interface ServiceSpec {
   vip: string;
   port: number;
   scheduler: string;
+  /** SchedOptions: Maglev table and flags, lblc/lblcr ageing. */
+  sched: { mhTableSize: number; mhHashPort: boolean; mhFallback: boolean; lblcExpireMs: number; lblcrShrinkMs: number };
   persistMs: number;
   persistMask: string;
   /** Seconds, as ipvsadm --set; 0 keeps the default. */

@@ -31,6 +31,13 @@ export function serviceSpecs(
       vip: s.vip,
       port: s.port,
       scheduler: s.scheduler,
+      sched: {
+        mhTableSize: s.mh.table_size,
+        mhHashPort: s.mh.hash_port,
+        mhFallback: s.mh.fallback,
+        lblcExpireMs: s.lblc.expire,
+        lblcrShrinkMs: s.lblc.shrink,
+      },
       persistMs: (s.persistence?.timeout ?? 0) * 1000,
       persistMask: formatIPv4(prefixMask(netmaskPrefix(s.persistence?.netmask ?? '255.255.255.255') as number)),
       timeouts: { tcp: seconds(s.timeouts.tcp), tcpfin: seconds(s.timeouts.tcpfin), udp: seconds(s.timeouts.udp) },
