@@ -118,6 +118,7 @@ ServiceSpec to_service_spec(const Napi::Object& s) {
   }
   spec.persist_ms = get_u32(s, "persistMs", 0);
   spec.persist_mask = get_ip(s, "persistMask");
+  spec.expire_nodest = s.Get("expireNodest").ToBoolean();
   Napi::Value t = s.Get("timeouts");
   if (t.IsObject()) {
     Napi::Object to = t.As<Napi::Object>();

@@ -46,6 +46,7 @@ struct ServiceSpec {
   SchedOptions sched_opts;
   uint32_t persist_ms;
   uint32_t persist_mask;  // network order
+  bool expire_nodest;     // LVS expire_nodest_conn, per service
   TimeoutSet timeouts;    // 0 = default
   std::vector<DestSpec> dests;
 };

@@ -57,6 +57,7 @@ bool build_service(Service& svc, const ServiceSpec& spec, uint64_t gen, const Sn
   svc.vport = spec.vport;
   svc.persist_ms = spec.persist_ms;
   svc.persist_mask = spec.persist_mask;
+  svc.expire_nodest = spec.expire_nodest;
   if (!set_timeouts(svc.timeouts, spec.timeouts)) return err = svc_name(spec) + ": timeout too large", false;
   if (!build_dests(svc, spec, limits, err)) return false;
   svc.sched = make_scheduler(spec.scheduler, svc.sched_dests, spec.sched_opts, err);

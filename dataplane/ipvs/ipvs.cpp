@@ -80,6 +80,15 @@ void conn_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta& met
   else xmit_in(ctx, c, m, meta);
 }
 
+// LVS expire_nodest_conn: when the connection's service asks for it and
+// the dest was removed, the connection ends instead of draining. The
+// service lookup happens only when some service uses the option.
+bool dest_gone(const WorkerCtx& ctx, const Conn& c) {
+  if (ctx.snap->services == nullptr || !ctx.snap->services->any_expire_nodest()) return false;
+  const Service* s = ctx.snap->services->by_id(c.service_id);
+  return s != nullptr && s->expire_nodest && find_dest(*s, c.dest_id) == nullptr;
+}
+
 // The dest for a new flow to s (through its template when persistent).
 // -1: none usable (counted here); -2: refused and counted already.
 int32_t pick_dest(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t, Conn*& tmpl) {
@@ -155,6 +164,11 @@ bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta) {
     conn_free(v, hit.conn);
     ctx.count(Counter::conns_reused);
     hit = ConnHit{nullptr, false};
+  }
+  if (hit.conn != nullptr && dest_gone(ctx, *hit.conn)) {
+    conn_free(v, hit.conn);
+    ctx.count(Counter::conns_expired_nodest);
+    return ctx.drop(m, Counter::drop_no_dest), true;
   }
   if (hit.conn != nullptr) return conn_packet(ctx, hit, m, meta), true;
   const Service* s = ctx.snap->services ? ctx.snap->services->find(meta.l4_proto, t.daddr, t.dport) : nullptr;

@@ -34,6 +34,7 @@ std::unique_ptr<ServiceTable> ServiceTable::create(std::vector<Service> services
     const Service& s = t->services_[i];
     if (s.id >= t->by_id_.size()) t->by_id_.resize(s.id + 1, -1);
     t->by_id_[s.id] = int32_t(i);
+    t->any_expire_nodest_ |= s.expire_nodest;
     uint64_t key = svc_key(s.proto, s.vip, s.vport);
     if (rte_hash_lookup(h, &key) >= 0) {
       err = "service " + std::to_string(s.id) + " has the same protocol, address and port as another";

@@ -43,6 +43,7 @@ struct Service {
   uint16_t vport;       // network order; 0 = every port
   uint32_t persist_ms;  // persistence timeout; 0 = not persistent
   uint32_t persist_mask;  // client netmask for persistence, network order
+  bool expire_nodest;     // connections to a removed dest end at their next packet
   ProtoTimeouts timeouts;
   std::vector<Dest> dests;
   std::vector<SchedDest> sched_dests;  // dests as the scheduler sees them, same order
@@ -67,12 +68,15 @@ class ServiceTable {
     return id < by_id_.size() && by_id_[id] >= 0 ? &services_[size_t(by_id_[id])] : nullptr;
   }
   const std::vector<Service>& services() const { return services_; }
+  // True when some service uses expire_nodest (spares the others a lookup).
+  bool any_expire_nodest() const { return any_expire_nodest_; }
 
  private:
   ServiceTable(std::vector<Service> services, rte_hash* h)
       : services_(std::move(services)), hash_(h) {}
   std::vector<Service> services_;
   std::vector<int32_t> by_id_;  // service id -> index in services_, -1 if none
+  bool any_expire_nodest_ = false;
   rte_hash* hash_;
 };
 

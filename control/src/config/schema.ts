@@ -522,6 +522,9 @@ const serviceObject = strictObject({
   local_addresses: z.array(unicast()).default([]),
   health_check: healthCheckSchema.optional(),
   timeouts: timeoutsSchema.default({}),
+  // LVS expire_nodest_conn: connections to a removed dest end at their
+  // next packet instead of draining.
+  expire_nodest_conn: bool().default(false),
   mh: mhSchema.default({}),
   lblc: lblcSchema.default({}),
   dests: z.array(destSchema).default([]),

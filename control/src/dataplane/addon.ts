@@ -63,6 +63,8 @@ export interface ServiceSpec {
   sched: { mhTableSize: number; mhHashPort: boolean; mhFallback: boolean; lblcExpireMs: number; lblcrShrinkMs: number };
   persistMs: number;
   persistMask: string;
+  /** LVS expire_nodest_conn: a removed dest's connections end at their next packet. */
+  expireNodest: boolean;
   /** Seconds, as ipvsadm --set; 0 keeps the default. */
   timeouts: { tcp: number; tcpfin: number; udp: number };
   dests: DestSpec[];

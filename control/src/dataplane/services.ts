@@ -39,6 +39,7 @@ export function serviceSpecs(
         lblcrShrinkMs: s.lblc.shrink,
       },
       persistMs: (s.persistence?.timeout ?? 0) * 1000,
+      expireNodest: s.expire_nodest_conn,
       persistMask: formatIPv4(prefixMask(netmaskPrefix(s.persistence?.netmask ?? '255.255.255.255') as number)),
       timeouts: { tcp: seconds(s.timeouts.tcp), tcpfin: seconds(s.timeouts.tcpfin), udp: seconds(s.timeouts.udp) },
       dests: s.dests.map((d, j) => destSpec(s, d, destIds, forwardOf(s, d, i, j) ?? fwd)),
