@@ -106,6 +106,15 @@ ServiceSpec to_service_spec(const Napi::Object& s) {
   spec.proto = get_str(s, "proto") == "udp" ? IPPROTO_UDP : IPPROTO_TCP;
   spec.vip = get_ip(s, "vip");
   spec.vport = htons(uint16_t(get_u32(s, "port", 0)));
+  Napi::Value ev = s.Get("extra");
+  if (ev.IsArray()) {
+    Napi::Array extra = ev.As<Napi::Array>();
+    for (uint32_t i = 0; i < extra.Length(); i++) {
+      Napi::Object e = extra.Get(i).As<Napi::Object>();
+      spec.extra.push_back(Endpoint{uint8_t(get_str(e, "proto") == "udp" ? IPPROTO_UDP : IPPROTO_TCP),
+                                    get_ip(e, "vip"), htons(uint16_t(get_u32(e, "port", 0)))});
+    }
+  }
   spec.scheduler = get_str(s, "scheduler");
   Napi::Value so = s.Get("sched");
   if (so.IsObject()) {
@@ -184,7 +193,7 @@ Napi::Array conn_rows(Napi::Env env, const std::vector<ConnInfo>& rows) {
   for (size_t i = 0; i < rows.size(); i++) {
     const ConnInfo& c = rows[i];
     Napi::Object row = Napi::Object::New(env);
-    row.Set("proto", c.proto == IPPROTO_UDP ? "udp" : "tcp");
+    row.Set("proto", c.proto == IPPROTO_UDP ? "udp" : c.proto == IPPROTO_TCP ? "tcp" : "group");
     row.Set("state", c.is_template ? "NONE" : c.proto == IPPROTO_UDP ? "UDP" : tcp_state_name(TcpState(c.state)));
     row.Set("template", c.is_template);
     row.Set("caddr", ip_str(c.caddr));

@@ -42,6 +42,7 @@ struct ServiceSpec {
   uint8_t proto;
   uint32_t vip;     // network order
   uint16_t vport;   // network order; 0 = every port (persistent only)
+  std::vector<Endpoint> extra;  // a service group's further endpoints
   std::string scheduler;
   SchedOptions sched_opts;
   uint32_t persist_ms;

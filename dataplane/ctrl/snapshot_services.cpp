@@ -55,6 +55,7 @@ bool build_service(Service& svc, const ServiceSpec& spec, uint64_t gen, const Sn
   svc.proto = spec.proto;
   svc.vip = spec.vip;
   svc.vport = spec.vport;
+  svc.extra = spec.extra;
   svc.persist_ms = spec.persist_ms;
   svc.persist_mask = spec.persist_mask;
   svc.expire_nodest = spec.expire_nodest;
@@ -75,6 +76,7 @@ bool build_services(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev,
   for (size_t i = 0; i < spec.services.size(); i++) {
     if (!build_service(services[i], spec.services[i], gen, limits, err)) return false;
     add_vip(s, prev, spec.services[i].vip, gen);
+    for (const Endpoint& e : spec.services[i].extra) add_vip(s, prev, e.vip, gen);
   }
   std::string name = "fl_svc" + std::to_string(gen);
   s.services = ServiceTable::create(std::move(services), name.c_str(), err);

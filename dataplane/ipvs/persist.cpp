@@ -6,6 +6,10 @@
 //
 //   normal service      <proto, caddr & mask, 0, vaddr, vport> -> dest
 //   port-zero service   <proto, caddr & mask, 0, vaddr, 0>     -> dest
+//   service group       <0, caddr & mask, 0, service id, 0>    -> dest
+//
+// (The group's key holds the service id where LVS holds the firewall
+// mark: one template for every endpoint of the group.)
 //
 // A template lives for the persistence timeout after the last connection
 // made from it, and longer while connections still refer to it. A template
@@ -16,6 +20,18 @@
 
 namespace fulcrum {
 namespace {
+
+// The <proto, vaddr, vport> part of the service's template key.
+struct TemplateKey {
+  uint8_t proto;
+  uint32_t vaddr;
+  uint16_t vport;
+};
+
+TemplateKey template_key(const Service& s, uint8_t proto) {
+  if (!s.extra.empty()) return TemplateKey{0, s.id, 0};
+  return TemplateKey{proto, s.vip, s.vport};
+}
 
 uint32_t persist_ticks(const IpvsWorker& v, const Service& s) {
   return (s.persist_ms + v.cfg.tick_ms - 1) / v.cfg.tick_ms;
@@ -30,11 +46,12 @@ Conn* template_new(WorkerCtx& ctx, const Service& s, uint8_t proto, uint32_t cad
   IpvsWorker& v = *ctx.ipvs;
   Conn* t = v.conns->alloc();
   if (t == nullptr) return ctx.count(Counter::drop_conn_pool_full), nullptr;
-  t->proto = proto;
+  TemplateKey k = template_key(s, proto);
+  t->proto = k.proto;
   t->flags = kConnTemplate;
   t->caddr = caddr_masked;
-  t->vaddr = s.vip;
-  t->vport = s.vport;
+  t->vaddr = k.vaddr;
+  t->vport = k.vport;
   t->daddr = d.ip;
   t->dport = d.port;
   t->service_id = s.id;
@@ -52,7 +69,8 @@ Conn* template_new(WorkerCtx& ctx, const Service& s, uint8_t proto, uint32_t cad
 // The client's template if it still leads to a usable dest of s.
 Conn* template_find(IpvsWorker& v, const Service& s, uint8_t proto, uint32_t caddr_masked,
                     int32_t& idx) {
-  Conn* t = v.conns->lookup_template(proto, caddr_masked, s.vip, s.vport);
+  TemplateKey k = template_key(s, proto);
+  Conn* t = v.conns->lookup_template(k.proto, caddr_masked, k.vaddr, k.vport);
   if (t == nullptr) return nullptr;
   const Dest* d = find_dest(s, t->dest_id);
   if (d == nullptr || !dest_usable(v, *d)) {

@@ -20,7 +20,9 @@ std::unique_ptr<ServiceTable> ServiceTable::create(std::vector<Service> services
                                                    const char* name, std::string& err) {
   rte_hash_parameters p{};
   p.name = name;
-  p.entries = std::max<uint32_t>(uint32_t(services.size()) * 2, 64);
+  size_t endpoints = 0;
+  for (const Service& s : services) endpoints += 1 + s.extra.size();
+  p.entries = std::max<uint32_t>(uint32_t(endpoints) * 2, 64);
   p.key_len = sizeof(uint64_t);
   p.hash_func = rte_hash_crc;
   p.socket_id = SOCKET_ID_ANY;
@@ -35,17 +37,25 @@ std::unique_ptr<ServiceTable> ServiceTable::create(std::vector<Service> services
     if (s.id >= t->by_id_.size()) t->by_id_.resize(s.id + 1, -1);
     t->by_id_[s.id] = int32_t(i);
     t->any_expire_nodest_ |= s.expire_nodest;
-    uint64_t key = svc_key(s.proto, s.vip, s.vport);
-    if (rte_hash_lookup(h, &key) >= 0) {
-      err = "service " + std::to_string(s.id) + " has the same protocol, address and port as another";
-      return nullptr;
-    }
-    if (rte_hash_add_key_data(h, &key, reinterpret_cast<void*>(uintptr_t(i))) != 0) {
-      err = "service table: cannot add service " + std::to_string(s.id);
-      return nullptr;
-    }
+    if (!t->add(Endpoint{s.proto, s.vip, s.vport}, i, err)) return nullptr;
+    for (const Endpoint& e : s.extra)
+      if (!t->add(e, i, err)) return nullptr;
   }
   return t;
+}
+
+bool ServiceTable::add(const Endpoint& e, size_t index, std::string& err) {
+  uint64_t key = svc_key(e.proto, e.vip, e.vport);
+  if (rte_hash_lookup(hash_, &key) >= 0) {
+    err = "service " + std::to_string(services_[index].id) +
+          " has the same protocol, address and port as another";
+    return false;
+  }
+  if (rte_hash_add_key_data(hash_, &key, reinterpret_cast<void*>(uintptr_t(index))) != 0) {
+    err = "service table: cannot add service " + std::to_string(services_[index].id);
+    return false;
+  }
+  return true;
 }
 
 ServiceTable::~ServiceTable() { rte_hash_free(hash_); }

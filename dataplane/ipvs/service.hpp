@@ -36,11 +36,23 @@ struct Dest {
   bool available;       // false while inhibited by health checks
 };
 
-struct Service {
-  uint32_t id;          // stable, < max_services
+// One <protocol, vip, vport> a service answers for.
+struct Endpoint {
   uint8_t proto;        // IPPROTO_TCP or IPPROTO_UDP
   uint32_t vip;         // network order
   uint16_t vport;       // network order; 0 = every port
+};
+
+struct Service {
+  uint32_t id;          // stable, < max_services
+  uint8_t proto;        // the primary endpoint
+  uint32_t vip;
+  uint16_t vport;
+  // A service group (the LVS firewall-mark service): further endpoints
+  // answered by the same service. Its persistence template is keyed by the
+  // group, <caddr & mask, 0, group, 0>, so a client's connections to any
+  // endpoint (HTTP and HTTPS, say) stick to one dest.
+  std::vector<Endpoint> extra;
   uint32_t persist_ms;  // persistence timeout; 0 = not persistent
   uint32_t persist_mask;  // client netmask for persistence, network order
   bool expire_nodest;     // connections to a removed dest end at their next packet
@@ -74,6 +86,7 @@ class ServiceTable {
  private:
   ServiceTable(std::vector<Service> services, rte_hash* h)
       : services_(std::move(services)), hash_(h) {}
+  bool add(const Endpoint& e, size_t index, std::string& err);
   std::vector<Service> services_;
   std::vector<int32_t> by_id_;  // service id -> index in services_, -1 if none
   bool any_expire_nodest_ = false;

@@ -22,6 +22,17 @@ const SERVICES = `
       - { address: 10.0.1.11, port: 80 }
       - { address: 10.0.1.12, port: 80 }
       - { address: 10.0.1.13, port: 80 }
+  - name: group
+    protocol: tcp
+    vip: 10.0.0.102
+    port: 80
+    endpoints: [{ port: 8080 }]
+    scheduler: rr
+    persistence: { timeout: 300 }
+    dests:
+      - { address: 10.0.1.11, port: 80 }
+      - { address: 10.0.1.12, port: 80 }
+      - { address: 10.0.1.13, port: 80 }
   - name: rotating
     protocol: tcp
     vip: 10.0.0.101
@@ -43,8 +54,12 @@ after(async () => {
   await sb?.stop();
 });
 
-async function load(vip: string, count: number, source: string): Promise<Record<string, number>> {
-  const r = await sb.client([process.execPath, HTTP_LOAD, `http://${vip}/`, String(count), '1', source], 60_000);
+function load(vip: string, count: number, source: string): Promise<Record<string, number>> {
+  return loadUrl(`http://${vip}/`, count, source);
+}
+
+async function loadUrl(url: string, count: number, source: string): Promise<Record<string, number>> {
+  const r = await sb.client([process.execPath, HTTP_LOAD, url, String(count), '1', source], 60_000);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { answers: Record<string, number>; errors: number };
   assert.equal(out.errors, 0);
@@ -66,6 +81,13 @@ test('two clients of one /24 share the dest (netmask 255.255.255.0)', { timeout:
   const second = await load('10.0.0.100', 10, '10.0.0.7');
   assert.deepEqual(Object.keys(first), Object.keys(second));
   assert.equal(Object.keys(second).length, 1);
+});
+
+test('a service group keeps a client on one dest across its endpoints (HTTP on 80 and 8080)', { timeout: 60_000 }, async () => {
+  const on80 = await load('10.0.0.102', 10, '10.0.0.1');
+  const on8080 = await loadUrl('http://10.0.0.102:8080/', 10, '10.0.0.1');
+  assert.equal(Object.keys(on80).length, 1, JSON.stringify(on80));
+  assert.deepEqual(on8080, on80);
 });
 
 test('the template is listed with the dest it binds to', { timeout: 20_000 }, async () => {

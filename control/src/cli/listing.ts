@@ -9,9 +9,11 @@ import type { ServiceListing } from '../dataplane/dataplane';
 const FORWARD_NAMES: Record<string, string> = { nat: 'Masq', dr: 'Route', tun: 'Tunnel', fullnat: 'FullNat', snat: 'SNAT' };
 
 function flags(s: ServiceListing['config']): string {
-  if (s.persistence === undefined) return '';
+  const group = s.endpoints.map((e) => `${(e.protocol ?? s.protocol).toUpperCase()} ${e.vip ?? s.vip}:${e.port}`);
+  const also = group.length > 0 ? ` group +${group.join(', +')}` : '';
+  if (s.persistence === undefined) return also.trim();
   const mask = s.persistence.netmask === '255.255.255.255' ? '' : ` mask ${s.persistence.netmask}`;
-  return `persistent ${s.persistence.timeout}${mask}`;
+  return `persistent ${s.persistence.timeout}${mask}${also}`;
 }
 
 export function formatListing(services: ServiceListing[]): string {

@@ -499,6 +499,12 @@ const lblcSchema = strictObject({
   shrink: duration(1000, 86_400_000).default('60s'),
 });
 
+const endpointSchema = strictObject({
+  protocol: oneOf(PROTOCOLS).optional(),  // default: the service's
+  vip: unicast().optional(),              // default: the service's
+  port: int(0, 65535),
+});
+
 // ipvsadm --set tcp tcpfin udp, per service.
 const timeoutsSchema = strictObject({
   tcp: duration(1000, 31_536_000_000).optional(),
@@ -525,6 +531,10 @@ const serviceObject = strictObject({
   // LVS expire_nodest_conn: connections to a removed dest end at their
   // next packet instead of draining.
   expire_nodest_conn: bool().default(false),
+  // A service group (the LVS firewall-mark service): further
+  // <protocol, vip, port> this service answers for, sharing its dests and
+  // one persistence template per client.
+  endpoints: z.array(endpointSchema).default([]),
   mh: mhSchema.default({}),
   lblc: lblcSchema.default({}),
   dests: z.array(destSchema).default([]),
@@ -594,12 +604,18 @@ export const servicesSchema = z.array(serviceSchema).superRefine((services, ctx)
   for (const d of duplicates(services, name)) {
     report(ctx, [d.index, 'name'], `duplicate service name '${d.key}' (also services[${d.first}])`);
   }
-  const endpoint = (s: ServiceConfig) =>
-    PROTOCOLS.includes(s.protocol) && parseIPv4(s.vip) !== null && Number.isInteger(s.port)
-      ? `${s.protocol} ${s.vip}:${s.port}`
+  // Every <protocol, vip, port> belongs to one service, primary or group member.
+  const all = services.flatMap((s, index) =>
+    [{ protocol: s.protocol, vip: s.vip, port: s.port }, ...(Array.isArray(s.endpoints) ? s.endpoints : [])].map(
+      (e, j) => ({ index, path: j === 0 ? [index] : [index, 'endpoints', j - 1], protocol: e.protocol ?? s.protocol, vip: e.vip ?? s.vip, port: e.port }),
+    ),
+  );
+  const endpoint = (e: (typeof all)[number]) =>
+    PROTOCOLS.includes(e.protocol) && parseIPv4(e.vip) !== null && Number.isInteger(e.port)
+      ? `${e.protocol} ${e.vip}:${e.port}`
       : undefined;
-  for (const d of duplicates(services, endpoint)) {
-    report(ctx, [d.index], `duplicate service ${d.key} (also services[${d.first}])`);
+  for (const d of duplicates(all, endpoint)) {
+    report(ctx, all[d.index].path, `duplicate service ${d.key} (also services[${all[d.first].index}])`);
   }
 });
 

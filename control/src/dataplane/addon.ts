@@ -58,6 +58,8 @@ export interface ServiceSpec {
   proto: 'tcp' | 'udp';
   vip: string;
   port: number;
+  /** A service group's further endpoints. */
+  extra: { proto: 'tcp' | 'udp'; vip: string; port: number }[];
   scheduler: string;
   /** SchedOptions: Maglev table and flags, lblc/lblcr ageing. */
   sched: { mhTableSize: number; mhHashPort: boolean; mhFallback: boolean; lblcExpireMs: number; lblcrShrinkMs: number };
@@ -90,7 +92,8 @@ export type RequestKind = 'neighbours' | 'zeroCounters' | 'conns';
 
 /** A connection (or persistence template) as `ipvsadm -L -c` shows it. */
 export interface ConnRow {
-  proto: 'tcp' | 'udp';
+  /** 'group' for the persistence template of a service group. */
+  proto: 'tcp' | 'udp' | 'group';
   state: string;
   template: boolean;
   caddr: string;

@@ -30,6 +30,7 @@ export function serviceSpecs(
       proto: s.protocol,
       vip: s.vip,
       port: s.port,
+      extra: s.endpoints.map((e) => ({ proto: e.protocol ?? s.protocol, vip: e.vip ?? s.vip, port: e.port })),
       scheduler: s.scheduler,
       sched: {
         mhTableSize: s.mh.table_size,

@@ -10,20 +10,44 @@
 //                                                                  (bridge)  <-- veth -->  s1 eth0 10.0.1.11/24
 //                                                                            <-- veth -->  s2 eth0 10.0.1.12/24 ...
 // With servers, each real server runs a small HTTP server on port 80 that
-// answers with its name, and routes back through the balancer (NAT).
+// answers with its name. The server mode says how the client's packets
+// reach a server and how the replies come back:
+//   nat  (default) the servers' default route is the balancer, which
+//        rewrites the addresses both ways.
+//   dr   direct routing: the balancer hands the client's frame, unchanged,
+//        to the server's MAC.
+//   tun  the balancer sends the client's packet inside IP-in-IP (proto 4)
+//        to the server's address; the server decapsulates it on tunl0.
+// In dr and tun every server owns the VIPs (on lo, without answering ARP for
+// them) and answers the client directly. For that the client has a second
+// leg on the server LAN, and the servers route 10.0.0.0/24 through it:
+//
+//   client eth1 10.0.1.100/24  <-- veth -->  switch ns (bridge)
+//
+// The client still reaches the VIPs on eth0, where the balancer answers ARP
+// for them: they are on the client's 10.0.0.0/24.
 
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { Topology, type LinkSpec, type TopologySpec } from '../netns/topology';
+import { Topology, type TopologySpec } from '../netns/topology';
 
 export const CLIENT_ADDRESS = '10.0.0.1';
 export const BALANCER_ADDRESS = '10.0.0.2';
+/** The client's leg on the server LAN, which dr and tun replies arrive on. */
+export const CLIENT_LAN_ADDRESS = '10.0.1.100';
+const CLIENT_SUBNET = '10.0.0.0/24';
+/** The device a tun-mode server decapsulates on. */
+export const TUNNEL_DEVICE = 'tunl0';
 const READY_LINE = 'fulcrum: ready';
 const START_TIMEOUT_MS = 30_000;
+const HELPER_READY_TIMEOUT_MS = 10_000;
 const BIN = path.resolve(__dirname, '../../../../bin/fulcrum.js');
+
+/** How the servers get the client's packets and answer; see the top of this file. */
+export type ServerMode = 'nat' | 'dr' | 'tun';
 
 export interface SandboxOptions {
   /** Short label for namespace names. */
@@ -34,14 +58,39 @@ export interface SandboxOptions {
   servers?: number;
   /** The config's services section, as YAML list items. */
   services?: string;
+  /** Default nat. dr and tun need servers and vips. */
+  serverMode?: ServerMode;
+  /** dr and tun: the VIPs every server owns (those of the dr and tun services). */
+  vips?: string[];
 }
 
 export const LAN_ADDRESS = '10.0.1.2';
 export function serverAddress(i: number): string {
   return `10.0.1.${11 + i}`;
 }
+/** The namespace of server i (from 0), as Sandbox.topo names it. */
+export function serverNamespace(i: number): string {
+  return `s${i + 1}`;
+}
 
 const HTTP_SERVER = `require('http').createServer((q, r) => r.end(process.argv[1] + '\\n')).listen(80, () => console.log('listening'))`;
+
+// Stands in for the kernel's ipip receive path on kernels built without it
+// (CONFIG_NET_IPIP unset, as on this project's machines): a raw socket gets
+// every IP-in-IP packet addressed to the server, outer header included, and
+// the inner packet goes into a TUN device named like the tunnel, where the
+// kernel receives it as if tunl0 had decapsulated it.
+const IPIP_DECAPSULATOR = [
+  'import fcntl, os, socket, struct, sys',
+  'TUNSETIFF, IFF_TUN, IFF_NO_PI = 0x400454ca, 0x0001, 0x1000',
+  "tun = os.open('/dev/net/tun', os.O_RDWR)",
+  "fcntl.ioctl(tun, TUNSETIFF, struct.pack('16sH', sys.argv[1].encode(), IFF_TUN | IFF_NO_PI))",
+  'ipip = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_IPIP)',
+  "print('decapsulating', flush=True)",
+  'while True:',
+  '    packet = ipip.recv(65535)',
+  '    os.write(tun, packet[(packet[0] & 0x0f) * 4:])',
+].join('\n');
 
 export class Sandbox {
   private output = '';
@@ -57,10 +106,12 @@ export class Sandbox {
 
   /** Builds the namespaces and starts the balancer; resolves once it is ready. */
   static async start(opts: SandboxOptions): Promise<Sandbox> {
-    const topo = await Topology.create(topologySpec(opts));
+    checkOptions(opts);
+    const spec = topologySpec(opts);
+    const topo = await Topology.create(spec);
     const configPath = path.join(os.tmpdir(), `fulcrum-${opts.tag}-${process.pid}.yaml`);
     try {
-      await startServers(topo, opts.servers ?? 0);
+      await prepareServers(topo, spec, opts);
       writeFileSync(configPath, sandboxConfig(opts));
       const child = topo.spawn('lb', [process.execPath, BIN, 'start', '--config', configPath]);
       const sandbox = new Sandbox(topo, child, configPath);
@@ -137,45 +188,166 @@ export class Sandbox {
   }
 }
 
+function checkOptions(opts: SandboxOptions): void {
+  const mode = opts.serverMode ?? 'nat';
+  const vips = opts.vips ?? [];
+  if (mode === 'nat') {
+    if (vips.length > 0) throw new Error('vips are for serverMode dr or tun: in nat mode the servers do not own the VIPs');
+    return;
+  }
+  if ((opts.servers ?? 0) === 0) throw new Error(`serverMode ${mode} needs servers`);
+  if (vips.length === 0) throw new Error(`serverMode ${mode} needs the VIPs the servers own (vips)`);
+}
+
+function serverNamespaces(opts: SandboxOptions): string[] {
+  return Array.from({ length: opts.servers ?? 0 }, (_, i) => serverNamespace(i));
+}
+
+/** A piece of the topology; topologySpec() concatenates them. */
+type SpecPart = Partial<Omit<TopologySpec, 'tag'>>;
+
 function topologySpec(opts: SandboxOptions): TopologySpec {
-  const servers = Array.from({ length: opts.servers ?? 0 }, (_, i) => `s${i + 1}`);
-  const links: LinkSpec[] = [{ a: { ns: 'client', ifname: 'eth0', address: `${CLIENT_ADDRESS}/24` }, b: { ns: 'lb', ifname: 'wan0' } }];
-  if (servers.length > 0) links.push({ a: { ns: 'lb', ifname: 'lan0' }, b: { ns: 'sw', ifname: 'p0' } });
-  servers.forEach((ns, i) =>
-    links.push({ a: { ns, ifname: 'eth0', address: `${serverAddress(i)}/24` }, b: { ns: 'sw', ifname: `p${i + 1}` } }),
-  );
+  const servers = serverNamespaces(opts);
+  const parts = [clientWan()];
+  if (servers.length > 0) {
+    parts.push(serverLan(servers), (opts.serverMode ?? 'nat') === 'nat' ? returnThroughBalancer(servers) : returnDirect(servers));
+  }
   return {
     tag: opts.tag,
-    namespaces: ['client', 'lb', ...(servers.length > 0 ? ['sw', ...servers] : [])],
-    links,
-    routes: servers.map((ns) => ({ ns, prefix: 'default', via: LAN_ADDRESS })),
+    namespaces: parts.flatMap((p) => p.namespaces ?? []),
+    links: parts.flatMap((p) => p.links ?? []),
+    routes: parts.flatMap((p) => p.routes ?? []),
+    sysctls: parts.flatMap((p) => p.sysctls ?? []),
+  };
+}
+
+// The client and the balancer's wan port.
+function clientWan(): SpecPart {
+  return {
+    namespaces: ['client', 'lb'],
+    links: [{ a: { ns: 'client', ifname: 'eth0', address: `${CLIENT_ADDRESS}/24` }, b: { ns: 'lb', ifname: 'wan0' } }],
     // The client accepts gratuitous ARP, so the balancer's announcement
     // is visible in its neighbour table.
     sysctls: [{ ns: 'client', key: 'net.ipv4.conf.all.arp_accept', value: '1' }],
   };
 }
 
-// Bridges the servers' links in the switch namespace and starts their
-// HTTP servers; resolves when every server listens.
-async function startServers(topo: Topology, count: number): Promise<void> {
-  if (count === 0) return;
-  const sw = (argv: string[]) => topo.exec('sw', argv).then(check);
-  await sw(['ip', 'link', 'add', 'br0', 'type', 'bridge']);
-  for (let i = 0; i <= count; i++) await sw(['ip', 'link', 'set', `p${i}`, 'master', 'br0']);
-  await sw(['ip', 'link', 'set', 'br0', 'up']);
-  await Promise.all(
-    Array.from({ length: count }, (_, i) => {
-      const child = topo.spawn(`s${i + 1}`, [process.execPath, '-e', HTTP_SERVER, `s${i + 1}`]);
-      return new Promise<void>((resolve, reject) => {
-        child.stdout?.once('data', () => resolve());
-        child.once('exit', (code) => reject(new Error(`server s${i + 1} exited with ${code}`)));
-      });
-    }),
-  );
+// The server LAN: the balancer's lan port (switch port p0) and the servers
+// (p1..pN), bridged by bridgeSwitch().
+function serverLan(servers: string[]): SpecPart {
+  return {
+    namespaces: ['sw', ...servers],
+    links: [
+      { a: { ns: 'lb', ifname: 'lan0' }, b: { ns: 'sw', ifname: 'p0' } },
+      ...servers.map((ns, i) => ({ a: { ns, ifname: 'eth0', address: `${serverAddress(i)}/24` }, b: { ns: 'sw', ifname: `p${i + 1}` } })),
+    ],
+  };
 }
 
-function check(r: { code: number | null; stderr: string }): void {
-  if (r.code !== 0) throw new Error(r.stderr);
+// nat: the balancer has to see the replies to rewrite them back, so it is
+// the servers' default gateway.
+function returnThroughBalancer(servers: string[]): SpecPart {
+  return { routes: servers.map((ns) => ({ ns, prefix: 'default', via: LAN_ADDRESS })) };
+}
+
+// dr, tun: the replies bypass the balancer, as they would with a router
+// between the server LAN and the clients; the client's eth1 plays that
+// router. The servers keep the balancer only as a LAN neighbour.
+function returnDirect(servers: string[]): SpecPart {
+  return {
+    links: [{ a: { ns: 'client', ifname: 'eth1', address: `${CLIENT_LAN_ADDRESS}/24` }, b: { ns: 'sw', ifname: 'pc' } }],
+    routes: servers.map((ns) => ({ ns, prefix: CLIENT_SUBNET, via: CLIENT_LAN_ADDRESS })),
+    // Replies from a VIP arrive on eth1 while the client's route to the VIP
+    // is on eth0: reverse-path filtering would drop them. The kernel uses
+    // the higher of "all" and the interface's value, so both go to 0.
+    sysctls: ['all', 'eth1'].map((dev) => ({ ns: 'client', key: `net.ipv4.conf.${dev}.rp_filter`, value: '0' })),
+  };
+}
+
+// Everything a server needs beyond its wiring, then its HTTP server.
+async function prepareServers(topo: Topology, spec: TopologySpec, opts: SandboxOptions): Promise<void> {
+  const servers = serverNamespaces(opts);
+  if (servers.length === 0) return;
+  await bridgeSwitch(topo, spec);
+  const mode = opts.serverMode ?? 'nat';
+  for (const ns of servers) {
+    if (mode !== 'nat') await ownVips(topo, ns, opts.vips ?? []);
+    if (mode === 'tun') await addTunnel(topo, ns);
+  }
+  await Promise.all(servers.map((ns) => startHelper(topo, ns, [process.execPath, '-e', HTTP_SERVER, ns], 'HTTP server')));
+}
+
+// Every interface of the switch namespace becomes a port of one bridge.
+async function bridgeSwitch(topo: Topology, spec: TopologySpec): Promise<void> {
+  const ports = spec.links.flatMap((l) => [l.a, l.b]).filter((end) => end.ns === 'sw');
+  await inNs(topo, 'sw', ['ip', 'link', 'add', 'br0', 'type', 'bridge']);
+  for (const port of ports) await inNs(topo, 'sw', ['ip', 'link', 'set', port.ifname, 'master', 'br0']);
+  await inNs(topo, 'sw', ['ip', 'link', 'set', 'br0', 'up']);
+}
+
+// dr, tun: the server takes packets to the VIPs as its own but must never
+// claim them on the LAN, or its neighbours would send VIP traffic straight
+// to it. arp_ignore=1 answers ARP only for addresses of the interface it
+// arrives on (the VIPs are on lo); arp_announce=2 keeps a VIP out of the
+// server's own ARP requests. The kernel uses the higher of "all" and the
+// interface's value.
+async function ownVips(topo: Topology, ns: string, vips: string[]): Promise<void> {
+  for (const dev of ['all', 'eth0']) {
+    await sysctl(topo, ns, `net.ipv4.conf.${dev}.arp_ignore`, '1');
+    await sysctl(topo, ns, `net.ipv4.conf.${dev}.arp_announce`, '2');
+  }
+  for (const vip of vips) await inNs(topo, ns, ['ip', 'addr', 'add', `${vip}/32`, 'dev', 'lo']);
+}
+
+// tun: the server receives the client's packets on tunl0, out of the
+// balancer's IP-in-IP packets to its eth0 address.
+async function addTunnel(topo: Topology, ns: string): Promise<void> {
+  if (!(await addKernelTunnel(topo, ns))) {
+    await startHelper(topo, ns, ['python3', '-c', IPIP_DECAPSULATOR, TUNNEL_DEVICE], 'IP-in-IP decapsulator');
+  }
+  await inNs(topo, ns, ['ip', 'link', 'set', TUNNEL_DEVICE, 'up']);
+  // The inner packet comes in on tunl0 from a client the server routes to
+  // via eth0: reverse-path filtering would drop it.
+  for (const dev of ['all', TUNNEL_DEVICE]) await sysctl(topo, ns, `net.ipv4.conf.${dev}.rp_filter`, '0');
+}
+
+// True when the kernel has the ipip device, which then receives IP-in-IP
+// from any sender. With ipip loaded every namespace already has the
+// catch-all tunl0 (so the add fails with "File exists"); without it the add
+// fails with "Unknown device type" and no tunl0 exists.
+async function addKernelTunnel(topo: Topology, ns: string): Promise<boolean> {
+  if ((await topo.exec(ns, ['ip', 'link', 'add', 'name', TUNNEL_DEVICE, 'type', 'ipip'])).code === 0) return true;
+  return (await topo.exec(ns, ['ip', 'link', 'show', TUNNEL_DEVICE])).code === 0;
+}
+
+// Starts a long-running helper that prints one line once it is ready;
+// resolves then. The topology stops it on destroy().
+function startHelper(topo: Topology, ns: string, argv: string[], what: string): Promise<void> {
+  const child = topo.spawn(ns, argv);
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise<void>((resolve, reject) => {
+    const settle = (err?: Error) => {
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve();
+    };
+    const fail = (why: string) => settle(new Error(`${what} in ${ns} ${why}${stderr ? `:\n${stderr.trim()}` : ''}`));
+    const timer = setTimeout(() => fail(`was not ready in ${HELPER_READY_TIMEOUT_MS} ms`), HELPER_READY_TIMEOUT_MS);
+    child.stdout?.once('data', () => settle());
+    child.once('exit', (code) => fail(`exited with ${code}`));
+    child.once('error', (err) => fail(`did not start (${err.message})`));
+  });
+}
+
+async function inNs(topo: Topology, ns: string, argv: string[]): Promise<void> {
+  const r = await topo.exec(ns, argv);
+  if (r.code !== 0) throw new Error(`${argv.join(' ')} in ${ns} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+}
+
+/** /proc/sys/net is per namespace, so the write has to happen inside it. */
+function sysctl(topo: Topology, ns: string, key: string, value: string): Promise<void> {
+  return inNs(topo, ns, ['sysctl', '-q', '-w', `${key}=${value}`]);
 }
 
 function sandboxConfig(opts: SandboxOptions): string {
