@@ -10,10 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build: DPDK, compilers, GoogleTest. Run and test: iproute2 (namespaces,
-# veth), ethtool (offloads), ping, taskset (util-linux), testpmd (dpdk-dev)
+# veth), ethtool (offloads), ping, taskset (util-linux), testpmd (dpdk-dev),
+# python3 (TUN test decapsulator), tcpdump (tests that look at the wire)
 # for the benchmark reference.
 PACKAGES=(libdpdk-dev dpdk dpdk-dev pkg-config cmake make g++ googletest libgtest-dev
-  iproute2 ethtool iputils-ping util-linux python3)
+  iproute2 ethtool iputils-ping util-linux python3 tcpdump)
 HUGEPAGES=${FULCRUM_HUGEPAGES:-512}
 
 log() { printf 'setup: %s\n' "$*"; }
