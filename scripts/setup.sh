@@ -10,9 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build: DPDK, compilers, GoogleTest. Run and test: iproute2 (namespaces,
-# veth), ethtool (offloads), ping, taskset (util-linux), testpmd (dpdk-dev),
-# python3 (TUN test decapsulator), tcpdump (tests that look at the wire)
-# for the benchmark reference.
+# veth), ethtool (offloads), ping, taskset (util-linux), testpmd (dpdk-dev,
+# the benchmark reference), python3 (the TUN test's decapsulator), tcpdump
+# (tests that look at the wire).
 PACKAGES=(libdpdk-dev dpdk dpdk-dev pkg-config cmake make g++ googletest libgtest-dev
   iproute2 ethtool iputils-ping util-linux python3 tcpdump)
 HUGEPAGES=${FULCRUM_HUGEPAGES:-512}
