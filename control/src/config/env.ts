@@ -19,7 +19,10 @@ export interface ValidationEnv {
 /** The running machine. */
 export function systemEnv(): ValidationEnv {
   return {
-    cpuCount: os.availableParallelism(),
+    // The machine's CPUs, not this process's affinity: once running, the
+    // balancer pins itself to the control CPU, and a reloaded config must
+    // still see the workers' CPUs.
+    cpuCount: os.cpus().length,
     interfaceExists: (name) => fs.existsSync(`/sys/class/net/${name}`),
     fileExists: (path) => fs.existsSync(path),
   };

@@ -99,6 +99,7 @@ export class Sandbox {
     readonly topo: Topology,
     readonly balancer: ChildProcess,
     private readonly configPath: string,
+    private readonly opts: SandboxOptions,
   ) {
     balancer.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     balancer.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
@@ -114,7 +115,7 @@ export class Sandbox {
       await prepareServers(topo, spec, opts);
       writeFileSync(configPath, sandboxConfig(opts));
       const child = topo.spawn('lb', [process.execPath, BIN, 'start', '--config', configPath]);
-      const sandbox = new Sandbox(topo, child, configPath);
+      const sandbox = new Sandbox(topo, child, configPath, opts);
       await sandbox.waitFor(READY_LINE, START_TIMEOUT_MS);
       return sandbox;
     } catch (err) {
@@ -146,6 +147,20 @@ export class Sandbox {
     this.balancer.kill('SIGUSR1');
     await this.waitFor('\n\n', 5_000, mark);
     return this.output.slice(mark, this.output.indexOf('\n\n', mark));
+  }
+
+  /**
+   * Rewrites the config with these services and has the balancer apply it
+   * (SIGHUP); resolves when it has, rejects with its message if refused.
+   */
+  async reload(services: string): Promise<void> {
+    writeFileSync(this.configPath, sandboxConfig({ ...this.opts, services }));
+    const mark = this.output.length;
+    this.balancer.kill('SIGHUP');
+    await this.waitFor('fulcrum: re', 10_000, mark);
+    await this.waitFor('\n', 1_000, this.output.indexOf('fulcrum: re', mark));
+    const line = this.output.slice(this.output.indexOf('fulcrum: re', mark)).split('\n')[0];
+    if (!line.startsWith('fulcrum: reloaded')) throw new Error(`reload refused:\n${this.output.slice(mark)}`);
   }
 
   /** The counters summed over the workers. */

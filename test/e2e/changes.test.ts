@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Config changes at run time (SIGHUP): quiescing a dest stops new
+// connections to it while an open one keeps working; removing a dest
+// reschedules its persistent clients.
+
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { Sandbox } from '../../control/src/demo/sandbox';
+
+const HTTP_LOAD = path.resolve(__dirname, '../../control/src/demo/http-load.js');
+const KEEPALIVE = path.resolve(__dirname, 'fixtures/keepalive.js');
+
+function services(weights: [number, number, number], sticky: string[]): string {
+  const dests = weights.map((w, i) => `      - { address: 10.0.1.1${i + 1}, port: 80, weight: ${w} }`).join('\n');
+  const stickyDests = sticky.map((a) => `      - { address: ${a}, port: 80 }`).join('\n');
+  return `
+  - name: web
+    protocol: tcp
+    vip: 10.0.0.100
+    port: 80
+    scheduler: rr
+    dests:
+${dests}
+  - name: sticky
+    protocol: tcp
+    vip: 10.0.0.101
+    port: 80
+    scheduler: rr
+    persistence: { timeout: 600 }
+    dests:
+${stickyDests}`;
+}
+
+const ALL = ['10.0.1.11', '10.0.1.12', '10.0.1.13'];
+let sb: Sandbox;
+
+before(async () => {
+  sb = await Sandbox.start({ tag: 'chg', servers: 3, services: services([1, 1, 1], ALL) });
+});
+
+after(async () => {
+  await sb?.stop();
+});
+
+async function load(vip: string, count: number): Promise<Record<string, number>> {
+  const r = await sb.client([process.execPath, HTTP_LOAD, `http://${vip}/`, String(count)], 60_000);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { answers: Record<string, number>; errors: number };
+  assert.equal(out.errors, 0, JSON.stringify(out));
+  return out.answers;
+}
+
+function output(child: ChildProcess): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
+    child.once('exit', () => resolve(text));
+  });
+}
+
+test('quiescing a dest: no new connections to it, the open one keeps working', { timeout: 60_000 }, async () => {
+  const keep = sb.topo.spawn('client', [process.execPath, KEEPALIVE, 'http://10.0.0.100/', '4']);
+  const done = output(keep);
+  await new Promise((r) => setTimeout(r, 1000));
+  const status = await sb.status();
+  // Which dest holds the long-lived connection: the one with an active connection.
+  const held = /-> (10\.0\.1\.1\d):80\s+Masq\s+1\s+1\s/.exec(status)?.[1];
+  assert.ok(held, status);
+  const weights = ALL.map((a) => (a === held ? 0 : 1)) as [number, number, number];
+  await sb.reload(services(weights, ALL));
+  const fresh = await load('10.0.0.100', 20);
+  const heldName = `s${Number(held.slice(-1))}`;
+  assert.equal(fresh[heldName], undefined, `quiesced ${heldName} got new connections: ${JSON.stringify(fresh)}`);
+  assert.equal(Object.values(fresh).reduce((a, b) => a + b, 0), 20);
+  const kept = JSON.parse((await done).trim().split('\n').pop() as string) as { answers: Record<string, number>; errors: number; sockets: number };
+  assert.equal(kept.errors, 0, JSON.stringify(kept));
+  assert.equal(kept.sockets, 1);
+  assert.deepEqual(Object.keys(kept.answers), [heldName]);
+  assert.ok(kept.answers[heldName] >= 20, JSON.stringify(kept));
+});
+
+test('removing a dest reschedules its persistent clients', { timeout: 60_000 }, async () => {
+  const first = Object.keys(await load('10.0.0.101', 5));
+  assert.equal(first.length, 1);
+  const gone = `10.0.1.1${first[0].slice(1)}`;
+  await sb.reload(services([1, 1, 1], ALL.filter((a) => a !== gone)));
+  const after = Object.keys(await load('10.0.0.101', 5));
+  assert.equal(after.length, 1);
+  assert.notEqual(after[0], first[0], 'the client stayed on the removed dest');
+});
+
+test('an invalid config on SIGHUP is refused and the running config kept', { timeout: 30_000 }, async () => {
+  await assert.rejects(sb.reload('  - name: broken\n    protocol: sctp\n'), /reload refused/);
+  assert.equal(Object.values(await load('10.0.0.100', 3)).reduce((a, b) => a + b, 0), 3);
+});
