@@ -25,6 +25,7 @@
 #include <rte_ip.h>
 
 #include "ipvs/ipvs_internal.hpp"
+#include "net/icmp.hpp"
 #include "net/output.hpp"
 #include "xmit/xmit.hpp"
 
@@ -85,6 +86,9 @@ void rewrite(rte_mbuf* m, const PacketMeta& meta, const Quote& q, bool quote_dst
 bool ipvs_icmp_error(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta) {
   Quote q;
   if (!find_quote(m, meta, q)) return false;
+  // Translation recomputes the checksum: check it first, or a corrupted
+  // error (a wrong MTU, say) would leave here looking valid.
+  if (!icmp_checksum_ok(m, meta.l4_off, meta.l4_len)) return ctx.drop(m, Counter::drop_l4_checksum), true;
   // The quoted packet went the other way: look it up reversed.
   ConnHit hit = ctx.ipvs->conns->lookup(q.ip->next_proto_id, q.ip->dst_addr, q.ports[1], q.ip->src_addr, q.ports[0]);
   if (hit.conn == nullptr) return false;

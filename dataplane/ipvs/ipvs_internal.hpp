@@ -21,8 +21,8 @@ struct Tuple {
 int32_t schedule(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t);
 
 // Whether dest d may take new connections now: weight > 0, available, not
-// overloaded (as last computed by schedule()).
-bool dest_usable(const IpvsWorker& v, const Dest& d);
+// overloaded (its thresholds checked against the current counts).
+bool dest_usable(IpvsWorker& v, const Dest& d);
 
 // The dest of s with this id, or nullptr (removed from the service).
 const Dest* find_dest(const Service& s, uint32_t dest_id);

@@ -63,8 +63,8 @@ int32_t schedule(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t
   return s.sched->pick(in, sched_state_for(v, s));
 }
 
-bool dest_usable(const IpvsWorker& v, const Dest& d) {
-  return d.weight > 0 && d.available && v.overloaded[d.id] == 0;
+bool dest_usable(IpvsWorker& v, const Dest& d) {
+  return d.weight > 0 && d.available && !overload_check(v, d, load_of(v, d.id));
 }
 
 const Dest* find_dest(const Service& s, uint32_t dest_id) {

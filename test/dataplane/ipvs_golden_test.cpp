@@ -1,503 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Golden tests of the IPVS forwarding path: frames in, exact frames out.
-//
-// process_burst() runs on a hand-filled WorkerCtx with an IpvsWorker, the
-// way the engine's worker runs it, on two ports with no device behind them:
-//   port 0 "wan": 02:00:00:00:00:01, 10.0.0.2/24, the client 10.0.0.1
-//   port 1 "lan": 02:00:00:00:01:01, 10.0.1.2/24, the dests 10.0.1.11, .12
-// All three neighbours are learned before each test, so every output is
-// immediate. The services:
-//   0  TCP 10.0.0.100:80  rr, NAT to 10.0.1.11:8080 (dest 0), 10.0.1.12:8080 (dest 1)
-//   1  UDP 10.0.0.100:53  rr, NAT to 10.0.1.12:5353 (dest 2)
-//   2  TCP 10.0.0.101:80  rr, DR  to 10.0.1.11:80   (dest 3)
-//   3  TCP 10.0.0.102:80  rr, TUN to 10.0.1.12:80   (dest 4)
-// Each step is a burst received on a port and/or a run of ipvs_expire() at
-// some time, with the exact frames each port must send, the exact change
-// of every counter and of every dest and service statistic. Expected
-// frames come from PacketBuilder, which computes every checksum from
-// scratch and shares no code with the dataplane; exact byte equality thus
-// also checks the dataplane's incremental checksum updates.
+// The fixture, its topology and services are in ipvs_fixture.hpp.
 #include <netinet/in.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <memory>
-#include <optional>
-#include <string>
-#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "ctrl/snapshot_build.hpp"
-#include "engine/pipeline.hpp"
-#include "engine/worker_ctx.hpp"
-#include "ipvs/ipvs.hpp"
-#include "ipvs/stats.hpp"
-#include "packet_builder.hpp"
+#include "ipvs_fixture.hpp"
 
 namespace fulcrum::test {
 namespace {
 
-using namespace tcpflag;
-
-// ---- Topology --------------------------------------------------------
-
-constexpr uint64_t kNow = 1'000'000;  // neighbour clock (TSC); never moves here
-constexpr uint64_t kForever = uint64_t(1) << 62;
-
-const Mac kWanMac = mac("02:00:00:00:00:01");
-const Mac kLanMac = mac("02:00:00:00:01:01");
-const uint32_t kWan = ip("10.0.0.2");
-const uint32_t kLan = ip("10.0.1.2");
-const uint32_t kClient = ip("10.0.0.1");
-const Mac kClientMac = mac("02:cc:00:00:00:01");
-const uint32_t kRs1 = ip("10.0.1.11");
-const Mac kRs1Mac = mac("02:dd:00:00:01:11");
-const uint32_t kRs2 = ip("10.0.1.12");
-const Mac kRs2Mac = mac("02:dd:00:00:01:12");
-const uint32_t kVip = ip("10.0.0.100");
-const uint32_t kVipDr = ip("10.0.0.101");
-const uint32_t kVipTun = ip("10.0.0.102");
-
-constexpr uint32_t kSvcWeb = 0, kSvcDns = 1, kSvcDr = 2, kSvcTun = 3;
-constexpr uint32_t kWeb1 = 0, kWeb2 = 1, kDns2 = 2, kDr1 = 3, kTun2 = 4;
-constexpr uint32_t kMaxServices = 8, kMaxDests = 8;
-constexpr uint16_t kMtu = 1500;
-constexpr size_t kEthLen = 14;
-
-DestSpec dest(uint32_t id, uint32_t addr, uint16_t port, FwdMode fwd, uint32_t weight = 1) {
-  return DestSpec{id, addr, htons(port), fwd, weight, 0, 0, true};
-}
-
-ServiceSpec service(uint32_t id, uint8_t proto, uint32_t vip, uint16_t vport,
-                    std::vector<DestSpec> dests) {
-  ServiceSpec s{};
-  s.id = id;
-  s.proto = proto;
-  s.vip = vip;
-  s.vport = htons(vport);
-  s.scheduler = "rr";
-  s.dests = std::move(dests);
-  return s;
-}
-
-// web_weight1: dest 0's weight, 0 to quiesce it.
-SnapshotSpec ipvs_spec(uint32_t web_weight1 = 1) {
-  SnapshotSpec spec;
-  spec.addresses = {{kWan, 24, 0}, {kLan, 24, 1}};
-  spec.services = {
-      service(kSvcWeb, IPPROTO_TCP, kVip, 80,
-              {dest(kWeb1, kRs1, 8080, FwdMode::kNat, web_weight1),
-               dest(kWeb2, kRs2, 8080, FwdMode::kNat)}),
-      service(kSvcDns, IPPROTO_UDP, kVip, 53, {dest(kDns2, kRs2, 5353, FwdMode::kNat)}),
-      service(kSvcDr, IPPROTO_TCP, kVipDr, 80, {dest(kDr1, kRs1, 80, FwdMode::kDr)}),
-      service(kSvcTun, IPPROTO_TCP, kVipTun, 80, {dest(kTun2, kRs2, 80, FwdMode::kTun)}),
-  };
-  return spec;
-}
-
-const SnapshotLimits kLimits{2, kMaxServices, kMaxDests};
-
-// ---- Frames ----------------------------------------------------------
-
-// n bytes of a counting pattern.
-Bytes data(size_t n) {
-  Bytes b(n);
-  for (size_t i = 0; i < n; i++) b[i] = uint8_t(i * 13 + 5);
-  return b;
-}
-
-// One TCP or UDP frame as the tests send it: TTL 61 and DF, so that the
-// output shows both are kept (NAT does not decrement the TTL, as LVS).
-Bytes frame(uint8_t proto, const Mac& smac, const Mac& dmac, uint32_t src, uint16_t sport,
-            uint32_t dst, uint16_t dport, uint8_t flags, const Bytes& payload) {
-  PacketBuilder b;
-  b.eth(smac, dmac).ipv4(src, dst).ttl(61).ip_id(0x1234).frag(0x4000);
-  if (proto == IPPROTO_TCP) b.tcp(sport, dport, flags, 1000, (flags & kAck) ? 2000 : 0);
-  else b.udp(sport, dport);
-  return b.payload(payload).build();
-}
-
-// A client's flow to a service, bound to the dest it is expected to reach.
-struct Flow {
-  uint8_t proto;
-  uint32_t vip;
-  uint16_t vport;
-  uint32_t daddr;
-  Mac dmac;
-  uint16_t dport;
-  uint16_t cport;
-  uint32_t svc, dest;
-
-  // Client -> VIP, as received on port 0.
-  Bytes c2v(uint8_t flags, const Bytes& p = {}) const {
-    return frame(proto, kClientMac, kWanMac, kClient, cport, vip, vport, flags, p);
-  }
-  // The same packet as NAT sends it to the dest on port 1.
-  Bytes nat_to_dest(uint8_t flags, const Bytes& p = {}) const {
-    return frame(proto, kLanMac, dmac, kClient, cport, daddr, dport, flags, p);
-  }
-  // The dest's reply, as received on port 1.
-  Bytes d2c(uint8_t flags, const Bytes& p = {}) const {
-    return frame(proto, dmac, kLanMac, daddr, dport, kClient, cport, flags, p);
-  }
-  // The reply as NAT sends it to the client on port 0: from the VIP.
-  Bytes nat_to_client(uint8_t flags, const Bytes& p = {}) const {
-    return frame(proto, kWanMac, kClientMac, vip, vport, kClient, cport, flags, p);
-  }
-};
-
-Flow web_to_rs1(uint16_t cport = 40000) {
-  return Flow{IPPROTO_TCP, kVip, 80, kRs1, kRs1Mac, 8080, cport, kSvcWeb, kWeb1};
-}
-Flow web_to_rs2(uint16_t cport = 40001) {
-  return Flow{IPPROTO_TCP, kVip, 80, kRs2, kRs2Mac, 8080, cport, kSvcWeb, kWeb2};
-}
-Flow dns(uint16_t cport = 5000) {
-  return Flow{IPPROTO_UDP, kVip, 53, kRs2, kRs2Mac, 5353, cport, kSvcDns, kDns2};
-}
-Flow dr(uint16_t cport = 40000) {
-  return Flow{IPPROTO_TCP, kVipDr, 80, kRs1, kRs1Mac, 80, cport, kSvcDr, kDr1};
-}
-Flow tun(uint16_t cport = 40000) {
-  return Flow{IPPROTO_TCP, kVipTun, 80, kRs2, kRs2Mac, 80, cport, kSvcTun, kTun2};
-}
-
-// frame with new Ethernet addresses and nothing else changed (DR).
-Bytes reframed(Bytes f, const Mac& src, const Mac& dst) {
-  std::copy(dst.begin(), dst.end(), f.begin());
-  std::copy(src.begin(), src.end(), f.begin() + 6);
-  return f;
-}
-
-// The IP packet inside an Ethernet frame.
-Bytes ip_packet(const Bytes& f) { return Bytes(f.begin() + kEthLen, f.end()); }
-
-// The client's frame as TUN sends it: its IP packet, byte for byte, inside
-// an outer header from our lan address to the dest: proto 4, TTL 64, the
-// inner id and DF bit, checksum computed by the builder.
-Bytes tunnelled(const Bytes& client_frame, uint32_t daddr, const Mac& dmac) {
-  Bytes inner = ip_packet(client_frame);
-  uint16_t id = uint16_t(inner[4] << 8 | inner[5]);
-  uint16_t df = uint16_t((inner[6] << 8 | inner[7]) & 0x4000);
-  return PacketBuilder().eth(kLanMac, dmac).ipv4(kLan, daddr).ip_proto(4).ip_id(id).frag(df)
-      .payload(std::move(inner)).build();
-}
-
-// Where the UDP checksum sits in a frame without IP options.
-constexpr size_t kUdpCksumOff = kEthLen + 20 + 6;
-
-uint16_t udp_cksum(const Bytes& f) { return uint16_t(f[kUdpCksumOff] << 8 | f[kUdpCksumOff + 1]); }
-
-// f as sent without a UDP checksum (field 0). The IP checksum is unaffected.
-Bytes without_udp_cksum(Bytes f) {
-  f[kUdpCksumOff] = f[kUdpCksumOff + 1] = 0;
-  return f;
-}
-
-// A 4-byte payload with which `build` (payload -> frame) yields a UDP
-// datagram whose checksum computes to 0, i.e. is sent as 0xffff: starting
-// from a zero payload with sum S (checksum ~S), adding the word ~S makes
-// the sum 0xffff, whose complement is 0.
-template <class F>
-Bytes zero_sum_payload(F build) {
-  Bytes p(4, 0);
-  uint16_t c = udp_cksum(build(p));
-  if (c != 0xffff) {
-    p[0] = uint8_t(c >> 8);
-    p[1] = uint8_t(c);
-  }
-  return p;
-}
-
-Bytes echo(const Mac& smac, const Mac& dmac, uint32_t src, uint32_t dst, bool reply) {
-  PacketBuilder b;
-  b.eth(smac, dmac).ipv4(src, dst).ip_id(0x4242).frag(0x4000).ttl(reply ? 64 : 61);
-  if (reply) b.icmp_echo_reply(0x77, 1);
-  else b.icmp_echo_request(0x77, 1);
-  return b.payload_size(24).build();
-}
-
-// ---- Expectations ----------------------------------------------------
-
-using Deltas = std::vector<std::pair<Counter, uint64_t>>;
-
-struct DestDelta {
-  uint32_t id;
-  DestStat stat;
-  int64_t n;
-};
-struct SvcDelta {
-  uint32_t id;
-  ServiceStat stat;
-  int64_t n;
-};
-// Changes of the worker's dest and service rows; every other cell must
-// stay as it was.
-struct Stats {
-  std::vector<DestDelta> dest;
-  std::vector<SvcDelta> svc;
-};
-Stats operator+(Stats a, const Stats& b) {
-  a.dest.insert(a.dest.end(), b.dest.begin(), b.dest.end());
-  a.svc.insert(a.svc.end(), b.svc.begin(), b.svc.end());
-  return a;
-}
-
-// A new connection: counted, and inactive until established.
-Stats opened(const Flow& f) {
-  return {{{f.dest, DestStat::conns, 1}, {f.dest, DestStat::inactive, 1}},
-          {{f.svc, ServiceStat::conns, 1}, {f.svc, ServiceStat::live, 1}}};
-}
-// One client packet of f seen (bytes: the IP packet's).
-Stats in_pkt(const Flow& f, const Bytes& client_frame) {
-  int64_t n = int64_t(client_frame.size() - kEthLen);
-  return {{{f.dest, DestStat::inpkts, 1}, {f.dest, DestStat::inbytes, n}},
-          {{f.svc, ServiceStat::inpkts, 1}, {f.svc, ServiceStat::inbytes, n}}};
-}
-// One reply of f seen.
-Stats out_pkt(const Flow& f, const Bytes& dest_frame) {
-  int64_t n = int64_t(dest_frame.size() - kEthLen);
-  return {{{f.dest, DestStat::outpkts, 1}, {f.dest, DestStat::outbytes, n}},
-          {{f.svc, ServiceStat::outpkts, 1}, {f.svc, ServiceStat::outbytes, n}}};
-}
-// The connection reached ESTABLISHED: inactive -> active.
-Stats established(const Flow& f) {
-  return {{{f.dest, DestStat::inactive, -1}, {f.dest, DestStat::active, 1}}, {}};
-}
-// The connection left ESTABLISHED.
-Stats deactivated(const Flow& f) {
-  return {{{f.dest, DestStat::active, -1}, {f.dest, DestStat::inactive, 1}}, {}};
-}
-// An inactive connection freed (expired or reused).
-Stats freed(const Flow& f) {
-  return {{{f.dest, DestStat::inactive, -1}}, {{f.svc, ServiceStat::live, -1}}};
-}
-
-struct Step {
-  std::optional<uint64_t> at_ms;  // first set the IPVS clock (ms after the test's start)
-  uint16_t port = 0;              // receiving port of the burst
-  std::vector<Bytes> in;          // the burst (may be empty)
-  bool expire = false;            // then run ipvs_expire()
-  std::vector<Bytes> out0, out1;  // exact frames queued on each port, in order
-  Deltas counters;                // every other counter must not move
-                                  // (rx_packets/rx_bytes are added for bursts)
-  Stats stats;
-};
-
-// ---- Fixture ---------------------------------------------------------
-
-class IpvsGolden : public ::testing::Test {
- protected:
-  void SetUp() override {
-    leak_.emplace();
-    ctr_ = std::make_unique<LcoreCounters>();  // value-initialised: all zero
-    NeighConfig nc;
-    nc.reachable_tsc = kForever;
-    nc.retry_tsc = 1000;
-    std::string err;
-    neigh_ = NeighTable::create(nc, unique_name("ipvsgold_n").c_str(), SOCKET_ID_ANY, err);
-    ASSERT_NE(neigh_, nullptr) << err;
-    rte_mbuf* released[8];
-    ASSERT_EQ(neigh_->learn(0, kClient, ether(kClientMac), true, kNow, released, 8), 0);
-    ASSERT_EQ(neigh_->learn(1, kRs1, ether(kRs1Mac), true, kNow, released, 8), 0);
-    ASSERT_EQ(neigh_->learn(1, kRs2, ether(kRs2Mac), true, kNow, released, 8), 0);
-    snap_ = build_snapshot(ipvs_spec(), nullptr, 1, kLimits, err);
-    ASSERT_NE(snap_, nullptr) << err;
-    ctx_ = std::make_unique<WorkerCtx>();
-    ctx_->nports = 2;
-    ctx_->ports[0] = {ether(kWanMac), kMtu};
-    ctx_->ports[1] = {ether(kLanMac), kMtu};
-    ctx_->ctr = ctr_.get();
-    ctx_->neigh = neigh_.get();
-    ctx_->pool = test_pool();
-    ctx_->snap = snap_.get();
-    ctx_->now = kNow;
-    make_ipvs(IpvsConfig{.max_conns = 1024, .max_services = kMaxServices, .max_dests = kMaxDests});
-  }
-
-  void TearDown() override {
-    if (ctx_) {
-      take_output(0);
-      take_output(1);
-      ctx_->ipvs = nullptr;
-    }
-    ipvs_.reset();
-    snap2_.reset();
-    snap_.reset();
-    neigh_.reset();  // frees whatever it still holds
-    leak_.reset();   // every mbuf must be back in the pool
-  }
-
-  // (Re)creates the worker's IPVS state with cfg, stats rows zeroed, and
-  // starts its clock at a whole tick: at(ms) is then exact to the tick.
-  void make_ipvs(const IpvsConfig& cfg) {
-    ctx_->ipvs = nullptr;
-    ipvs_.reset();  // its connection table's name is reused
-    dest_rows_.assign(cfg.max_dests, DestStats{});
-    svc_rows_.assign(cfg.max_services, ServiceStats{});
-    std::string err;
-    ipvs_ = IpvsWorker::create(0, 1, cfg, dest_rows_.data(), svc_rows_.data(), err);
-    ASSERT_NE(ipvs_, nullptr) << err;
-    ipvs_->all_dest_stats = {dest_rows_.data()};  // what the engine does, for one worker
-    base_ms_ = (ipvs_->now_ms / cfg.tick_ms + 1) * cfg.tick_ms;
-    at(0);
-    ctx_->ipvs = ipvs_.get();
-  }
-
-  // Sets the IPVS clock to ms after the test's start.
-  void at(uint64_t ms) { ipvs_->tick((base_ms_ + ms) * ipvs_->tsc_per_ms); }
-
-  // Builds generation 2 from spec over the first snapshot and publishes
-  // it to the worker, as the engine does between loop iterations.
-  void switch_to(const SnapshotSpec& spec) {
-    std::string err;
-    snap2_ = build_snapshot(spec, snap_.get(), 2, kLimits, err);
-    ASSERT_NE(snap2_, nullptr) << err;
-    ctx_->snap = snap2_.get();
-  }
-
-  // Copies out and frees everything queued on port.
-  std::vector<Bytes> take_output(uint16_t port) {
-    std::vector<Bytes> out;
-    for (uint16_t i = 0; i < ctx_->tx.n[port]; i++) {
-      out.push_back(bytes_of(ctx_->tx.pkts[port][i]));
-      rte_pktmbuf_free(ctx_->tx.pkts[port][i]);
-    }
-    ctx_->tx.n[port] = 0;
-    return out;
-  }
-
-  void expect_frames(uint16_t port, const std::vector<Bytes>& want) {
-    std::vector<Bytes> got = take_output(port);
-    EXPECT_EQ(got.size(), want.size()) << "frames sent on port " << port;
-    for (size_t i = 0; i < std::max(got.size(), want.size()); i++) {
-      SCOPED_TRACE("port " + std::to_string(port) + ", frame " + std::to_string(i));
-      EXPECT_PRED_FORMAT2(FrameEq, i < want.size() ? want[i] : Bytes{},
-                          i < got.size() ? got[i] : Bytes{});
-    }
-  }
-
-  void expect_counters(const LcoreCounters& before, const Deltas& want) {
-    uint64_t expected[kCounterCount] = {};
-    for (auto& [c, n] : want) expected[static_cast<size_t>(c)] += n;
-    for (size_t i = 0; i < kCounterCount; i++)
-      EXPECT_EQ(ctr_->v[i] - before.v[i], expected[i]) << "counter " << kCounterNames[i];
-  }
-
-  void expect_stats(const std::vector<DestStats>& dest_before,
-                    const std::vector<ServiceStats>& svc_before, const Stats& want) {
-    constexpr size_t nd = size_t(DestStat::count), ns = size_t(ServiceStat::count);
-    std::vector<int64_t> d(dest_rows_.size() * nd), s(svc_rows_.size() * ns);
-    for (auto& x : want.dest) d[x.id * nd + size_t(x.stat)] += x.n;
-    for (auto& x : want.svc) s[x.id * ns + size_t(x.stat)] += x.n;
-    for (size_t id = 0; id < dest_rows_.size(); id++)
-      for (size_t k = 0; k < nd; k++)
-        EXPECT_EQ(int64_t(dest_rows_[id].v[k] - dest_before[id].v[k]), d[id * nd + k])
-            << "dest " << id << " " << kDestStatNames[k];
-    for (size_t id = 0; id < svc_rows_.size(); id++)
-      for (size_t k = 0; k < ns; k++)
-        EXPECT_EQ(int64_t(svc_rows_[id].v[k] - svc_before[id].v[k]), s[id * ns + k])
-            << "service " << id << " " << kServiceStatNames[k];
-  }
-
-  void run(const Step& st) {
-    LcoreCounters before = *ctr_;
-    std::vector<DestStats> dest_before = dest_rows_;
-    std::vector<ServiceStats> svc_before = svc_rows_;
-    Deltas want = st.counters;
-    if (st.at_ms) at(*st.at_ms);
-    if (!st.in.empty()) {
-      std::vector<rte_mbuf*> burst;
-      uint64_t bytes = 0;
-      for (const Bytes& f : st.in) {
-        burst.push_back(mbuf_from(f));
-        bytes += f.size();
-      }
-      process_burst(*ctx_, st.port, burst.data(), uint16_t(burst.size()));
-      want.emplace_back(Counter::rx_packets, burst.size());
-      want.emplace_back(Counter::rx_bytes, bytes);
-    }
-    if (st.expire) ipvs_expire(*ctx_);
-    expect_frames(0, st.out0);
-    expect_frames(1, st.out1);
-    expect_counters(before, want);
-    expect_stats(dest_before, svc_before, st.stats);
-  }
-
-  void run(const std::vector<Step>& steps) {
-    for (size_t i = 0; i < steps.size(); i++) {
-      SCOPED_TRACE("step " + std::to_string(i));
-      run(steps[i]);
-    }
-  }
-
-  uint64_t dest_stat(uint32_t id, DestStat s) const { return dest_rows_[id].get(s); }
-
-  // ---- Steps shared by several tests ----
-
-  // f's SYN creates its connection and reaches f's dest (NAT).
-  static Step nat_syn(const Flow& f) {
-    Bytes in = f.c2v(kSyn);
-    return Step{.in = {in},
-                .out1 = {f.nat_to_dest(kSyn)},
-                .counters = {{Counter::conns_created, 1}},
-                .stats = opened(f) + in_pkt(f, in)};
-  }
-  // The dest's SYN-ACK goes back to the client from the VIP.
-  static Step nat_syn_ack(const Flow& f) {
-    Bytes in = f.d2c(kSyn | kAck);
-    return Step{.port = 1, .in = {in}, .out0 = {f.nat_to_client(kSyn | kAck)},
-                .stats = out_pkt(f, in)};
-  }
-  // A client packet of an existing NAT connection, forwarded; extra: what
-  // else it changes (its state move).
-  static Step nat_in(const Flow& f, uint8_t flags, Stats extra = {}) {
-    Bytes in = f.c2v(flags);
-    return Step{.in = {in}, .out1 = {f.nat_to_dest(flags)}, .stats = in_pkt(f, in) + extra};
-  }
-  static Step nat_out(const Flow& f, uint8_t flags, Stats extra = {}) {
-    Bytes in = f.d2c(flags);
-    return Step{.port = 1, .in = {in}, .out0 = {f.nat_to_client(flags)},
-                .stats = out_pkt(f, in) + extra};
-  }
-  // The three-way handshake through NAT: ends ESTABLISHED.
-  static std::vector<Step> nat_handshake(const Flow& f) {
-    return {nat_syn(f), nat_syn_ack(f), nat_in(f, kAck, established(f))};
-  }
-  // Handshake, then the client closes first: FIN (-> CLOSE_WAIT), the
-  // dest's FIN (-> TIME_WAIT), the client's last ACK (stays TIME_WAIT).
-  static std::vector<Step> nat_to_time_wait(const Flow& f) {
-    std::vector<Step> s = nat_handshake(f);
-    s.push_back(nat_in(f, kFin | kAck, deactivated(f)));
-    s.push_back(nat_out(f, kFin | kAck));
-    s.push_back(nat_in(f, kAck));
-    return s;
-  }
-  // A client packet with no connection behind it.
-  static Step no_conn(const Flow& f, uint8_t flags) {
-    return Step{.in = {f.c2v(flags)}, .counters = {{Counter::drop_no_conn, 1}}};
-  }
-  // ipvs_expire() at ms expires nothing.
-  static Step nothing_expires_at(uint64_t ms) { return Step{.at_ms = ms, .expire = true}; }
-  // ipvs_expire() at ms expires f's (inactive) connection.
-  static Step expires_at(uint64_t ms, const Flow& f) {
-    return Step{.at_ms = ms, .expire = true, .counters = {{Counter::conns_expired, 1}},
-                .stats = freed(f)};
-  }
-
-  std::optional<PoolLeakCheck> leak_;
-  std::unique_ptr<LcoreCounters> ctr_;
-  std::unique_ptr<NeighTable> neigh_;
-  std::unique_ptr<Snapshot> snap_, snap2_;
-  std::unique_ptr<WorkerCtx> ctx_;
-  std::vector<DestStats> dest_rows_;
-  std::vector<ServiceStats> svc_rows_;
-  std::unique_ptr<IpvsWorker> ipvs_;
-  uint64_t base_ms_ = 0;
-};
+using namespace ipvsgold;
 
 // ---- 1-3. NAT --------------------------------------------------------
 
@@ -929,6 +447,209 @@ TEST_F(IpvsGolden, NoUsableDestDropsNewFlowsWithNoDest) {
            .out1 = {u.nat_to_dest(0, data(8))},
            .counters = {{Counter::conns_created, 1}},
            .stats = opened(u) + in_pkt(u, q)});
+}
+
+// ---- 13. ICMP errors -------------------------------------------------
+
+// An ICMP error carries the IP header and the first 8 bytes of the packet
+// it is about (RFC 792): the ports. What the connection table has to
+// recognise is that quote, and what the other side must recognise is the
+// quote rewritten to its own view of the flow.
+
+const uint32_t kLanRouter = ip("10.0.1.99");  // a router on the dests' side
+const Mac kLanRouterMac = mac("02:ee:00:00:01:99");
+
+// What an ICMP error about the IP packet in `about` quotes: its header and
+// l4 bytes after it.
+Bytes quote(const Bytes& about, size_t l4 = 8) {
+  size_t ihl = size_t(about[kEthLen] & 0x0f) * 4;
+  return Bytes(about.begin() + kEthLen, about.begin() + long(kEthLen + ihl + l4));
+}
+
+// An ICMP error quoting q, with TTL 63 and an id of its own so that the
+// output shows both kept.
+Bytes icmp_error(const Mac& smac, const Mac& dmac, uint32_t src, uint32_t dst, uint8_t type,
+                 uint8_t code, uint32_t rest, const Bytes& q) {
+  return PacketBuilder().eth(smac, dmac).ipv4(src, dst).ttl(63).ip_id(0x5151)
+      .icmp(type, code, rest).payload(q).build();
+}
+
+// "Fragmentation needed" (type 3 code 4) with next-hop MTU 1400.
+Bytes frag_needed(const Mac& smac, const Mac& dmac, uint32_t src, uint32_t dst, const Bytes& q) {
+  return icmp_error(smac, dmac, src, dst, 3, 4, 1400, q);
+}
+
+const Deltas kTranslated = {{Counter::icmp_errors_translated, 1}};
+
+// Path MTU discovery from the dests' side: the dest, or a router before
+// it, says our forwarded SYN was too big. The client only knows its own
+// packet (client -> VIP:80), so the quote is rewritten to that, with a
+// valid quoted header checksum, and the error comes from the VIP, with a
+// valid ICMP checksum (the builder computes both from scratch). The
+// connection's stats do not count errors.
+TEST_F(IpvsGolden, FragNeededFromTheDestSideTellsTheClientAboutItsOwnPacket) {
+  const Flow f = web_to_rs1();
+  run(nat_syn(f));
+  Bytes about = quote(f.nat_to_dest(kSyn));
+  Bytes want = frag_needed(kWanMac, kClientMac, kVip, kClient, quote(f.c2v(kSyn)));
+  run(Step{.port = 1, .in = {frag_needed(kRs1Mac, kLanMac, kRs1, kClient, about)},
+           .out0 = {want}, .counters = kTranslated});
+  // From a router the client has never heard of: the same error, from the VIP.
+  run(Step{.port = 1, .in = {frag_needed(kLanRouterMac, kLanMac, kLanRouter, kClient, about)},
+           .out0 = {want}, .counters = kTranslated});
+  // The connection carries on.
+  run(nat_syn_ack(f));
+}
+
+// Routers may quote more than 8 bytes (RFC 1812: as much as fits in 576).
+// Only the addresses and ports are the client's; the rest stays as the
+// dest got it, the quoted TCP checksum included.
+TEST_F(IpvsGolden, FragNeededWithALongQuoteKeepsTheRestOfItAsItWas) {
+  const Flow f = web_to_rs1();
+  run(nat_syn(f));
+  Bytes about = quote(f.nat_to_dest(kSyn), 20), mine = quote(f.c2v(kSyn), 20);
+  std::copy(about.begin() + 20 + 16, about.begin() + 20 + 18, mine.begin() + 20 + 16);
+  run(Step{.port = 1, .in = {frag_needed(kRs1Mac, kLanMac, kRs1, kClient, about)},
+           .out0 = {frag_needed(kWanMac, kClientMac, kVip, kClient, mine)},
+           .counters = kTranslated});
+}
+
+// The other way: the client's side says the reply (VIP:80 -> client) was
+// too big. The dest only knows its own reply (dest:8080 -> client), so
+// the quote is rewritten to that and the error goes to the dest. Only the
+// outer destination changes: an error from a router keeps the router as
+// its source.
+TEST_F(IpvsGolden, FragNeededFromTheClientSideTellsTheDestAboutItsOwnReply) {
+  const Flow f = web_to_rs1();
+  run(nat_syn(f));
+  run(nat_syn_ack(f));
+  Bytes about = quote(f.nat_to_client(kSyn | kAck)), mine = quote(f.d2c(kSyn | kAck));
+  run(Step{.in = {frag_needed(kClientMac, kWanMac, kClient, kVip, about)},
+           .out1 = {frag_needed(kLanMac, kRs1Mac, kClient, kRs1, mine)},
+           .counters = kTranslated});
+  run(Step{.in = {frag_needed(kRouterMac, kWanMac, kRouter, kVip, about)},
+           .out1 = {frag_needed(kLanMac, kRs1Mac, kRouter, kRs1, mine)},
+           .counters = kTranslated});
+}
+
+// A quoted header with options: the quoted ports are found after them,
+// and the quoted checksum covers them.
+TEST_F(IpvsGolden, FragNeededQuotingAHeaderWithOptionsIsTranslatedToo) {
+  const Flow f = web_to_rs1();
+  run(nat_syn(f));
+  auto sent = [&](uint32_t daddr, uint16_t dport) {  // the SYN, as if it had options
+    return PacketBuilder().eth(kClientMac, kWanMac).ipv4(kClient, daddr).ttl(61).ip_id(0x1234)
+        .frag(0x4000).ip_options({1, 1, 1, 0}).tcp(f.cport, dport, kSyn, 1000).build();
+  };
+  Bytes about = quote(sent(kRs1, 8080));
+  ASSERT_EQ(about.size(), 24u + 8u);
+  run(Step{.port = 1, .in = {frag_needed(kRs1Mac, kLanMac, kRs1, kClient, about)},
+           .out0 = {frag_needed(kWanMac, kClientMac, kVip, kClient, quote(sent(kVip, 80)))},
+           .counters = kTranslated});
+}
+
+// DR: the dest answered the client itself, from the VIP (IP-wise what
+// nat_to_client builds). An error about that reply reaches us because we
+// own the VIP, and goes to the dest the way the client's packets do:
+// unchanged, to its MAC.
+TEST_F(IpvsGolden, FragNeededAboutADrReplyIsForwardedUnchangedToTheDest) {
+  const Flow f = dr();
+  Bytes syn = f.c2v(kSyn);
+  run(Step{.in = {syn},
+           .out1 = {reframed(syn, kLanMac, kRs1Mac)},
+           .counters = {{Counter::conns_created, 1}},
+           .stats = opened(f) + in_pkt(f, syn)});
+  Bytes err =
+      frag_needed(kClientMac, kWanMac, kClient, kVipDr, quote(f.nat_to_client(kSyn | kAck)));
+  run(Step{.in = {err}, .out1 = {reframed(err, kLanMac, kRs1Mac)}, .counters = kTranslated});
+}
+
+// TUN: the same error is tunnelled to the dest, unchanged inside.
+TEST_F(IpvsGolden, FragNeededAboutATunReplyIsTunnelledToTheDest) {
+  const Flow f = tun();
+  Bytes syn = f.c2v(kSyn);
+  run(Step{.in = {syn},
+           .out1 = {tunnelled(syn, kRs2, kRs2Mac)},
+           .counters = {{Counter::conns_created, 1}},
+           .stats = opened(f) + in_pkt(f, syn)});
+  Bytes err =
+      frag_needed(kClientMac, kWanMac, kClient, kVipTun, quote(f.nat_to_client(kSyn | kAck)));
+  run(Step{.in = {err}, .out1 = {tunnelled(err, kRs2, kRs2Mac)}, .counters = kTranslated});
+}
+
+// The usual error about UDP: port unreachable from the dest. The quote's
+// first 8 bytes hold the UDP checksum, which is left as the dest got it
+// (nobody verifies a quoted checksum, and the rest of the datagram is not
+// there to recompute it); addresses and ports are the client's.
+TEST_F(IpvsGolden, PortUnreachableAboutAUdpFlowIsTranslatedWithItsQuotedChecksumKept) {
+  const Flow f = dns();
+  Bytes q = f.c2v(0, data(12));
+  run(Step{.in = {q},
+           .out1 = {f.nat_to_dest(0, data(12))},
+           .counters = {{Counter::conns_created, 1}},
+           .stats = opened(f) + in_pkt(f, q)});
+  Bytes about = quote(f.nat_to_dest(0, data(12))), mine = quote(q);
+  std::copy(about.begin() + 20 + 6, about.begin() + 20 + 8, mine.begin() + 20 + 6);
+  run(Step{.port = 1, .in = {icmp_error(kRs2Mac, kLanMac, kRs2, kClient, 3, 3, 0, about)},
+           .out0 = {icmp_error(kWanMac, kClientMac, kVip, kClient, 3, 3, 0, mine)},
+           .counters = kTranslated});
+}
+
+// Time exceeded (type 11) is an error like any other: translated both ways.
+TEST_F(IpvsGolden, TimeExceededIsTranslatedLikeFragNeeded) {
+  const Flow f = web_to_rs1();
+  run(nat_syn(f));
+  run(nat_syn_ack(f));
+  run(Step{.port = 1,
+           .in = {icmp_error(kLanRouterMac, kLanMac, kLanRouter, kClient, 11, 0, 0,
+                             quote(f.nat_to_dest(kSyn)))},
+           .out0 = {icmp_error(kWanMac, kClientMac, kVip, kClient, 11, 0, 0, quote(f.c2v(kSyn)))},
+           .counters = kTranslated});
+  run(Step{.in = {icmp_error(kRouterMac, kWanMac, kRouter, kVip, 11, 0, 0,
+                             quote(f.nat_to_client(kSyn | kAck)))},
+           .out1 = {icmp_error(kLanMac, kRs1Mac, kRouter, kRs1, 11, 0, 0,
+                               quote(f.d2c(kSyn | kAck)))},
+           .counters = kTranslated});
+}
+
+// An error about no connection of ours is left alone: to the VIP it is
+// local input, where only echo requests are answered; to the client it
+// is not for us.
+TEST_F(IpvsGolden, IcmpErrorAboutAnUnknownFlowIsNotTranslated) {
+  const Flow f = web_to_rs1(), unknown = web_to_rs1(40999);
+  run(nat_syn(f));
+  run(nat_syn_ack(f));
+  run(Step{.in = {frag_needed(kClientMac, kWanMac, kClient, kVip,
+                              quote(unknown.nat_to_client(kSyn | kAck)))},
+           .counters = {{Counter::drop_icmp_type, 1}}});
+  run(Step{.port = 1,
+           .in = {frag_needed(kRs1Mac, kLanMac, kRs1, kClient, quote(unknown.nat_to_dest(kSyn)))},
+           .counters = {{Counter::drop_not_ours, 1}}});
+}
+
+// A quote shorter than the header and 8 bytes is malformed, even when the
+// ports it holds are those of a connection: left alone the same way.
+TEST_F(IpvsGolden, IcmpErrorWithATruncatedQuoteIsNotTranslated) {
+  const Flow f = web_to_rs1();
+  run(nat_syn(f));
+  run(nat_syn_ack(f));
+  run(Step{.in = {frag_needed(kClientMac, kWanMac, kClient, kVip,
+                              quote(f.nat_to_client(kSyn | kAck), 4))},
+           .counters = {{Counter::drop_icmp_type, 1}}});
+  run(Step{.port = 1,
+           .in = {frag_needed(kRs1Mac, kLanMac, kRs1, kClient, quote(f.nat_to_dest(kSyn), 4))},
+           .counters = {{Counter::drop_not_ours, 1}}});
+}
+
+// A corrupted ICMP error must not be translated: translation recomputes
+// the checksum, so a bit flipped in transit (here MTU 1400 -> 5496) would
+// otherwise leave looking valid. Errors are verified like echo requests.
+TEST_F(IpvsGolden, IcmpErrorWithABadChecksumIsDroppedNotTranslated) {
+  const Flow f = web_to_rs1();
+  run(nat_syn(f));
+  Bytes err = frag_needed(kRs1Mac, kLanMac, kRs1, kClient, quote(f.nat_to_dest(kSyn)));
+  err[kEthLen + 20 + 6] ^= 0x10;  // next-hop MTU 0x0578 -> 0x1578, checksum left stale
+  run(Step{.port = 1, .in = {err}, .counters = {{Counter::drop_l4_checksum, 1}}});
 }
 
 // ---- Expiry work is bounded ------------------------------------------
