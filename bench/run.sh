@@ -3,17 +3,30 @@
 #
 # The fastpath benchmark (`npm run bench`, after scripts/setup.sh).
 #
-# Builds bench/fastpath (Release), writes the capture (bench/out/echo.pcap:
-# one ARP reply, then 1024 distinct 64-byte ICMP echo requests to 10.0.0.2),
-# then measures, in rounds, on the same vdev type and the same capture:
-#   testpmd io      dpdk-testpmd --forward-mode=io      (rx, tx; touches no header)
-#   testpmd 5tswap  dpdk-testpmd --forward-mode=5tswap  (rx, swap L2/L3/L4, tx)
-#   fastpath        Fulcrum's worker loop answering the echo requests
-# each on lcores 0,1 (one polling core). The rounds are interleaved and each
-# line reports the median of its rounds, because the host's speed drifts:
-# only the ratios within one run mean anything.
+# Builds bench/fastpath (Release), writes the captures (bench/out/*.pcap),
+# then measures, in rounds, on the same vdev type, lcores 0,1 (one polling
+# core):
+#   testpmd io        dpdk-testpmd --forward-mode=io on echo.pcap (rx, tx; touches no header)
+#   testpmd 5tswap    dpdk-testpmd --forward-mode=5tswap on echo.pcap (rx, swap L2/L3/L4, tx)
+#   fastpath echo     Fulcrum answering ICMP echo requests (echo.pcap: one ARP
+#                     reply, 1024 distinct 64-byte echo requests to 10.0.0.2)
+#   fastpath nat 1k   Fulcrum forwarding established TCP connections of 1024
+#   fastpath dr 1k    flows to a service with 4 dests in IPVS NAT (both ways),
+#   fastpath tun 1k   DR and TUN mode ({nat,dr,tun}-1k.pcap)
+#   fastpath nat 64k  the same NAT workload with BENCH_LARGE_FLOWS flows (65536;
+#                     skipped when the free hugepages cannot hold its capture)
+#   testpmd 5tswap 64k  testpmd 5tswap on that capture: net_pcap copies each
+#                     frame from an mbuf of a ring of ~262k, which is slower
+#                     than from a ring of 1025, so this is the large row's
+#                     fair reference
+# The rounds are interleaved and each line reports the median of its rounds,
+# because the host's speed drifts: only the ratios within one run mean
+# anything.
 #
 # Environment: BENCH_ROUNDS (3), BENCH_SECONDS (measured seconds per run, 4),
+# BENCH_LARGE_FLOWS (65536; 0 skips the row), BENCH_LARGE_REF (1; 0 drops
+# the "testpmd 5tswap 64k" row, testpmd on the large capture, and saves
+# ~30 s),
 # BENCH_OUT (bench/out). Exit status: 0 when every measurement succeeded,
 # 1 when one failed (its log is named), 2 when the host is not ready.
 set -uo pipefail
@@ -21,6 +34,8 @@ cd "$(dirname "$0")/.."
 
 ROUNDS=${BENCH_ROUNDS:-3}
 SECONDS_MEASURED=${BENCH_SECONDS:-4}
+LARGE_FLOWS=${BENCH_LARGE_FLOWS:-65536}
+LARGE_REF=${BENCH_LARGE_REF:-1}
 OUT=${BENCH_OUT:-bench/out}
 BUILD=build/bench
 LCORES=0,1
@@ -60,12 +75,13 @@ build() {
 # testpmd prints "Rx-pps: N" every second ("since last show"); it takes ~3 s
 # to start (a 155k-mbuf pool), hence the margin. The first two
 # samples cover start-up; the median of the rest is the rate.
-run_testpmd() {  # mode logfile
-  local mode=$1 logf=$2
+run_testpmd() {  # mode logfile [capture [total mbufs]]
+  local mode=$1 logf=$2 pcap=${3:-$PCAP} mbufs=${4:-}
   timeout -k 5 -s INT $((SECONDS_MEASURED + 6)) \
     dpdk-testpmd -l "$LCORES" --no-pci --in-memory \
-    --vdev "net_pcap0,rx_pcap=$PCAP,infinite_rx=1" \
-    -- --forward-mode="$mode" --stats-period 1 </dev/null >"$logf" 2>&1
+    --vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" \
+    -- --forward-mode="$mode" --stats-period 1 ${mbufs:+--total-num-mbufs=$mbufs} \
+    </dev/null >"$logf" 2>&1
   grep -q "Set $mode packet forwarding mode" "$logf" || return 0
   local samples
   samples=$(awk '
@@ -80,17 +96,26 @@ run_testpmd() {  # mode logfile
   median $samples | awk -v w="$WORKERS" '$1 > 0 { printf "%.2f\n", $1 / 1e6 / w }'
 }
 
-run_fastpath() {  # logfile
-  local logf=$1
+run_fastpath() {  # logfile workload [flows]
+  local logf=$1 workload=$2 flows=${3:-}
+  local pcap=$PCAP
+  [ "$workload" = echo ] || pcap=$(realpath "$OUT/$workload-$flows.pcap")
   timeout -k 5 $((SECONDS_MEASURED + 30)) \
-    "$BUILD/fastpath" --pcap "$PCAP" --lcores "$LCORES" --warmup 1 \
-    --duration "$SECONDS_MEASURED" </dev/null >"$logf" 2>&1 || return 0
+    "$BUILD/fastpath" --workload "$workload" ${flows:+--flows "$flows"} --pcap "$pcap" \
+    --lcores "$LCORES" --warmup 1 --duration "$SECONDS_MEASURED" </dev/null >"$logf" 2>&1 || return 0
   awk '/^RESULT fastpath/ { for (i = 3; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
                             if (r["ok"] == 1) printf "%.2f\n", r["per_worker_mpps"] }' "$logf"
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
   if (NR == 0) exit; print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# Hugepages (2 MB) a fastpath run needs for a capture of `frames` frames:
+# net_pcap keeps every frame in an mbuf of the port's pool (~2.4 KB each
+# with its headroom and headers), plus the usual 8191, plus ~100 MB for
+# EAL, the connection table and the rest.
+pages_for() { awk -v f="$1" 'BEGIN { printf "%d\n", ((f + 8191) * 2432 / 1048576 + 100) / 2 + 1 }'; }
+short() { awk -v n="$1" 'BEGIN { if (n % 1024 == 0) printf "%dk\n", n / 1024; else print n }'; }
 
 # ------------------------------------------------------------------ main
 mkdir -p "$OUT"
@@ -99,7 +124,38 @@ build
 PCAP=$(realpath "$OUT/echo.pcap")
 "$BUILD/fastpath" --write-pcap "$PCAP" --frames 1024 || die "cannot write $PCAP"
 
-NAMES=("testpmd io" "testpmd 5tswap" "fastpath")
+# name -> "workload flows"; the captures are named workload-flows.pcap.
+NAMES=("testpmd io" "testpmd 5tswap" "fastpath echo")
+declare -A FP=([fastpath echo]="echo")
+for w in nat dr tun; do
+  NAMES+=("fastpath $w 1k")
+  FP[fastpath $w 1k]="$w 1024"
+done
+LARGE_NAME=""
+if [ "$LARGE_FLOWS" -gt 0 ]; then
+  LARGE_NAME="fastpath nat $(short "$LARGE_FLOWS")"
+  need=$(pages_for $((LARGE_FLOWS * 4 + 8 + (LARGE_REF == 1 ? 32768 : 0))))
+  free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+  if [ "${free:-0}" -ge "$need" ]; then
+    NAMES+=("$LARGE_NAME")
+    FP[$LARGE_NAME]="nat $LARGE_FLOWS"
+    if [ "$LARGE_REF" = 1 ]; then
+      NAMES+=("testpmd 5tswap $(short "$LARGE_FLOWS")")
+    fi
+  else
+    log "skipping $LARGE_NAME: its capture needs ~$need free hugepages, $free are free"
+    LARGE_NAME=""
+  fi
+fi
+for name in "${NAMES[@]}"; do
+  read -r w flows <<<"${FP[$name]:-}"
+  case ${w:-echo} in
+    echo) ;;
+    *) "$BUILD/fastpath" --write-pcap "$OUT/$w-$flows.pcap" --workload "$w" --flows "$flows" ||
+         die "cannot write $OUT/$w-$flows.pcap" ;;
+  esac
+done
+
 declare -A RESULTS=()
 FAILED=0
 for r in $(seq 1 "$ROUNDS"); do
@@ -109,7 +165,11 @@ for r in $(seq 1 "$ROUNDS"); do
     case $name in
       "testpmd io") v=$(run_testpmd io "$logf") ;;
       "testpmd 5tswap") v=$(run_testpmd 5tswap "$logf") ;;
-      fastpath) v=$(run_fastpath "$logf") ;;
+      "testpmd 5tswap "*)
+        v=$(run_testpmd 5tswap "$logf" "$(realpath "$OUT/nat-$LARGE_FLOWS.pcap")" \
+              $((LARGE_FLOWS * 4 + 8 + 32768))) ;;
+      # shellcheck disable=SC2086  # "workload flows", split on purpose
+      fastpath*) v=$(run_fastpath "$logf" ${FP[$name]}) ;;
     esac
     if [ -z "$v" ]; then
       log "round $r: $name FAILED to measure (log: $logf)"
@@ -122,9 +182,16 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 
-# Last fastpath table, for the record (drops, cycles per packet).
-last_fp="$OUT/fastpath.$ROUNDS.log"
-[ -f "$last_fp" ] && { echo; sed -n '/^worker/,/^other counters/p' "$last_fp"; }
+# The last round's fastpath tables, for the record (drops, cycles per
+# packet, connections).
+for name in "${NAMES[@]}"; do
+  case $name in fastpath*) ;; *) continue ;; esac
+  last_fp="$OUT/${name// /-}.$ROUNDS.log"
+  [ -f "$last_fp" ] || continue
+  echo
+  echo "$name:"
+  sed -n '/^worker/,/^other counters/p' "$last_fp" | sed 's/^/    /'
+done
 
 declare -A MED=()
 for name in "${NAMES[@]}"; do
@@ -139,7 +206,7 @@ echo
 dirty=$(git status --porcelain -- dataplane CMakeLists.txt bench/fastpath.cpp 2>/dev/null | awk '{ print $2 }' | paste -sd' ')
 echo "Commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')${dirty:+ (uncommitted: $dirty)}, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "Machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), DPDK $(dpkg-query -W -f='${Version}' libdpdk-dev 2>/dev/null || echo '?'), kernel $(uname -r)"
-echo "Workload: 64-byte ICMP echo requests (1024 distinct) + 1 ARP reply per replay round; net_pcap infinite_rx, tx dropped by the PMD; lcores $LCORES ($WORKERS worker); median of $ROUNDS interleaved runs of ${SECONDS_MEASURED} s"
+echo "Workloads: 64-byte frames; echo: ICMP echo requests (1024 distinct) + 1 ARP reply per replay round; nat/dr/tun: TCP service 10.0.0.100:80, 4 dests, rr, N established flows x 4 packets (nat: 2 each way) + 8 ARP replies per round; net_pcap infinite_rx, tx dropped by the PMD; lcores $LCORES ($WORKERS worker); median of $ROUNDS interleaved runs of ${SECONDS_MEASURED} s"
 echo
 echo "| name | Mpps per worker (median) | runs | x testpmd io | x testpmd 5tswap |"
 echo "|---|---:|---|---:|---:|"
@@ -149,6 +216,12 @@ for name in "${NAMES[@]}"; do
     "$(ratio "${MED[$name]}" "${MED[testpmd io]}")" \
     "$(ratio "${MED[$name]}" "${MED[testpmd 5tswap]}")"
 done
+
+if [ -n "$LARGE_NAME" ] && [ "$LARGE_REF" = 1 ]; then
+  ref="testpmd 5tswap $(short "$LARGE_FLOWS")"
+  echo
+  echo "$LARGE_NAME against testpmd 5tswap on the same capture ($ref): $(ratio "${MED[$LARGE_NAME]}" "${MED[$ref]}")"
+fi
 
 if [ "$FAILED" -ne 0 ]; then
   log "some measurements failed; see the logs in $OUT"
