@@ -27,8 +27,8 @@ void local_input(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta) {
   ip_output(ctx, m);
 }
 
-void ipv4_input(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta) {
-  if (ipvs_in(ctx, m, meta)) return;
+void ipv4_input(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta, const ConnHit* pre) {
+  if (ipvs_in(ctx, m, meta, pre)) return;
   auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, meta.l3_off);
   if (ctx.snap->find_owned(ip->dst_addr) == nullptr) return ctx.drop(m, Counter::drop_not_ours);
   local_input(ctx, m, meta);
@@ -37,7 +37,7 @@ void ipv4_input(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta) {
 }  // namespace
 
 void process_burst(WorkerCtx& ctx, uint16_t in_port, rte_mbuf** pkts, uint16_t n) {
-  PacketMeta meta[kBurst];
+  PacketMeta meta[kBurst];  // filled for [0, n) by the parse stage
   for (uint16_t i = 0; i < n && i < kPrefetchAhead; i++)
     rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; i++) {
@@ -46,10 +46,15 @@ void process_burst(WorkerCtx& ctx, uint16_t in_port, rte_mbuf** pkts, uint16_t n
     parse_packet(pkts[i], meta[i]);
   }
   ctx.count(Counter::rx_packets, n);
+  ConnHit hits[kBurst];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // meta[0, n) was filled above
+  if (ctx.ipvs != nullptr) ipvs_lookup_burst(ctx, pkts, meta, n, hits);
+#pragma GCC diagnostic pop
   for (uint16_t i = 0; i < n; i++) {
     switch (meta[i].kind) {
       case PacketKind::kArp: arp_input(ctx, in_port, pkts[i], meta[i]); break;
-      case PacketKind::kIpv4: ipv4_input(ctx, pkts[i], meta[i]); break;
+      case PacketKind::kIpv4: ipv4_input(ctx, pkts[i], meta[i], ctx.ipvs != nullptr ? &hits[i] : nullptr); break;
       case PacketKind::kDrop: ctx.drop(pkts[i], meta[i].drop); break;
     }
   }

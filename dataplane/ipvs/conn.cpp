@@ -89,6 +89,7 @@ bool ConnTable::insert(Conn* c, bool with_out_key) {
   }
   c->flags |= kConnIndexed;
   count_++;
+  changes_++;
   return true;
 }
 
@@ -101,6 +102,7 @@ void ConnTable::unindex(Conn* c) {
     rte_hash_del_key(hash_, &out);
   }
   c->flags &= uint8_t(~(kConnIndexed | kConnHasOutKey));
+  changes_++;
 }
 
 void ConnTable::remove(Conn* c) {
@@ -111,13 +113,32 @@ void ConnTable::remove(Conn* c) {
 
 void ConnTable::release(Conn* c) { rte_mempool_put(pool_, c); }
 
+static ConnHit hit_of(void* data) {
+  auto bits = reinterpret_cast<uintptr_t>(data);
+  return ConnHit{reinterpret_cast<Conn*>(bits & ~kReplyBit), (bits & kReplyBit) != 0};
+}
+
+void ConnTable::lookup_bulk(const ConnTuple* tuples, uint32_t n, ConnHit* out) const {
+  ConnKey keys[RTE_HASH_LOOKUP_BULK_MAX];
+  const void* key_ptrs[RTE_HASH_LOOKUP_BULK_MAX];
+  void* data[RTE_HASH_LOOKUP_BULK_MAX];
+  for (uint32_t i = 0; i < n; i++) {
+    const ConnTuple& t = tuples[i];
+    keys[i] = make_key(t.proto, t.saddr, t.sport, t.daddr, t.dport);
+    key_ptrs[i] = &keys[i];
+  }
+  uint64_t found = 0;
+  rte_hash_lookup_bulk_data(hash_, key_ptrs, n, &found, data);
+  for (uint32_t i = 0; i < n; i++)
+    out[i] = (found >> i) & 1 ? hit_of(data[i]) : ConnHit{nullptr, false};
+}
+
 ConnHit ConnTable::lookup(uint8_t proto, uint32_t saddr, uint16_t sport, uint32_t daddr,
                           uint16_t dport) const {
   ConnKey key = make_key(proto, saddr, sport, daddr, dport);
   void* data;
   if (rte_hash_lookup_data(hash_, &key, &data) < 0) return ConnHit{nullptr, false};
-  auto bits = reinterpret_cast<uintptr_t>(data);
-  return ConnHit{reinterpret_cast<Conn*>(bits & ~kReplyBit), (bits & kReplyBit) != 0};
+  return hit_of(data);
 }
 
 Conn* ConnTable::lookup_template(uint8_t proto, uint32_t caddr_masked, uint32_t vaddr,

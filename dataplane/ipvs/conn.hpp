@@ -61,6 +61,13 @@ struct ConnHit {
   bool reply;  // true: dest -> client (the out key matched)
 };
 
+// A packet's tuple, for bulk lookups; network order.
+struct ConnTuple {
+  uint8_t proto;
+  uint32_t saddr, daddr;
+  uint16_t sport, dport;
+};
+
 class ConnTable {
  public:
   // max_conns connections per worker. name must be unique in the process.
@@ -87,6 +94,13 @@ class ConnTable {
   // The connection a packet <proto, saddr:sport -> daddr:dport> belongs to.
   ConnHit lookup(uint8_t proto, uint32_t saddr, uint16_t sport, uint32_t daddr,
                  uint16_t dport) const;
+  // lookup() for n (<= 64) tuples at once, with rte_hash's pipelined bulk
+  // lookup: the bucket loads of the burst overlap instead of queueing.
+  void lookup_bulk(const ConnTuple* tuples, uint32_t n, ConnHit* out) const;
+  // Bumped by every insert and unindex: results of an earlier lookup are
+  // stale when it has changed since.
+  uint64_t changes() const { return changes_; }
+
   // The persistence template for <proto, masked client, vaddr, vport>.
   Conn* lookup_template(uint8_t proto, uint32_t caddr_masked, uint32_t vaddr, uint16_t vport) const;
 
@@ -102,6 +116,7 @@ class ConnTable {
   rte_mempool* pool_;
   uint32_t capacity_;
   uint32_t count_ = 0;
+  uint64_t changes_ = 0;
 };
 
 // Iteration walks the hash's in keys (out keys point at the same objects).

@@ -7,6 +7,7 @@
 #include <cstddef>
 
 #include <rte_ip.h>
+#include <rte_prefetch.h>
 #include <rte_tcp.h>
 
 #include "xmit/xmit.hpp"
@@ -150,14 +151,39 @@ void conn_free(IpvsWorker& v, Conn* c) {
   v.conns->remove(c);
 }
 
-bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta) {
+void ipvs_lookup_burst(WorkerCtx& ctx, rte_mbuf** pkts, const PacketMeta* meta, uint16_t n,
+                       ConnHit* hits) {
+  IpvsWorker& v = *ctx.ipvs;
+  ConnTuple tuples[kBurst];
+  uint16_t index[kBurst];
+  uint16_t k = 0;
+  for (uint16_t i = 0; i < n; i++) {
+    hits[i] = ConnHit{nullptr, false};
+    if (meta[i].kind != PacketKind::kIpv4) continue;
+    if (meta[i].l4_proto != IPPROTO_TCP && meta[i].l4_proto != IPPROTO_UDP) continue;
+    Tuple t = tuple_of(pkts[i], meta[i]);
+    tuples[k] = ConnTuple{meta[i].l4_proto, t.saddr, t.daddr, t.sport, t.dport};
+    index[k++] = i;
+  }
+  ConnHit found[kBurst];
+  if (k > 0) v.conns->lookup_bulk(tuples, k, found);
+  for (uint16_t j = 0; j < k; j++) {
+    hits[index[j]] = found[j];
+    if (found[j].conn != nullptr) rte_prefetch0(found[j].conn);
+  }
+  v.burst_changes = v.conns->changes();
+}
+
+bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta, const ConnHit* pre) {
   if (ctx.ipvs == nullptr) return false;
   if (meta.l4_proto == IPPROTO_ICMP) return ipvs_icmp_error(ctx, m, meta);
   if (meta.l4_proto != IPPROTO_TCP && meta.l4_proto != IPPROTO_UDP) return false;
   IpvsWorker& v = *ctx.ipvs;
   Tuple t = tuple_of(m, meta);
   uint8_t flags = tcp_flags_of(m, meta);
-  ConnHit hit = v.conns->lookup(meta.l4_proto, t.saddr, t.sport, t.daddr, t.dport);
+  ConnHit hit = pre != nullptr && v.burst_changes == v.conns->changes()
+                    ? *pre
+                    : v.conns->lookup(meta.l4_proto, t.saddr, t.sport, t.daddr, t.dport);
   // A new SYN on a connection that is closing: IPVS conn_reuse_mode.
   if (hit.conn != nullptr && !hit.reply &&
       tcp_conn_reuse_resched(hit.conn->state, flags, kConnReuseClosed, hit.conn->fwd != FwdMode::kNat)) {

@@ -53,6 +53,7 @@ struct IpvsWorker {
   std::vector<SchedDest> scratch;                        // per pick, reused
   std::vector<DestLoad> load;
   uint64_t rng = 0x9e3779b97f4a7c15ULL;
+  uint64_t burst_changes = 0;  // conns->changes() when the burst was looked up
 
   // Builds the state; nullptr and err on failure. Control thread.
   static std::unique_ptr<IpvsWorker> create(uint32_t worker, uint32_t workers,
@@ -67,10 +68,20 @@ struct IpvsWorker {
   }
 };
 
-// Handles a validated TCP/UDP packet if a connection or a service claims
-// it. Returns false (m untouched) when neither does; true when m was
-// consumed (forwarded or dropped and counted). Owner worker.
-bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta);
+// Looks up the connections of a burst's TCP/UDP packets at once (one
+// pipelined rte_hash bulk lookup, then a prefetch of every connection
+// found), so that their cache misses overlap; hits[i] is for pkts[i].
+// Owner worker.
+void ipvs_lookup_burst(WorkerCtx& ctx, rte_mbuf** pkts, const PacketMeta* meta, uint16_t n,
+                       ConnHit* hits);
+
+// Handles a validated TCP/UDP packet (or ICMP error) if a connection or a
+// service claims it. pre is its ipvs_lookup_burst() result, or nullptr;
+// it is ignored when the table changed since (an earlier packet of the
+// burst created or ended a connection). Returns false (m untouched) when
+// nothing claims the packet; true when m was consumed (forwarded or
+// dropped and counted). Owner worker.
+bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta, const ConnHit* pre = nullptr);
 
 // Expires the connections that are due (bounded work per call). Owner worker.
 void ipvs_expire(WorkerCtx& ctx);
