@@ -312,25 +312,9 @@ class Golden : public ::testing::Test {
     EXPECT_EQ(rte_mempool_avail_count(test_pool()), pool_start_) << "mbufs leaked";
   }
 
-  // Copies out and frees everything queued on port.
-  std::vector<Bytes> take_output(uint16_t port) {
-    std::vector<Bytes> out;
-    for (uint16_t i = 0; i < ctx_->tx.n[port]; i++) {
-      out.push_back(bytes_of(ctx_->tx.pkts[port][i]));
-      rte_pktmbuf_free(ctx_->tx.pkts[port][i]);
-    }
-    ctx_->tx.n[port] = 0;
-    return out;
-  }
-
+  std::vector<Bytes> take_output(uint16_t port) { return test::take_output(ctx_->tx, port); }
   void expect_frames(uint16_t port, const std::vector<Bytes>& want) {
-    std::vector<Bytes> got = take_output(port);
-    EXPECT_EQ(got.size(), want.size()) << "frames sent on port " << port;
-    for (size_t i = 0; i < std::max(got.size(), want.size()); i++) {
-      SCOPED_TRACE("port " + std::to_string(port) + ", frame " + std::to_string(i));
-      EXPECT_PRED_FORMAT2(FrameEq, i < want.size() ? want[i] : Bytes{},
-                          i < got.size() ? got[i] : Bytes{});
-    }
+    test::expect_frames(ctx_->tx, port, want);
   }
 
   void expect_counters(const LcoreCounters& before, Deltas want) {

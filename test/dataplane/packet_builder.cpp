@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <sstream>
@@ -330,6 +331,25 @@ std::string hex_diff(const Bytes& expected, const Bytes& actual) {
 std::string unique_name(const char* prefix) {
   static unsigned n = 0;
   return std::string(prefix) + std::to_string(n++);
+}
+
+std::vector<Bytes> take_output(TxBatch& tx, uint16_t port) {
+  std::vector<Bytes> out;
+  for (uint16_t i = 0; i < tx.n[port]; i++) {
+    out.push_back(bytes_of(tx.pkts[port][i]));
+    rte_pktmbuf_free(tx.pkts[port][i]);
+  }
+  tx.n[port] = 0;
+  return out;
+}
+
+void expect_frames(TxBatch& tx, uint16_t port, const std::vector<Bytes>& want) {
+  std::vector<Bytes> got = take_output(tx, port);
+  EXPECT_EQ(got.size(), want.size()) << "frames sent on port " << port;
+  for (size_t i = 0; i < std::max(got.size(), want.size()); i++) {
+    SCOPED_TRACE("port " + std::to_string(port) + ", frame " + std::to_string(i));
+    EXPECT_PRED_FORMAT2(FrameEq, i < want.size() ? want[i] : Bytes{}, i < got.size() ? got[i] : Bytes{});
+  }
 }
 
 }  // namespace fulcrum::test

@@ -21,6 +21,8 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "engine/worker_ctx.hpp"
+
 namespace fulcrum::test {
 
 using Bytes = std::vector<uint8_t>;
@@ -135,6 +137,12 @@ Bytes bytes_of(const rte_mbuf* m);
 
 // Hex dump of both frames with differing bytes marked, for failure output.
 std::string hex_diff(const Bytes& expected, const Bytes& actual);
+
+// Copies out and frees everything queued on port of a tx batch.
+std::vector<Bytes> take_output(TxBatch& tx, uint16_t port);
+
+// Takes port's output and compares it frame by frame with want.
+void expect_frames(TxBatch& tx, uint16_t port, const std::vector<Bytes>& want);
 
 // EXPECT_PRED_FORMAT2(FrameEq, expected, actual): exact byte comparison
 // with a readable diff on failure.
