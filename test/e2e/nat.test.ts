@@ -8,21 +8,9 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { Sandbox } from '../../control/src/demo/sandbox';
+import { Sandbox, WEB_SERVICE as SERVICES, WEB_VIP as VIP } from '../../control/src/demo/sandbox';
 
-const VIP = '10.0.0.100';
 const CLIENT = path.resolve(__dirname, '../../control/src/demo/http-load.js');
-const SERVICES = `
-  - name: web
-    protocol: tcp
-    vip: ${VIP}
-    port: 80
-    scheduler: wrr
-    forward: nat
-    dests:
-      - { address: 10.0.1.11, port: 80, weight: 3 }
-      - { address: 10.0.1.12, port: 80, weight: 2 }
-      - { address: 10.0.1.13, port: 80, weight: 1 }`;
 
 let sb: Sandbox;
 

@@ -7,24 +7,12 @@
 
 import * as path from 'node:path';
 
-import { BALANCER_ADDRESS, Sandbox } from '../demo/sandbox';
+import { BALANCER_ADDRESS, Sandbox, WEB_SERVICE as SERVICES, WEB_VIP as VIP } from '../demo/sandbox';
 
 const DEFAULT_NON_TTY_SEC = 3;
-const VIP = '10.0.0.100';
 const HTTP_LOAD = path.resolve(__dirname, '../demo/http-load.js');
 const REQUESTS = 300;
 const BATCH = 50;
-const SERVICES = `
-  - name: web
-    protocol: tcp
-    vip: ${VIP}
-    port: 80
-    scheduler: wrr
-    forward: nat
-    dests:
-      - { address: 10.0.1.11, port: 80, weight: 3 }
-      - { address: 10.0.1.12, port: 80, weight: 2 }
-      - { address: 10.0.1.13, port: 80, weight: 1 }`;
 
 export async function runDemo(opts: { durationSec?: number }): Promise<number> {
   if (process.getuid?.() !== 0) throw new Error('the demo creates network namespaces: run it as root');

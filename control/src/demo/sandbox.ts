@@ -65,6 +65,20 @@ export interface SandboxOptions {
 }
 
 export const LAN_ADDRESS = '10.0.1.2';
+
+/** The demo's service: HTTP on VIP 10.0.0.100:80, wrr 3:2:1 over s1..s3 in NAT mode. */
+export const WEB_VIP = '10.0.0.100';
+export const WEB_SERVICE = `
+  - name: web
+    protocol: tcp
+    vip: ${WEB_VIP}
+    port: 80
+    scheduler: wrr
+    forward: nat
+    dests:
+      - { address: 10.0.1.11, port: 80, weight: 3 }
+      - { address: 10.0.1.12, port: 80, weight: 2 }
+      - { address: 10.0.1.13, port: 80, weight: 1 }`;
 export function serverAddress(i: number): string {
   return `10.0.1.${11 + i}`;
 }
