@@ -82,11 +82,15 @@ export class Dataplane {
    */
   apply(cfg: FulcrumConfig): number {
     const { services: svcStats, dests: destStats } = this.stats;
-    const [live, active, inactive] = [svcStats.field('live'), destStats.field('active'), destStats.field('inactive')];
+    const [live, active, inactive, persistent] = ['live', 'active', 'inactive', 'persistent'].map((f, i) =>
+      (i === 0 ? svcStats : destStats).field(f),
+    );
     const services = cfg.services;
     const serviceIds = (this.serviceIds as IdAllocator).assign(services.map(serviceKey), (id) => svcStats.sum(id, live) === 0n);
     const destKeys = services.flatMap((s) => s.dests.map((d) => destKey(s, d)));
-    const destIdle = (id: number) => destStats.sum(id, active) + destStats.sum(id, inactive) === 0n;
+    // Persistence templates refer to their dest by id too.
+    const destIdle = (id: number) =>
+      destStats.sum(id, active) + destStats.sum(id, inactive) + destStats.sum(id, persistent) === 0n;
     const destIds = (this.destIds as IdAllocator).assign(destKeys, destIdle);
     const generation = this.addon.apply(snapshotSpec(cfg, serviceSpecs(services, serviceIds, destIds)));
     this.applied = { services, serviceIds, destIds };

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Stable ids for services and dests: kept while the entry exists, drained
+// before reuse while connections still count against them.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { IdAllocator } from '../../control/src/dataplane/ids';
+
+test('existing keys keep their ids across applies; new keys get fresh ones', () => {
+  const ids = new IdAllocator(8, 'dest');
+  const first = ids.assign(['a', 'b'], () => true);
+  const second = ids.assign(['b', 'c', 'a'], () => true);
+  assert.equal(second.get('a'), first.get('a'));
+  assert.equal(second.get('b'), first.get('b'));
+  assert.ok(![first.get('a'), first.get('b')].includes(second.get('c')));
+});
+
+test('a removed id is reused only once it is idle', () => {
+  const ids = new IdAllocator(2, 'dest');
+  const first = ids.assign(['a', 'b'], () => true);
+  const aId = first.get('a') as number;
+  ids.assign(['b'], () => true); // a starts draining
+  const busy = (id: number) => id !== aId;
+  assert.throws(() => ids.assign(['b', 'c'], busy), /too many dests: at most 2 \(raise dataplane.max_dests\)/);
+  const later = ids.assign(['b', 'c'], () => true);
+  assert.equal(later.get('c'), aId);
+});
+
+test('a refused assign changes nothing', () => {
+  const ids = new IdAllocator(1, 'service');
+  const first = ids.assign(['a'], () => true);
+  assert.throws(() => ids.assign(['a', 'b'], () => true), /too many services/);
+  assert.deepEqual(ids.assign(['a'], () => true), first);
+});
