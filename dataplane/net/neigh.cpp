@@ -2,6 +2,7 @@
 #include "net/neigh.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <string>
 
 #include <rte_errno.h>
@@ -40,7 +41,9 @@ NeighTable::NeighTable(const NeighConfig& cfg, rte_hash* h)
     : cfg_(cfg),
       hash_(h),
       entries_(size_t(rte_hash_max_key_id(h)) + 1),
-      held_(entries_.size() * cfg.hold, nullptr) {}
+      held_(entries_.size() * cfg.hold, nullptr) {
+  std::fill(std::begin(find_cache_), std::end(find_cache_), -1);
+}
 
 NeighTable::~NeighTable() {
   for (size_t i = 0; i < entries_.size(); i++)
@@ -48,10 +51,19 @@ NeighTable::~NeighTable() {
   rte_hash_free(hash_);
 }
 
+// A worker sends to few next hops (the gateway, its dests), so a small
+// direct-mapped cache of table positions spares most packets the hash
+// lookup. A position stays valid while its entry holds the same key, which
+// the check against the entry itself confirms; a miss falls back to the hash.
 int32_t NeighTable::find(uint16_t port, uint32_t ip) const {
   NeighKey key = make_key(port, ip);
-  int32_t idx = rte_hash_lookup(hash_, &key);
-  return idx < 0 ? -1 : idx;
+  uint32_t slot = rte_hash_crc_8byte(key, 0) & (kFindCache - 1);
+  int32_t idx = find_cache_[slot];
+  if (idx >= 0 && entries_[idx].used && entries_[idx].ip == ip && entries_[idx].port == port) return idx;
+  idx = rte_hash_lookup(hash_, &key);
+  if (idx < 0) return -1;
+  find_cache_[slot] = idx;
+  return idx;
 }
 
 int32_t NeighTable::insert(uint16_t port, uint32_t ip) {

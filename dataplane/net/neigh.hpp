@@ -106,8 +106,11 @@ class NeighTable {
   void fail(int32_t idx, NeighActions& actions);
   rte_mbuf** holds(int32_t idx) { return held_.data() + size_t(idx) * cfg_.hold; }
 
+  static constexpr uint32_t kFindCache = 64;  // power of two
+
   NeighConfig cfg_;
   rte_hash* hash_;
+  mutable int32_t find_cache_[kFindCache];  // table positions, -1 = empty
   std::vector<Entry> entries_;    // indexed by the hash's key position
   std::vector<rte_mbuf*> held_;   // cfg_.hold slots per entry (may be none)
 };
