@@ -331,14 +331,8 @@ class Golden : public ::testing::Test {
       ctx_->now = *st.tick_at;
       neigh_tick(*ctx_);
     } else {
-      std::vector<rte_mbuf*> burst;
-      uint64_t bytes = 0;
-      for (const Bytes& f : st.in) {
-        burst.push_back(mbuf_from(f));
-        bytes += f.size();
-      }
-      process_burst(*ctx_, st.port, burst.data(), uint16_t(burst.size()));
-      want.emplace_back(Counter::rx_packets, burst.size());
+      uint64_t bytes = feed_burst(*ctx_, st.port, st.in);
+      want.emplace_back(Counter::rx_packets, st.in.size());
       want.emplace_back(Counter::rx_bytes, bytes);
     }
     expect_frames(0, st.out0);

@@ -435,14 +435,8 @@ class IpvsGolden : public ::testing::Test {
     Deltas want = st.counters;
     if (st.at_ms) at(*st.at_ms);
     if (!st.in.empty()) {
-      std::vector<rte_mbuf*> burst;
-      uint64_t bytes = 0;
-      for (const Bytes& f : st.in) {
-        burst.push_back(mbuf_from(f));
-        bytes += f.size();
-      }
-      process_burst(*ctx_, st.port, burst.data(), uint16_t(burst.size()));
-      want.emplace_back(Counter::rx_packets, burst.size());
+      uint64_t bytes = feed_burst(*ctx_, st.port, st.in);
+      want.emplace_back(Counter::rx_packets, st.in.size());
       want.emplace_back(Counter::rx_bytes, bytes);
     }
     if (st.expire) ipvs_expire(*ctx_);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "packet_builder.hpp"
 
+#include "engine/pipeline.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -331,6 +333,17 @@ std::string hex_diff(const Bytes& expected, const Bytes& actual) {
 std::string unique_name(const char* prefix) {
   static unsigned n = 0;
   return std::string(prefix) + std::to_string(n++);
+}
+
+uint64_t feed_burst(WorkerCtx& ctx, uint16_t port, const std::vector<Bytes>& frames) {
+  std::vector<rte_mbuf*> burst;
+  uint64_t bytes = 0;
+  for (const Bytes& f : frames) {
+    burst.push_back(mbuf_from(f));
+    bytes += f.size();
+  }
+  process_burst(ctx, port, burst.data(), uint16_t(burst.size()));
+  return bytes;
 }
 
 std::vector<Bytes> take_output(TxBatch& tx, uint16_t port) {

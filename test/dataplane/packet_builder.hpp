@@ -138,6 +138,10 @@ Bytes bytes_of(const rte_mbuf* m);
 // Hex dump of both frames with differing bytes marked, for failure output.
 std::string hex_diff(const Bytes& expected, const Bytes& actual);
 
+// Runs frames through process_burst as one burst received on port;
+// returns their total size (for the rx_bytes counter).
+uint64_t feed_burst(WorkerCtx& ctx, uint16_t port, const std::vector<Bytes>& frames);
+
 // Copies out and frees everything queued on port of a tx batch.
 std::vector<Bytes> take_output(TxBatch& tx, uint16_t port);
 
