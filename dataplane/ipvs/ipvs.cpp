@@ -65,12 +65,12 @@ void account(IpvsWorker& v, const Conn& c, bool reply, uint32_t bytes) {
 }
 
 // Every packet of a known connection comes through here.
-void conn_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta& meta) {
+void conn_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta& meta, uint8_t flags) {
   IpvsWorker& v = *ctx.ipvs;
   Conn& c = *hit.conn;
   if (c.proto == IPPROTO_TCP) {
     TcpDir dir = hit.reply ? TcpDir::kOutput : c.fwd == FwdMode::kNat ? TcpDir::kInput : TcpDir::kInputOnly;
-    TcpState next = tcp_next_state(c.state, dir, tcp_flags_of(m, meta));
+    TcpState next = tcp_next_state(c.state, dir, flags);
     if (next != c.state) set_state(ctx, c, next);
   }
   // Usually a store (the wheel re-queues lazily); a re-queue only when the
@@ -196,13 +196,13 @@ bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta, const ConnHit*
     ctx.count(Counter::conns_expired_nodest);
     return ctx.drop(m, Counter::drop_no_dest), true;
   }
-  if (hit.conn != nullptr) return conn_packet(ctx, hit, m, meta), true;
+  if (hit.conn != nullptr) return conn_packet(ctx, hit, m, meta, flags), true;
   const Service* s = ctx.snap->services ? ctx.snap->services->find(meta.l4_proto, t.daddr, t.dport) : nullptr;
   if (s == nullptr) return false;
   if (meta.l4_proto == IPPROTO_TCP && !is_syn_only(flags)) return ctx.drop(m, Counter::drop_no_conn), true;
   Conn* c = conn_new(ctx, *s, meta.l4_proto, t);
   if (c == nullptr) return rte_pktmbuf_free(m), true;
-  conn_packet(ctx, ConnHit{c, false}, m, meta);
+  conn_packet(ctx, ConnHit{c, false}, m, meta, flags);
   return true;
 }
 

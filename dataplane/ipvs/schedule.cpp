@@ -54,8 +54,11 @@ int32_t schedule(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t
   if (n == 0) return -1;
   v.scratch.assign(s.sched_dests.begin(), s.sched_dests.end());
   v.load.resize(n);
+  // Summing a dest's counts reads every worker's row: only when the
+  // scheduler or the dest's thresholds need them.
+  bool want_load = s.sched->needs_load();
   for (size_t i = 0; i < n; i++) {
-    v.load[i] = load_of(v, s.dests[i].id);
+    v.load[i] = want_load || s.dests[i].upper != 0 ? load_of(v, s.dests[i].id) : DestLoad{0, 0};
     v.scratch[i].overloaded = overload_check(v, s.dests[i], v.load[i]);
   }
   SchedInput in{proto, t.saddr, t.sport, t.daddr, t.dport, v.scratch.data(), uint32_t(n),
