@@ -387,6 +387,29 @@ describe('IPVS service rules', () => {
   });
 });
 
+describe('FULLNAT and SNAT', () => {
+  test('client_address defaults to toa and accepts proxy_v2 and none', () => {
+    const fullnat = '    forward: fullnat\n    local_addresses: [10.0.0.50]\n';
+    assert.equal(parseConfig(service(fullnat), 't.yaml', env).services[0].client_address, 'toa');
+    const proxy = parseConfig(service(`${fullnat}    client_address: proxy_v2\n`), 't.yaml', env);
+    assert.equal(proxy.services[0].client_address, 'proxy_v2');
+    assertOneProblem(service(`${fullnat}    client_address: pp1\n`), 'services[0].client_address', "'pp1'", 'proxy_v2');
+  });
+
+  test('snat rules: prefixes, pool and out_port checked', () => {
+    const rule = (extra: string) =>
+      `${MINIMAL}snat:\n  - name: office\n    source: 10.9.0.0/16\n    local_addresses: [10.0.0.60]\n${extra}`;
+    const cfg = parseConfig(rule('    out_port: wan\n'), 't.yaml', env);
+    assert.deepEqual(cfg.snat[0], {
+      name: 'office', source: '10.9.0.0/16', destination: '0.0.0.0/0', out_port: 'wan', local_addresses: ['10.0.0.60'],
+    });
+    assertOneProblem(rule('    out_port: lan\n'), 'snat[0].out_port', "unknown port 'lan'", 'wan');
+    assertOneProblem(rule('    destination: 10.1.0.0\n'), 'snat[0].destination', 'not an IPv4 prefix');
+    assertOneProblem(rule('').replace('local_addresses: [10.0.0.60]', 'local_addresses: []'),
+      'snat[0].local_addresses', 'at least one local address');
+  });
+});
+
 describe('EAL arguments', () => {
   test('vdev-only config', () => {
     const text = `

@@ -35,11 +35,15 @@ export const SCHEDULERS = [
 export const FORWARD_MODES = ['nat', 'dr', 'tun', 'fullnat', 'snat'] as const;
 export const PROTOCOLS = ['tcp', 'udp'] as const;
 export const HEALTH_CHECK_TYPES = ['tcp', 'http', 'https', 'udp'] as const;
+// How a FULLNAT dest learns the client's address: a TCP option (TOA), a
+// PROXY protocol v2 header before the first data, or not at all.
+export const CLIENT_ADDRESS_MODES = ['toa', 'proxy_v2', 'none'] as const;
 
 export type Scheduler = (typeof SCHEDULERS)[number];
 export type ForwardMode = (typeof FORWARD_MODES)[number];
 export type Protocol = (typeof PROTOCOLS)[number];
 export type HealthCheckType = (typeof HEALTH_CHECK_TYPES)[number];
+export type ClientAddressMode = (typeof CLIENT_ADDRESS_MODES)[number];
 
 export const DEFAULT_GRPC_SOCKET = '/run/fulcrum/fulcrum.sock';
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9650';
@@ -526,6 +530,7 @@ const serviceObject = strictObject({
   persistence: persistenceSchema.optional(),
   synproxy: bool().default(false),
   local_addresses: z.array(unicast()).default([]),
+  client_address: oneOf(CLIENT_ADDRESS_MODES).default('toa'),
   health_check: healthCheckSchema.optional(),
   timeouts: timeoutsSchema.default({}),
   // LVS expire_nodest_conn: connections to a removed dest end at their
@@ -619,6 +624,28 @@ export const servicesSchema = z.array(serviceSchema).superRefine((services, ctx)
   }
 });
 
+// ------------------------------------------------------------------ snat
+
+// Source NAT for networks behind the balancer: flows from `source` (and to
+// `destination`, leaving by `out_port`, when given) leave with an address
+// and port from `local_addresses`; replies are translated back.
+const snatObject = strictObject({
+  name: text((s) => (SERVICE_NAME.test(s) ? undefined : `'${s}' is not a rule name (letter or digit, then up to 62 of A-Z a-z 0-9 _ . -)`)),
+  source: text((s) => (parseCidr(s) === null ? `'${s}' is not an IPv4 prefix (a.b.c.d/n)` : undefined)),
+  destination: text((s) => (parseCidr(s) === null ? `'${s}' is not an IPv4 prefix (a.b.c.d/n)` : undefined)).default('0.0.0.0/0'),
+  out_port: text().optional(),
+  local_addresses: z.array(unicast()).min(1, 'an snat rule needs at least one local address'),
+});
+
+export type SnatConfig = z.output<typeof snatObject>;
+
+const snatSchema = z.array(snatObject).superRefine((rules, ctx) => {
+  const name = (r: SnatConfig) => (typeof r.name === 'string' ? r.name : undefined);
+  for (const d of duplicates(rules, name)) {
+    report(ctx, [d.index, 'name'], `duplicate snat rule name '${d.key}' (also snat[${d.first}])`);
+  }
+});
+
 // ------------------------------------------------------------------ root
 
 /** The whole config; `env` enables the checks against this machine. */
@@ -627,6 +654,17 @@ export function configSchema(env?: ValidationEnv) {
     dataplane: dataplaneSchema(env),
     control: controlObject(env).default({}),
     services: servicesSchema.default([]),
+    snat: snatSchema.default([]),
+  }).superRefine((cfg, ctx) => checkSnatPorts(cfg, ctx));
+}
+
+/** An snat rule's out_port names a configured port. */
+function checkSnatPorts(cfg: { dataplane: DataplaneConfig; snat: SnatConfig[] }, ctx: z.RefinementCtx): void {
+  const names = cfg.dataplane.ports.map((p) => p.name);
+  cfg.snat.forEach((r, i) => {
+    if (r.out_port !== undefined && !names.includes(r.out_port)) {
+      report(ctx, ['snat', i, 'out_port'], `unknown port '${r.out_port}' (ports: ${names.join(', ')})`);
+    }
   });
 }
 
