@@ -66,6 +66,7 @@ EngineConfig to_engine_config(const Napi::Object& o) {
   cfg.ipvs.max_conns = get_u32(o, "maxConns", cfg.ipvs.max_conns);
   cfg.ipvs.max_services = get_u32(o, "maxServices", cfg.ipvs.max_services);
   cfg.ipvs.max_dests = get_u32(o, "maxDests", cfg.ipvs.max_dests);
+  cfg.ipvs.max_laddrs = get_u32(o, "maxLaddrs", cfg.ipvs.max_laddrs);
   Napi::Value nv = o.Get("neighbours");
   if (nv.IsObject()) {
     Napi::Object n = nv.As<Napi::Object>();
@@ -92,6 +93,15 @@ FwdMode to_fwd(const Napi::Object& o) {
   for (const auto& [n, m] : kModes)
     if (name == n) return m;
   throw Napi::TypeError::New(o.Env(), "unknown forward mode '" + name + "'");
+}
+
+ClientAddr to_client_addr(const Napi::Object& s) {
+  if (!s.Get("clientAddress").IsString()) return ClientAddr::kNone;
+  std::string name = get_str(s, "clientAddress");
+  if (name == "toa") return ClientAddr::kToa;
+  if (name == "proxy_v2") return ClientAddr::kProxyV2;
+  if (name == "none") return ClientAddr::kNone;
+  throw Napi::TypeError::New(s.Env(), "unknown client address mode '" + name + "'");
 }
 
 DestSpec to_dest_spec(const Napi::Object& d) {
@@ -133,6 +143,15 @@ ServiceSpec to_service_spec(const Napi::Object& s) {
     Napi::Object to = t.As<Napi::Object>();
     spec.timeouts = TimeoutSet{get_u32(to, "tcp", 0), get_u32(to, "tcpfin", 0), get_u32(to, "udp", 0)};
   }
+  Napi::Value lv = s.Get("laddrs");
+  if (lv.IsArray()) {
+    Napi::Array laddrs = lv.As<Napi::Array>();
+    for (uint32_t i = 0; i < laddrs.Length(); i++) {
+      Napi::Object a = laddrs.Get(i).As<Napi::Object>();
+      spec.laddrs.push_back(Laddr{get_u32(a, "id", 0), get_ip(a, "ip")});
+    }
+  }
+  spec.client_addr = to_client_addr(s);
   Napi::Array dests = get_array(s, "dests");
   for (uint32_t i = 0; i < dests.Length(); i++) spec.dests.push_back(to_dest_spec(dests.Get(i).As<Napi::Object>()));
   return spec;
@@ -256,6 +275,7 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
         InstanceMethod("counterNames", &FulcrumAddon::CounterNames),
         InstanceMethod("destStats", &FulcrumAddon::DestStatsBuffer),
         InstanceMethod("serviceStats", &FulcrumAddon::ServiceStatsBuffer),
+        InstanceMethod("laddrStats", &FulcrumAddon::LaddrStatsBuffer),
         InstanceMethod("statNames", &FulcrumAddon::StatNames),
         InstanceMethod("request", &FulcrumAddon::Request),
         InstanceMethod("poll", &FulcrumAddon::Poll),
@@ -338,6 +358,11 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
     return shared_buffer(info.Env(), e.service_stats(), size_t(e.workers()) * e.ipvs_config().max_services);
   }
 
+  Napi::Value LaddrStatsBuffer(const Napi::CallbackInfo& info) {
+    Engine& e = engine(info.Env());
+    return shared_buffer(info.Env(), e.laddr_stats(), size_t(e.workers()) * e.ipvs_config().max_laddrs);
+  }
+
   static Napi::Object layout(Napi::Env env, const char* const* names, size_t n, size_t row_bytes) {
     Napi::Array arr = Napi::Array::New(env, n);
     for (size_t i = 0; i < n; i++) arr.Set(uint32_t(i), names[i]);
@@ -351,6 +376,7 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
     Napi::Object out = Napi::Object::New(info.Env());
     out.Set("service", layout(info.Env(), kServiceStatNames, size_t(ServiceStat::count), sizeof(ServiceStats)));
     out.Set("dest", layout(info.Env(), kDestStatNames, size_t(DestStat::count), sizeof(DestStats)));
+    out.Set("laddr", layout(info.Env(), kLaddrStatNames, size_t(LaddrStat::count), sizeof(LaddrStats)));
     return out;
   }
 

@@ -28,6 +28,7 @@ struct OwnedAddress {
   uint16_t port;         // config index of the port that answers ARP, or kAnyPort
   uint64_t added_gen;    // generation that added it: announced by GARP once
   bool vip;              // a service address, not a port's own address
+  bool laddr;            // a FULLNAT/SNAT local address: replies are steered by port
 
   bool answers_on(uint16_t in_port) const { return port == in_port || port == kAnyPort; }
 };
@@ -53,6 +54,7 @@ struct Snapshot {
   std::shared_ptr<const RouteTable> routes;
   std::vector<RouteEntry> route_entries;  // what routes was built from
   std::unique_ptr<ServiceTable> services;  // null when there are none
+  bool has_laddrs = false;  // some owned address is a local address
 
   // The owned address equal to ip (network order), or nullptr. Any thread.
   const OwnedAddress* find_owned(uint32_t ip) const;

@@ -27,7 +27,7 @@ bool add_addresses(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, 
     if (a.prefix > 32) return err = "address " + ip_str(a.ip) + ": bad prefix", false;
     const OwnedAddress* old = prev ? prev->find_owned(a.ip) : nullptr;
     bool same = old != nullptr && old->port == a.port;
-    s.addresses.push_back(OwnedAddress{a.ip, a.prefix, a.port, same ? old->added_gen : gen, false});
+    s.addresses.push_back(OwnedAddress{a.ip, a.prefix, a.port, same ? old->added_gen : gen, false, false});
   }
   std::sort(s.addresses.begin(), s.addresses.end(),
             [](const OwnedAddress& x, const OwnedAddress& y) { return x.ip < y.ip; });

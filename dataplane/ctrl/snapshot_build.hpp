@@ -49,6 +49,8 @@ struct ServiceSpec {
   uint32_t persist_mask;  // network order
   bool expire_nodest;     // LVS expire_nodest_conn, per service
   TimeoutSet timeouts;    // 0 = default
+  std::vector<Laddr> laddrs;   // FULLNAT local-address pool
+  ClientAddr client_addr;
   std::vector<DestSpec> dests;
 };
 
@@ -63,6 +65,7 @@ struct SnapshotLimits {
   uint16_t ports;
   uint32_t max_services;
   uint32_t max_dests;
+  uint32_t max_laddrs = 64;
 };
 
 // Builds the snapshot for generation gen. Each port address also yields

@@ -42,6 +42,7 @@ struct EngineConfig {
 using CounterBlocks = std::shared_ptr<LcoreCounters[]>;
 using DestStatBlocks = std::shared_ptr<DestStats[]>;        // [workers][max_dests]
 using ServiceStatBlocks = std::shared_ptr<ServiceStats[]>;  // [workers][max_services]
+using LaddrStatBlocks = std::shared_ptr<LaddrStats[]>;      // [workers][max_laddrs]
 
 class Engine {
  public:
@@ -61,6 +62,7 @@ class Engine {
   const CounterBlocks& counters() const { return counters_; }
   const DestStatBlocks& dest_stats() const { return dest_stats_; }
   const ServiceStatBlocks& service_stats() const { return svc_stats_; }
+  const LaddrStatBlocks& laddr_stats() const { return laddr_stats_; }
   const IpvsConfig& ipvs_config() const { return ipvs_cfg_; }
   std::vector<unsigned> worker_lcores() const;
 
@@ -84,6 +86,7 @@ class Engine {
   bool init(const EngineConfig& cfg, std::string& err);
   bool init_workers(const EngineConfig& cfg, std::string& err);
   bool init_ipvs(std::string& err);
+  bool init_redirects(std::string& err);
   bool launch(std::string& err);
   void drop_requests();
 
@@ -93,6 +96,7 @@ class Engine {
   CounterBlocks counters_;
   DestStatBlocks dest_stats_;
   ServiceStatBlocks svc_stats_;
+  LaddrStatBlocks laddr_stats_;
   IpvsConfig ipvs_cfg_;
   std::unique_ptr<Publisher> pub_;
   std::vector<Port> ports_;

@@ -69,7 +69,7 @@ void conn_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta& met
   IpvsWorker& v = *ctx.ipvs;
   Conn& c = *hit.conn;
   if (c.proto == IPPROTO_TCP) {
-    TcpDir dir = hit.reply ? TcpDir::kOutput : c.fwd == FwdMode::kNat ? TcpDir::kInput : TcpDir::kInputOnly;
+    TcpDir dir = hit.reply ? TcpDir::kOutput : conn_sees_replies(c.fwd) ? TcpDir::kInput : TcpDir::kInputOnly;
     TcpState next = tcp_next_state(c.state, dir, flags);
     if (next != c.state) set_state(ctx, c, next);
   }
@@ -99,6 +99,18 @@ int32_t pick_dest(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& 
   return idx;
 }
 
+// FULLNAT: the <laddr, lport> the dest will see as the client. False when
+// the service's pool is exhausted on this worker (counted).
+bool conn_bind_laddr(WorkerCtx& ctx, const Service& s, Conn& c) {
+  if (c.fwd != FwdMode::kFullnat) return true;
+  Laddr a;
+  if (!ctx.ipvs->laddrs->fetch(s.laddrs, a, c.lport)) return ctx.count(Counter::drop_laddr_exhausted), false;
+  c.laddr = a.ip;
+  c.laddr_id = uint16_t(a.id);
+  c.client_addr = uint8_t(s.client_addr);
+  return true;
+}
+
 void conn_fill(Conn& c, const Service& s, const Dest& d, uint8_t proto, const Tuple& t) {
   c.caddr = t.saddr;
   c.cport = t.sport;
@@ -122,7 +134,9 @@ Conn* conn_new(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t) 
   Conn* c = v.conns->alloc();
   if (c == nullptr) return ctx.count(Counter::drop_conn_pool_full), nullptr;
   conn_fill(*c, s, d, proto, t);
-  if (!v.conns->insert(c, d.fwd == FwdMode::kNat)) {
+  if (!conn_bind_laddr(ctx, s, *c)) return v.conns->release(c), nullptr;
+  if (!v.conns->insert(c, conn_sees_replies(d.fwd))) {
+    if (c->fwd == FwdMode::kFullnat) v.laddrs->release(c->laddr_id, c->lport);
     v.conns->release(c);
     return ctx.count(Counter::drop_conn_index_full), nullptr;
   }
@@ -147,6 +161,7 @@ void conn_free(IpvsWorker& v, Conn* c) {
     v.dest_stats[c->dest_id].sub(tcp_state_active(c->state) ? DestStat::active : DestStat::inactive);
     v.svc_stats[c->service_id].sub(ServiceStat::live);
     if (c->tmpl != nullptr) c->tmpl->controlled--;
+    if (c->fwd == FwdMode::kFullnat) v.laddrs->release(c->laddr_id, c->lport);
   }
   v.conns->remove(c);
 }
@@ -186,7 +201,7 @@ bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta, const ConnHit*
                     : v.conns->lookup(meta.l4_proto, t.saddr, t.sport, t.daddr, t.dport);
   // A new SYN on a connection that is closing: IPVS conn_reuse_mode.
   if (hit.conn != nullptr && !hit.reply &&
-      tcp_conn_reuse_resched(hit.conn->state, flags, kConnReuseClosed, hit.conn->fwd != FwdMode::kNat)) {
+      tcp_conn_reuse_resched(hit.conn->state, flags, kConnReuseClosed, !conn_sees_replies(hit.conn->fwd))) {
     conn_free(v, hit.conn);
     ctx.count(Counter::conns_reused);
     hit = ConnHit{nullptr, false};

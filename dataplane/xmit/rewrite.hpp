@@ -21,4 +21,8 @@ void rewrite_dst(rte_mbuf* m, const PacketMeta& meta, uint32_t addr, uint16_t po
 // Rewrites the source address and port.
 void rewrite_src(rte_mbuf* m, const PacketMeta& meta, uint32_t addr, uint16_t port);
 
+// Rewrites both (FULLNAT), adjusting each checksum once.
+void rewrite_both(rte_mbuf* m, const PacketMeta& meta, uint32_t saddr, uint16_t sport, uint32_t daddr,
+                  uint16_t dport);
+
 }  // namespace fulcrum

@@ -379,8 +379,9 @@ class IpvsGolden : public ::testing::Test {
     ipvs_.reset();  // its connection table's name is reused
     dest_rows_.assign(cfg.max_dests, DestStats{});
     svc_rows_.assign(cfg.max_services, ServiceStats{});
+    laddr_rows_.assign(cfg.max_laddrs, LaddrStats{});
     std::string err;
-    ipvs_ = IpvsWorker::create(0, 1, cfg, dest_rows_.data(), svc_rows_.data(), err);
+    ipvs_ = IpvsWorker::create(0, 1, cfg, dest_rows_.data(), svc_rows_.data(), laddr_rows_.data(), err);
     ASSERT_NE(ipvs_, nullptr) << err;
     ipvs_->all_dest_stats = {dest_rows_.data()};  // what the engine does, for one worker
     base_ms_ = (ipvs_->now_ms / cfg.tick_ms + 1) * cfg.tick_ms;
@@ -514,6 +515,7 @@ class IpvsGolden : public ::testing::Test {
   std::unique_ptr<WorkerCtx> ctx_;
   std::vector<DestStats> dest_rows_;
   std::vector<ServiceStats> svc_rows_;
+  std::vector<LaddrStats> laddr_rows_;
   std::unique_ptr<IpvsWorker> ipvs_;
   uint64_t base_ms_ = 0;
 };
