@@ -67,6 +67,8 @@ EngineConfig to_engine_config(const Napi::Object& o) {
   cfg.ipvs.max_services = get_u32(o, "maxServices", cfg.ipvs.max_services);
   cfg.ipvs.max_dests = get_u32(o, "maxDests", cfg.ipvs.max_dests);
   cfg.ipvs.max_laddrs = get_u32(o, "maxLaddrs", cfg.ipvs.max_laddrs);
+  cfg.ipvs.lports.first = uint16_t(get_u32(o, "lportFirst", cfg.ipvs.lports.first));
+  cfg.ipvs.lports.last = uint16_t(get_u32(o, "lportLast", cfg.ipvs.lports.last));
   Napi::Value nv = o.Get("neighbours");
   if (nv.IsObject()) {
     Napi::Object n = nv.As<Napi::Object>();
@@ -224,6 +226,11 @@ Napi::Array conn_rows(Napi::Env env, const std::vector<ConnInfo>& rows) {
     row.Set("serviceId", c.service_id);
     row.Set("destId", c.dest_id);
     row.Set("expiresMs", c.expires_ms);
+    row.Set("worker", c.worker);
+    if (c.laddr != 0) {
+      row.Set("laddr", ip_str(c.laddr));
+      row.Set("lport", ntohs(c.lport));
+    }
     out.Set(uint32_t(i), row);
   }
   return out;

@@ -246,7 +246,8 @@ std::vector<ConnInfo> ipvs_dump(const IpvsWorker& v, const ConnFilter& f) {
     if (rows.size() >= f.limit || !conn_matches(c, f)) return;
     uint64_t left = c.timer.expires > v.now_tick ? (c.timer.expires - v.now_tick) * v.cfg.tick_ms : 0;
     rows.push_back(ConnInfo{c.proto, uint8_t(c.state), (c.flags & kConnTemplate) != 0, c.caddr, c.vaddr,
-                            c.daddr, c.cport, c.vport, c.dport, c.service_id, c.dest_id, uint32_t(left)});
+                            c.daddr, c.cport, c.vport, c.dport, c.service_id, c.dest_id, uint32_t(left),
+                            c.laddr, c.lport, uint8_t(v.worker)});
   });
   return rows;
 }

@@ -33,6 +33,7 @@ struct IpvsConfig {
   uint32_t max_services = 1024;  // service ids are below this
   uint32_t max_dests = 8192;     // dest ids are below this
   uint32_t max_laddrs = 64;      // local address ids are below this
+  LportRange lports;             // the local ports FULLNAT/SNAT hand out
   uint32_t tick_ms = 10;         // timing wheel resolution
 };
 

@@ -27,7 +27,7 @@ std::unique_ptr<IpvsWorker> IpvsWorker::create(uint32_t worker, uint32_t workers
   v->wheel = std::make_unique<TimerWheel>(cfg.tick_ms, kWheelSlots, v->now_tick);
   v->dest_stats = dest_stats;
   v->svc_stats = svc_stats;
-  v->laddrs = std::make_unique<LaddrPools>(worker, workers, cfg.max_laddrs, laddr_stats);
+  v->laddrs = std::make_unique<LaddrPools>(worker, workers, cfg.max_laddrs, laddr_stats, cfg.lports);
   v->sched_state.resize(cfg.max_services);
   v->sched_gen.assign(cfg.max_services, UINT64_MAX);
   v->overloaded.assign(cfg.max_dests, 0);

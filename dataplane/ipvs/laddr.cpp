@@ -5,8 +5,8 @@
 
 namespace fulcrum {
 
-void PortPool::init(uint32_t worker, uint32_t workers) {
-  for (uint32_t p = kLportFirst; p <= kLportLast; p++)
+void PortPool::init(uint32_t worker, uint32_t workers, LportRange range) {
+  for (uint32_t p = range.first; p <= range.last; p++)
     if (laddr_owner(uint16_t(p), workers) == worker) ring_.push_back(rte_cpu_to_be_16(uint16_t(p)));
   head_ = 0;
   used_ = 0;
@@ -37,7 +37,7 @@ bool LaddrPools::fetch(const std::vector<Laddr>& pool, Laddr& laddr, uint16_t& l
     PortPool& p = pools_[a.id];
     LaddrStats& row = rows_[a.id];
     if (!p.ready()) {
-      p.init(worker_, workers_);
+      p.init(worker_, workers_, range_);
       row.v[size_t(LaddrStat::capacity)] = p.capacity();
     }
     uint16_t port = p.fetch();

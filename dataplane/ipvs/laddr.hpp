@@ -5,8 +5,8 @@
 // A FULLNAT connection leaves the balancer from <laddr, lport>, and the
 // dest's reply comes back to that pair. With several workers the reply may
 // arrive on any of them, so the port itself says which worker owns the
-// connection: worker w owns the ports p of 1025..65535 with p % workers ==
-// w (laddr_owner()). Each worker hands out only its own ports, from a FIFO
+// connection: worker w owns the ports p of the local port range (default
+// 1025..65535) with p % workers == w (laddr_owner()). Each worker hands out only its own ports, from a FIFO
 // ring per local address: fetch and release are O(1), and a released port
 // is the last to be reused, which keeps a dest's TIME_WAIT from meeting a
 // recycled <laddr, lport>. The ring is built the first time the worker uses
@@ -24,8 +24,13 @@
 
 namespace fulcrum {
 
-constexpr uint16_t kLportFirst = 1025;
+constexpr uint16_t kLportFirst = 1025;  // the default local port range
 constexpr uint16_t kLportLast = 65535;
+
+struct LportRange {
+  uint16_t first = kLportFirst;
+  uint16_t last = kLportLast;
+};
 
 // One address of a service's or an SNAT rule's pool.
 struct Laddr {
@@ -40,8 +45,8 @@ inline uint32_t laddr_owner(uint16_t lport, uint32_t workers) { return lport % w
 class PortPool {
  public:
   bool ready() const { return !ring_.empty(); }
-  // Fills the ring with the ports worker owns (host order). Owner worker.
-  void init(uint32_t worker, uint32_t workers);
+  // Fills the ring with the ports of range worker owns. Owner worker.
+  void init(uint32_t worker, uint32_t workers, LportRange range = {});
   // A free port in network order, or 0 when all are in use.
   uint16_t fetch();
   // Gives back a port fetch() returned.
@@ -58,8 +63,9 @@ class PortPool {
 // A worker's pools and their statistics rows, indexed by laddr id.
 class LaddrPools {
  public:
-  LaddrPools(uint32_t worker, uint32_t workers, uint32_t max_laddrs, LaddrStats* rows)
-      : worker_(worker), workers_(workers), pools_(max_laddrs), rows_(rows) {}
+  LaddrPools(uint32_t worker, uint32_t workers, uint32_t max_laddrs, LaddrStats* rows,
+             LportRange range = {})
+      : worker_(worker), workers_(workers), range_(range), pools_(max_laddrs), rows_(rows) {}
 
   // Picks <laddr, lport> from pool (round-robin over its addresses, the
   // next one when an address is exhausted). False when every address is
@@ -69,6 +75,7 @@ class LaddrPools {
 
  private:
   uint32_t worker_, workers_;
+  LportRange range_;
   std::vector<PortPool> pools_;
   LaddrStats* rows_;  // this worker's [max_laddrs]
   uint32_t cursor_ = 0;

@@ -6,6 +6,7 @@
 import { loadConfigFile } from '../config/load';
 import type { FulcrumConfig } from '../config/schema';
 import { Dataplane } from '../dataplane/dataplane';
+import { PoolWatch } from '../dataplane/pool-watch';
 import { formatStatus } from './status';
 
 export const READY_LINE = 'fulcrum: ready';
@@ -15,6 +16,8 @@ export async function runStart(configPath: string): Promise<number> {
   const dp = new Dataplane();
   dp.start(cfg);
   printStartup(cfg, dp);
+  const pools = new PoolWatch(dp);
+  pools.start();
   const portNames = cfg.dataplane.ports.map((p) => p.name);
   const dump = () =>
     formatStatus(dp, portNames).then(
@@ -34,6 +37,7 @@ export async function runStart(configPath: string): Promise<number> {
     process.once('SIGTERM', done);
   });
   await dump();
+  pools.stop();
   dp.stop();
   process.stdout.write(`fulcrum: ${signal}: workers stopped, ports closed\n`);
   return 0;

@@ -22,6 +22,12 @@ export async function formatStatus(dp: Dataplane, portNames: string[]): Promise<
   );
   parts.push(`neighbours:\n${formatTable(['lcore', 'port', 'address', 'mac', 'state', 'held'], rows)}`);
   parts.push(`services:\n${formatListing(dp.services())}`);
+  const pools = dp.laddrs().flatMap(({ address, workers }) =>
+    workers.map((w, i) => [address, String(lcores[i]), String(w.used), String(w.capacity), String(w.exhausted), String(w.conns)]),
+  );
+  if (pools.length > 0) {
+    parts.push(`local addresses:\n${formatTable(['laddr', 'lcore', 'used', 'capacity', 'exhausted', 'conns'], pools)}`);
+  }
   const conns = await dp.connections({ limit: STATUS_CONNS, templates: false });
   parts.push(`connections (first ${STATUS_CONNS} per worker):\n${formatConnections(conns)}`);
   const templates = await dp.connections({ limit: STATUS_CONNS, templates: true });

@@ -15,7 +15,7 @@ import type { DestConfig, FulcrumConfig, ServiceConfig } from '../config/schema'
 import { loadAddon, type ConnFilter, type ConnRow, type EngineStartInfo, type NativeAddon, type NeighbourRow, type RequestKind, type RequestResult } from './addon';
 import { StatView, type CounterSet } from './counters';
 import { IdAllocator } from './ids';
-import { destKey, serviceKey, serviceSpecs } from './services';
+import { destKey, laddrKeys, serviceKey, serviceSpecs, type SpecIds } from './services';
 import { engineStartSpec, snapshotSpec } from './spec';
 
 const RECLAIM_INTERVAL_MS = 100;
@@ -28,6 +28,12 @@ export interface ServiceListing {
   dests: { config: DestConfig; stats: CounterSet }[];
 }
 
+export interface LaddrListing {
+  address: string;
+  /** Per worker: used, capacity, exhausted, conns. */
+  workers: CounterSet[];
+}
+
 interface Pending {
   resolve: (r: RequestResult) => void;
   reject: (e: Error) => void;
@@ -37,10 +43,11 @@ interface Pending {
 export class Dataplane {
   private readonly addon: NativeAddon;
   private info: EngineStartInfo | undefined;
-  private views: { counters: StatView; services: StatView; dests: StatView } | undefined;
+  private views: { counters: StatView; services: StatView; dests: StatView; laddrs: StatView } | undefined;
   private serviceIds: IdAllocator | undefined;
-  private applied: { services: ServiceConfig[]; serviceIds: Map<string, number>; destIds: Map<string, number> } | undefined;
+  private applied: { services: ServiceConfig[]; ids: SpecIds } | undefined;
   private destIds: IdAllocator | undefined;
+  private laddrIds: IdAllocator | undefined;
   private reclaimTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly pending = new Map<number, Pending>();
@@ -64,9 +71,11 @@ export class Dataplane {
       counters: new StatView(this.addon.counters(), this.addon.counterNames(), 1),
       services: new StatView(this.addon.serviceStats(), layouts.service, cfg.dataplane.max_services),
       dests: new StatView(this.addon.destStats(), layouts.dest, cfg.dataplane.max_dests),
+      laddrs: new StatView(this.addon.laddrStats(), layouts.laddr, cfg.dataplane.max_laddrs),
     };
     this.serviceIds = new IdAllocator(cfg.dataplane.max_services, 'service');
     this.destIds = new IdAllocator(cfg.dataplane.max_dests, 'dest');
+    this.laddrIds = new IdAllocator(cfg.dataplane.max_laddrs, 'laddr');
     this.apply(cfg);
     this.reclaimTimer = setInterval(() => this.addon.reclaim(), RECLAIM_INTERVAL_MS);
     this.reclaimTimer.unref();
@@ -92,25 +101,40 @@ export class Dataplane {
     const destIdle = (id: number) =>
       destStats.sum(id, active) + destStats.sum(id, inactive) + destStats.sum(id, persistent) === 0n;
     const destIds = (this.destIds as IdAllocator).assign(destKeys, destIdle);
-    const generation = this.addon.apply(snapshotSpec(cfg, serviceSpecs(services, serviceIds, destIds)));
-    this.applied = { services, serviceIds, destIds };
+    // A local address's pool keeps its ports until no connection holds one.
+    const laddrStats = this.stats.laddrs;
+    const used = laddrStats.field('used');
+    const laddrIds = (this.laddrIds as IdAllocator).assign(laddrKeys(services), (id) => laddrStats.sum(id, used) === 0n);
+    const ids: SpecIds = { services: serviceIds, dests: destIds, laddrs: laddrIds };
+    const generation = this.addon.apply(snapshotSpec(cfg, serviceSpecs(services, ids)));
+    this.applied = { services, ids };
     return generation;
   }
 
   /** The running services with their statistics summed over the workers. */
   services(): ServiceListing[] {
     if (this.applied === undefined) return [];
-    const { services, serviceIds, destIds } = this.applied;
+    const { services, ids } = this.applied;
     const stats = this.stats;
     return services.map((s) => ({
       config: s,
-      stats: stats.services.total(serviceIds.get(serviceKey(s)) as number),
-      dests: s.dests.map((d) => ({ config: d, stats: stats.dests.total(destIds.get(destKey(s, d)) as number) })),
+      stats: stats.services.total(ids.services.get(serviceKey(s)) as number),
+      dests: s.dests.map((d) => ({ config: d, stats: stats.dests.total(ids.dests.get(destKey(s, d)) as number) })),
+    }));
+  }
+
+  /** Every local address in use with its port pool per worker: used, capacity, refusals, connections. */
+  laddrs(): LaddrListing[] {
+    if (this.applied === undefined) return [];
+    const view = this.stats.laddrs;
+    return [...this.applied.ids.laddrs].map(([address, id]) => ({
+      address,
+      workers: this.startInfo.workerLcores.map((_, w) => view.row(w, id)),
     }));
   }
 
   /** Zero-copy statistics: per-lcore counters, per-service and per-dest rows. */
-  get stats(): { counters: StatView; services: StatView; dests: StatView } {
+  get stats(): { counters: StatView; services: StatView; dests: StatView; laddrs: StatView } {
     if (this.views === undefined) throw new Error('the dataplane is not started');
     return this.views;
   }
