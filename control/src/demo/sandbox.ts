@@ -84,6 +84,9 @@ export const WEB_SERVICE = `
       - { address: 10.0.1.11, port: 80, weight: 3 }
       - { address: 10.0.1.12, port: 80, weight: 2 }
       - { address: 10.0.1.13, port: 80, weight: 1 }`;
+/** The demo's default: the same service in FULLNAT, from local address 10.0.1.50, telling servers the client by TOA. */
+export const WEB_LADDR = '10.0.1.50';
+export const WEB_SERVICE_FULLNAT = WEB_SERVICE.replace('forward: nat', `forward: fullnat\n    local_addresses: [${WEB_LADDR}]`);
 export function serverAddress(i: number): string {
   return `10.0.1.${11 + i}`;
 }
