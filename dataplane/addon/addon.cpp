@@ -97,6 +97,25 @@ FwdMode to_fwd(const Napi::Object& o) {
   throw Napi::TypeError::New(o.Env(), "unknown forward mode '" + name + "'");
 }
 
+std::vector<Laddr> to_laddrs(const Napi::Object& o) {
+  std::vector<Laddr> out;
+  Napi::Value lv = o.Get("laddrs");
+  if (!lv.IsArray()) return out;
+  Napi::Array laddrs = lv.As<Napi::Array>();
+  for (uint32_t i = 0; i < laddrs.Length(); i++) {
+    Napi::Object a = laddrs.Get(i).As<Napi::Object>();
+    out.push_back(Laddr{get_u32(a, "id", 0), get_ip(a, "ip")});
+  }
+  return out;
+}
+
+SnatSpec to_snat_spec(const Napi::Object& r) {
+  int32_t out_port = r.Get("outPort").IsNumber() ? int32_t(get_u32(r, "outPort", 0)) : -1;
+  return SnatSpec{get_u32(r, "id", 0), get_u32(r, "destId", 0), get_ip(r, "src"),
+                  uint8_t(get_u32(r, "srcDepth", 32)), get_ip(r, "dst"), uint8_t(get_u32(r, "dstDepth", 0)),
+                  out_port, to_laddrs(r)};
+}
+
 ClientAddr to_client_addr(const Napi::Object& s) {
   if (!s.Get("clientAddress").IsString()) return ClientAddr::kNone;
   std::string name = get_str(s, "clientAddress");
@@ -145,14 +164,7 @@ ServiceSpec to_service_spec(const Napi::Object& s) {
     Napi::Object to = t.As<Napi::Object>();
     spec.timeouts = TimeoutSet{get_u32(to, "tcp", 0), get_u32(to, "tcpfin", 0), get_u32(to, "udp", 0)};
   }
-  Napi::Value lv = s.Get("laddrs");
-  if (lv.IsArray()) {
-    Napi::Array laddrs = lv.As<Napi::Array>();
-    for (uint32_t i = 0; i < laddrs.Length(); i++) {
-      Napi::Object a = laddrs.Get(i).As<Napi::Object>();
-      spec.laddrs.push_back(Laddr{get_u32(a, "id", 0), get_ip(a, "ip")});
-    }
-  }
+  spec.laddrs = to_laddrs(s);
   spec.client_addr = to_client_addr(s);
   Napi::Array dests = get_array(s, "dests");
   for (uint32_t i = 0; i < dests.Length(); i++) spec.dests.push_back(to_dest_spec(dests.Get(i).As<Napi::Object>()));
@@ -179,6 +191,11 @@ SnapshotSpec to_snapshot_spec(const Napi::Object& o) {
     Napi::Array services = sv.As<Napi::Array>();
     for (uint32_t i = 0; i < services.Length(); i++)
       spec.services.push_back(to_service_spec(services.Get(i).As<Napi::Object>()));
+  }
+  Napi::Value nv = o.Get("snat");
+  if (nv.IsArray()) {
+    Napi::Array rules = nv.As<Napi::Array>();
+    for (uint32_t i = 0; i < rules.Length(); i++) spec.snat.push_back(to_snat_spec(rules.Get(i).As<Napi::Object>()));
   }
   return spec;
 }

@@ -45,6 +45,23 @@ struct RouteEntry {
   }
 };
 
+// Source NAT for a network behind the balancer: flows from src/src_mask
+// to dst/dst_mask (leaving by out_port, unless kAnyPort) leave from an
+// address and port of laddrs. Ids come from the service and dest id
+// spaces, so each rule has its statistics rows like a service with one dest.
+struct SnatRule {
+  uint32_t id;
+  uint32_t dest_id;
+  uint32_t src, src_mask;  // network order
+  uint32_t dst, dst_mask;
+  uint16_t out_port;
+  std::vector<Laddr> laddrs;
+
+  bool matches(uint32_t saddr, uint32_t daddr) const {
+    return (saddr & src_mask) == src && (daddr & dst_mask) == dst;
+  }
+};
+
 struct Snapshot {
   uint64_t generation = 0;
   std::vector<OwnedAddress> addresses;  // sorted by ip
@@ -55,6 +72,7 @@ struct Snapshot {
   std::vector<RouteEntry> route_entries;  // what routes was built from
   std::unique_ptr<ServiceTable> services;  // null when there are none
   bool has_laddrs = false;  // some owned address is a local address
+  std::vector<SnatRule> snat;  // in config order: the first match wins
 
   // The owned address equal to ip (network order), or nullptr. Any thread.
   const OwnedAddress* find_owned(uint32_t ip) const;

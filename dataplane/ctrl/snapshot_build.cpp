@@ -76,6 +76,7 @@ std::unique_ptr<Snapshot> build_snapshot(const SnapshotSpec& spec, const Snapsho
   s->generation = gen;
   if (!add_addresses(*s, spec, prev, gen, nports, err)) return nullptr;
   if (!build_services(*s, spec, prev, gen, limits, err)) return nullptr;
+  if (!build_snat(*s, spec, prev, gen, limits, err)) return nullptr;
   if (!add_routes(*s, spec, prev, gen, nports, err)) return nullptr;
   return s;
 }

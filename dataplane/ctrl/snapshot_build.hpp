@@ -54,10 +54,22 @@ struct ServiceSpec {
   std::vector<DestSpec> dests;
 };
 
+struct SnatSpec {
+  uint32_t id;       // stable, < max_services (shares the service id space)
+  uint32_t dest_id;  // stable, < max_dests
+  uint32_t src;      // network order, host bits zero
+  uint8_t src_depth;
+  uint32_t dst;
+  uint8_t dst_depth;
+  int32_t out_port;  // config index, -1 = any
+  std::vector<Laddr> laddrs;
+};
+
 struct SnapshotSpec {
   std::vector<AddressSpec> addresses;
   std::vector<RouteSpec> routes;  // static routes; connected ones are derived
   std::vector<ServiceSpec> services;
+  std::vector<SnatSpec> snat;
 };
 
 // Limits the engine was started with; specs beyond them are refused.
@@ -82,5 +94,10 @@ std::unique_ptr<Snapshot> build_snapshot(const SnapshotSpec& spec, const Snapsho
 // scheduler built for generation gen. Called by build_snapshot.
 bool build_services(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uint64_t gen,
                     const SnapshotLimits& limits, std::string& err);
+
+// The SNAT rules: checked, masks made, local addresses owned. Called by
+// build_snapshot after build_services.
+bool build_snat(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uint64_t gen,
+                const SnapshotLimits& limits, std::string& err);
 
 }  // namespace fulcrum

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The service part of a snapshot: services with their dests and freshly
-// built schedulers, and the VIPs as owned addresses.
+// built schedulers, SNAT rules, and the VIPs and local addresses as owned
+// addresses.
 #include <algorithm>
 
 #include <rte_byteorder.h>
@@ -88,7 +89,31 @@ bool build_service(Service& svc, const ServiceSpec& spec, uint64_t gen, const Sn
   return true;
 }
 
+uint32_t depth_mask(uint8_t depth) {
+  return rte_cpu_to_be_32(depth == 0 ? 0 : ~uint32_t(0) << (32 - depth));
+}
+
 }  // namespace
+
+bool build_snat(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uint64_t gen,
+                const SnapshotLimits& limits, std::string& err) {
+  for (const SnatSpec& r : spec.snat) {
+    std::string name = "snat rule " + std::to_string(r.id);
+    if (r.id >= limits.max_services || r.dest_id >= limits.max_dests)
+      return err = name + ": id beyond max_services or max_dests", false;
+    if (r.laddrs.empty()) return err = name + ": needs at least one local address", false;
+    if (r.src_depth > 32 || r.dst_depth > 32) return err = name + ": prefix length above 32", false;
+    if (r.out_port >= int32_t(limits.ports)) return err = name + ": no port " + std::to_string(r.out_port), false;
+    for (const Laddr& a : r.laddrs) {
+      if (a.id >= limits.max_laddrs) return err = name + ": local address id beyond max_laddrs", false;
+      add_owned(s, prev, a.ip, gen, true);
+    }
+    uint32_t sm = depth_mask(r.src_depth), dm = depth_mask(r.dst_depth);
+    uint16_t out = r.out_port < 0 ? kAnyPort : uint16_t(r.out_port);
+    s.snat.push_back(SnatRule{r.id, r.dest_id, r.src & sm, sm, r.dst & dm, dm, out, r.laddrs});
+  }
+  return true;
+}
 
 bool build_services(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uint64_t gen,
                     const SnapshotLimits& limits, std::string& err) {

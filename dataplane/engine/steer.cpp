@@ -28,6 +28,14 @@ uint16_t quoted_lport(const rte_mbuf* m, const PacketMeta& meta) {
   return *rte_pktmbuf_mtod_offset(m, const uint16_t*, meta.l4_off + kIcmpHeader + ihl);
 }
 
+// An SNAT echo reply comes back with the identifier the pool gave the
+// request: it plays the local port. 0 when m is no echo reply.
+uint16_t echo_reply_ident(const rte_mbuf* m, const PacketMeta& meta) {
+  if (meta.l4_len < sizeof(rte_icmp_hdr)) return 0;
+  auto* icmp = rte_pktmbuf_mtod_offset(m, const rte_icmp_hdr*, meta.l4_off);
+  return icmp->icmp_type == RTE_IP_ICMP_ECHO_REPLY ? icmp->icmp_ident : 0;
+}
+
 }  // namespace
 
 int32_t steer_owner(const WorkerCtx& ctx, const rte_mbuf* m, const PacketMeta& meta) {
@@ -39,7 +47,7 @@ int32_t steer_owner(const WorkerCtx& ctx, const rte_mbuf* m, const PacketMeta& m
   if (meta.l4_proto == IPPROTO_TCP || meta.l4_proto == IPPROTO_UDP)
     lport_be = rte_pktmbuf_mtod_offset(m, const uint16_t*, meta.l4_off)[1];
   else if (meta.l4_proto == IPPROTO_ICMP)
-    lport_be = quoted_lport(m, meta);
+    lport_be = echo_reply_ident(m, meta) ?: quoted_lport(m, meta);
   if (lport_be == 0) return -1;
   return int32_t(laddr_owner(rte_be_to_cpu_16(lport_be), ctx.workers));
 }

@@ -32,7 +32,7 @@ ConnKey in_key(const Conn& c) {
   return k;
 }
 ConnKey out_key(const Conn& c) {
-  if (c.fwd == FwdMode::kFullnat) return make_key(c.proto, c.daddr, c.dport, c.laddr, c.lport);
+  if (conn_uses_laddr(c.fwd)) return make_key(c.proto, c.daddr, c.dport, c.laddr, c.lport);
   return make_key(c.proto, c.daddr, c.dport, c.caddr, c.cport);
 }
 

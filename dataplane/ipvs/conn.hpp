@@ -7,7 +7,11 @@
 // client's packets (<proto, caddr, cport, vaddr, vport>, the "in" key) and,
 // in the modes where replies come back through the balancer, by the dest's
 // replies (the "out" key: <proto, daddr, dport, caddr, cport> for NAT,
-// <proto, daddr, dport, laddr, lport> for FULLNAT). Both
+// <proto, daddr, dport, laddr, lport> for FULLNAT and SNAT). An SNAT
+// connection's "dest" is the outside host the client talks to
+// (daddr:dport = vaddr:vport). ICMP echo through SNAT is a connection
+// too, the echo identifier standing in for the ports: the request is
+// <ICMP, caddr, id, vaddr, 0>, the reply <ICMP, daddr, 0, laddr, lid>. Both
 // keys live in one rte_hash whose data is the connection pointer with the
 // direction in its low bit. Connection objects come from a mempool sized by
 // config: when it is empty the new flow is refused and counted, and
@@ -57,7 +61,13 @@ struct Conn {
 
 // Whether the dest's replies come back through the balancer (and so are
 // indexed, and drive the full TCP state table).
-inline bool conn_sees_replies(FwdMode m) { return m == FwdMode::kNat || m == FwdMode::kFullnat; }
+inline bool conn_sees_replies(FwdMode m) {
+  return m == FwdMode::kNat || m == FwdMode::kFullnat || m == FwdMode::kSnat;
+}
+
+// Whether the connection leaves from a local address (and holds a port of
+// its pool): its replies come back to <laddr, lport>.
+inline bool conn_uses_laddr(FwdMode m) { return m == FwdMode::kFullnat || m == FwdMode::kSnat; }
 
 constexpr uint8_t kFnatToaAck = 1;    // TOA rode on the handshake's ACK
 constexpr uint8_t kFnatToaData = 2;   // TOA rode on the first data segment

@@ -96,7 +96,7 @@ Translation to_client(const Conn& c) {
 // From the client's side, about a reply we sent it: the dest must see its
 // own reply (daddr:dport -> caddr:cport, or laddr:lport for FULLNAT) quoted.
 Translation to_dest(const Conn& c, uint32_t from) {
-  bool fnat = c.fwd == FwdMode::kFullnat;
+  bool fnat = conn_uses_laddr(c.fwd);
   uint32_t addr = fnat ? c.laddr : c.caddr;
   return Translation{c.daddr, addr, c.dport, fnat ? c.lport : c.cport, fnat ? c.laddr : from, c.daddr};
 }

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include <rte_icmp.h>
 #include <rte_ip.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
@@ -84,6 +85,16 @@ void rewrite_dst(rte_mbuf* m, const PacketMeta& meta, uint32_t addr, uint16_t po
 void rewrite_src(rte_mbuf* m, const PacketMeta& meta, uint32_t addr, uint16_t port) {
   Field f{kSrcAddr, kSrcPort, addr, port};
   rewrite(m, meta, &f, 1);
+}
+
+void rewrite_icmp_echo(rte_mbuf* m, const PacketMeta& meta, bool src, uint32_t addr, uint16_t ident) {
+  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, meta.l3_off);
+  auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, meta.l4_off);
+  uint8_t* field = reinterpret_cast<uint8_t*>(ip) + (src ? kSrcAddr : kDstAddr);
+  ip->hdr_checksum = cksum_adjust32(ip->hdr_checksum, load32(field), addr);
+  std::memcpy(field, &addr, sizeof(addr));
+  icmp->icmp_cksum = cksum_adjust16(icmp->icmp_cksum, icmp->icmp_ident, ident);
+  icmp->icmp_ident = ident;
 }
 
 void rewrite_both(rte_mbuf* m, const PacketMeta& meta, uint32_t saddr, uint16_t sport, uint32_t daddr,

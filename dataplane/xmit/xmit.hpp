@@ -28,5 +28,7 @@ void dr_xmit_in(WorkerCtx& ctx, const Conn& c, rte_mbuf* m);
 void tun_xmit_in(WorkerCtx& ctx, const Conn& c, rte_mbuf* m, const PacketMeta& meta);
 void fullnat_xmit_in(WorkerCtx& ctx, Conn& c, rte_mbuf* m, const PacketMeta& meta);
 void fullnat_xmit_out(WorkerCtx& ctx, const Conn& c, rte_mbuf* m, const PacketMeta& meta);
+void snat_xmit_in(WorkerCtx& ctx, const Conn& c, rte_mbuf* m, const PacketMeta& meta);
+void snat_xmit_out(WorkerCtx& ctx, const Conn& c, rte_mbuf* m, const PacketMeta& meta);
 
 }  // namespace fulcrum

@@ -288,3 +288,109 @@ TEST_F(FullnatGolden, RepliesToAnotherWorkersPortAreHandedToItsRing) {
 
 }  // namespace
 }  // namespace fulcrum::test
+
+namespace fulcrum::test {
+namespace {
+
+using namespace ipvsgold;
+
+// ---- SNAT ------------------------------------------------------------
+
+// The dests' network 10.0.1.0/24 reaches the outside (192.168.0.0/16, via
+// the wan router) from local address 10.0.0.60; rule ids 10 / dest 13.
+const uint32_t kSnatLaddr = ip("10.0.0.60");
+const uint32_t kOutside = ip("192.168.5.5");
+constexpr uint32_t kSnatRule = 10, kSnatDest = 13, kSnatLaddrId = 3;
+
+SnapshotSpec snat_spec(int32_t out_port = -1) {
+  SnapshotSpec spec = ipvs_spec();
+  spec.snat = {SnatSpec{kSnatRule, kSnatDest, ip("10.0.1.0"), 24, 0, 0, out_port, {Laddr{kSnatLaddrId, kSnatLaddr}}}};
+  return spec;
+}
+
+// Stats rows of the rule: counted like a service with one dest.
+Flow snat_flow(uint8_t proto, uint16_t lport) {
+  return Flow{proto, kOutside, 443, kOutside, kRouterMac, 443, 33000, kSnatRule, kSnatDest, kRs1, kRs1Mac, kSnatLaddr, lport};
+}
+
+// Inside -> outside as received on the lan port, and as sent on wan.
+Bytes inside_out(const Flow& f, uint8_t flags, const Bytes& p = {}) {
+  return frame(f.proto, kRs1Mac, kLanMac, f.caddr, f.cport, f.vip, f.vport, flags, p);
+}
+Bytes leaves(const Flow& f, uint8_t flags, const Bytes& p = {}) {
+  return frame(f.proto, kWanMac, kRouterMac, f.laddr, f.lport, f.vip, f.vport, flags, p);
+}
+Bytes reply_in(const Flow& f, uint8_t flags, const Bytes& p = {}) {
+  return frame(f.proto, kRouterMac, kWanMac, f.vip, f.vport, f.laddr, f.lport, flags, p);
+}
+Bytes reply_back(const Flow& f, uint8_t flags, const Bytes& p = {}) {
+  return frame(f.proto, kLanMac, kRs1Mac, f.vip, f.vport, f.caddr, f.cport, flags, p);
+}
+
+class SnatGolden : public IpvsGolden {
+ protected:
+  void SetUp() override {
+    IpvsGolden::SetUp();
+    switch_to(snat_spec());
+  }
+};
+
+TEST_F(SnatGolden, TcpLeavesFromThePoolAddressAndTheReplyComesBack) {
+  const Flow f = snat_flow(IPPROTO_TCP, 1025);
+  Bytes syn = inside_out(f, kSyn);
+  run(Step{.port = 1, .in = {syn}, .out0 = {leaves(f, kSyn)}, .counters = {{Counter::conns_created, 1}},
+           .stats = opened(f) + in_pkt(f, syn)});
+  Bytes sa = reply_in(f, kSyn | kAck);
+  run(Step{.in = {sa}, .out1 = {reply_back(f, kSyn | kAck)}, .stats = out_pkt(f, sa)});
+  Bytes ack = inside_out(f, kAck);
+  run(Step{.port = 1, .in = {ack}, .out0 = {leaves(f, kAck)}, .stats = in_pkt(f, ack) + established(f)});
+  EXPECT_EQ(laddr_rows_[kSnatLaddrId].get(LaddrStat::used), 1u);
+}
+
+TEST_F(SnatGolden, UdpBothWaysAndOnlyAPlainSynOpensTcp) {
+  const Flow u = snat_flow(IPPROTO_UDP, 1025);
+  Bytes q = inside_out(u, 0, data(20));
+  run(Step{.port = 1, .in = {q}, .out0 = {leaves(u, 0, data(20))}, .counters = {{Counter::conns_created, 1}},
+           .stats = opened(u) + in_pkt(u, q)});
+  Bytes r = reply_in(u, 0, data(40));
+  run(Step{.in = {r}, .out1 = {reply_back(u, 0, data(40))}, .stats = out_pkt(u, r)});
+  const Flow t = snat_flow(IPPROTO_TCP, 1026);
+  run(Step{.port = 1, .in = {inside_out(t, kAck)}, .counters = {{Counter::drop_no_conn, 1}}});
+}
+
+// Sources outside the rule, and destinations the balancer owns, are not
+// translated: they go where they went without SNAT (here: dropped).
+TEST_F(SnatGolden, FlowsOutsideTheRuleAreLeftAlone) {
+  Bytes from_client = frame(IPPROTO_UDP, kClientMac, kWanMac, kClient, 5000, kOutside, 53, 0, data(8));
+  Bytes to_laddr = frame(IPPROTO_UDP, kRs1Mac, kLanMac, kRs1, 5000, kSnatLaddr, 53, 0, data(8));
+  run(Step{.in = {from_client}, .counters = {{Counter::drop_not_ours, 1}}});
+  run(Step{.port = 1, .in = {to_laddr}, .counters = {{Counter::drop_no_service, 1}}});
+}
+
+// A rule naming an output port applies only to flows routed out of it.
+TEST_F(SnatGolden, AnOutPortRuleIgnoresFlowsRoutedElsewhere) {
+  switch_to(snat_spec(1));  // lan: the outside is routed via wan
+  const Flow u = snat_flow(IPPROTO_UDP, 1025);
+  run(Step{.port = 1, .in = {inside_out(u, 0, data(8))}, .counters = {{Counter::drop_not_ours, 1}}});
+}
+
+// Ping from inside: the request leaves with an identifier from the pool,
+// the reply comes back with the host's own.
+TEST_F(SnatGolden, IcmpEchoGetsAnIdentifierFromThePool) {
+  auto ping = [](const Mac& s, const Mac& d, uint32_t src, uint32_t dst, bool reply, uint16_t id) {
+    PacketBuilder b;
+    b.eth(s, d).ipv4(src, dst).ip_id(0x4242).frag(0x4000).ttl(61);
+    if (reply) b.icmp_echo_reply(id, 9);
+    else b.icmp_echo_request(id, 9);
+    return b.payload_size(24).build();
+  };
+  Bytes req = ping(kRs1Mac, kLanMac, kRs1, kOutside, false, 0x77);
+  const Flow f{IPPROTO_ICMP, kOutside, 0, kOutside, kRouterMac, 0, 0x77, kSnatRule, kSnatDest, kRs1, kRs1Mac};
+  run(Step{.port = 1, .in = {req}, .out0 = {ping(kWanMac, kRouterMac, kSnatLaddr, kOutside, false, 1025)},
+           .counters = {{Counter::conns_created, 1}}, .stats = opened(f) + in_pkt(f, req)});
+  Bytes rep = ping(kRouterMac, kWanMac, kOutside, kSnatLaddr, true, 1025);
+  run(Step{.in = {rep}, .out1 = {ping(kLanMac, kRs1Mac, kOutside, kRs1, true, 0x77)}, .stats = out_pkt(f, rep)});
+}
+
+}  // namespace
+}  // namespace fulcrum::test

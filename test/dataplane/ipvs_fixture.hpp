@@ -423,6 +423,7 @@ class IpvsGolden : public ::testing::Test {
     }
     ipvs_.reset();
     snap2_.reset();
+    retired_.clear();
     snap_.reset();
     neigh_.reset();  // frees whatever it still holds
     leak_.reset();   // every mbuf must be back in the pool
@@ -448,11 +449,12 @@ class IpvsGolden : public ::testing::Test {
   // Sets the IPVS clock to ms after the test's start.
   void at(uint64_t ms) { ipvs_->tick((base_ms_ + ms) * ipvs_->tsc_per_ms); }
 
-  // Builds generation 2 from spec over the first snapshot and publishes
+  // Builds the next generation from spec over the first snapshot and publishes
   // it to the worker, as the engine does between loop iterations.
   void switch_to(const SnapshotSpec& spec) {
     std::string err;
-    snap2_ = build_snapshot(spec, snap_.get(), 2, kLimits, err);
+    if (snap2_) retired_.push_back(std::move(snap2_));  // as the publisher keeps them for a while
+    snap2_ = build_snapshot(spec, snap_.get(), next_gen_++, kLimits, err);
     ASSERT_NE(snap2_, nullptr) << err;
     ctx_->snap = snap2_.get();
   }
@@ -568,6 +570,8 @@ class IpvsGolden : public ::testing::Test {
   std::unique_ptr<LcoreCounters> ctr_;
   std::unique_ptr<NeighTable> neigh_;
   std::unique_ptr<Snapshot> snap_, snap2_;
+  std::vector<std::unique_ptr<Snapshot>> retired_;
+  uint64_t next_gen_ = 2;
   std::unique_ptr<WorkerCtx> ctx_;
   std::vector<DestStats> dest_rows_;
   std::vector<ServiceStats> svc_rows_;

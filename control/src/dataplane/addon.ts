@@ -81,12 +81,26 @@ export interface ServiceSpec {
   dests: DestSpec[];
 }
 
+/** Source NAT for a network behind the balancer; ids from the service and dest spaces. */
+export interface SnatSpec {
+  id: number;
+  destId: number;
+  src: string;
+  srcDepth: number;
+  dst: string;
+  dstDepth: number;
+  /** Config index of the output port; absent = any. */
+  outPort?: number;
+  laddrs: { id: number; ip: string }[];
+}
+
 export interface SnapshotSpec {
   /** Owned addresses: each answers ARP on its port and yields a connected route. */
   addresses: { ip: string; prefix: number; port: number }[];
   /** Static routes; gateway absent = directly connected through port. */
   routes: { prefix: string; depth: number; port: number; gateway?: string }[];
   services: ServiceSpec[];
+  snat: SnatSpec[];
 }
 
 export interface NeighbourRow {

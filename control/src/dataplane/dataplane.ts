@@ -11,11 +11,12 @@
 import { execFileSync } from 'node:child_process';
 
 import { buildEalArgs, controlCpu } from '../config/eal';
-import type { DestConfig, FulcrumConfig, ServiceConfig } from '../config/schema';
+import type { DestConfig, FulcrumConfig, ServiceConfig, SnatConfig } from '../config/schema';
 import { loadAddon, type ConnFilter, type ConnRow, type EngineStartInfo, type NativeAddon, type NeighbourRow, type RequestKind, type RequestResult } from './addon';
 import { StatView, type CounterSet } from './counters';
 import { IdAllocator } from './ids';
 import { destKey, laddrKeys, serviceKey, serviceSpecs, type SpecIds } from './services';
+import { snatDestKey, snatKey, snatLaddrKeys, snatSpecs } from './snat';
 import { engineStartSpec, snapshotSpec } from './spec';
 
 const RECLAIM_INTERVAL_MS = 100;
@@ -45,7 +46,7 @@ export class Dataplane {
   private info: EngineStartInfo | undefined;
   private views: { counters: StatView; services: StatView; dests: StatView; laddrs: StatView } | undefined;
   private serviceIds: IdAllocator | undefined;
-  private applied: { services: ServiceConfig[]; ids: SpecIds } | undefined;
+  private applied: { services: ServiceConfig[]; snat: SnatConfig[]; ids: SpecIds } | undefined;
   private destIds: IdAllocator | undefined;
   private laddrIds: IdAllocator | undefined;
   private reclaimTimer: NodeJS.Timeout | undefined;
@@ -95,8 +96,9 @@ export class Dataplane {
       (i === 0 ? svcStats : destStats).field(f),
     );
     const services = cfg.services;
-    const serviceIds = (this.serviceIds as IdAllocator).assign(services.map(serviceKey), (id) => svcStats.sum(id, live) === 0n);
-    const destKeys = services.flatMap((s) => s.dests.map((d) => destKey(s, d)));
+    const serviceKeys = [...services.map(serviceKey), ...cfg.snat.map(snatKey)];
+    const serviceIds = (this.serviceIds as IdAllocator).assign(serviceKeys, (id) => svcStats.sum(id, live) === 0n);
+    const destKeys = [...services.flatMap((s) => s.dests.map((d) => destKey(s, d))), ...cfg.snat.map(snatDestKey)];
     // Persistence templates refer to their dest by id too.
     const destIdle = (id: number) =>
       destStats.sum(id, active) + destStats.sum(id, inactive) + destStats.sum(id, persistent) === 0n;
@@ -104,10 +106,11 @@ export class Dataplane {
     // A local address's pool keeps its ports until no connection holds one.
     const laddrStats = this.stats.laddrs;
     const used = laddrStats.field('used');
-    const laddrIds = (this.laddrIds as IdAllocator).assign(laddrKeys(services), (id) => laddrStats.sum(id, used) === 0n);
+    const laddrs = [...new Set([...laddrKeys(services), ...snatLaddrKeys(cfg.snat)])];
+    const laddrIds = (this.laddrIds as IdAllocator).assign(laddrs, (id) => laddrStats.sum(id, used) === 0n);
     const ids: SpecIds = { services: serviceIds, dests: destIds, laddrs: laddrIds };
-    const generation = this.addon.apply(snapshotSpec(cfg, serviceSpecs(services, ids)));
-    this.applied = { services, ids };
+    const generation = this.addon.apply(snapshotSpec(cfg, serviceSpecs(services, ids), snatSpecs(cfg, ids)));
+    this.applied = { services, snat: cfg.snat, ids };
     return generation;
   }
 
@@ -121,6 +124,13 @@ export class Dataplane {
       stats: stats.services.total(ids.services.get(serviceKey(s)) as number),
       dests: s.dests.map((d) => ({ config: d, stats: stats.dests.total(ids.dests.get(destKey(s, d)) as number) })),
     }));
+  }
+
+  /** The SNAT rules with their statistics (a service row) summed over the workers. */
+  snatRules(): { config: SnatConfig; stats: CounterSet }[] {
+    if (this.applied === undefined) return [];
+    const { snat, ids } = this.applied;
+    return snat.map((r) => ({ config: r, stats: this.stats.services.total(ids.services.get(snatKey(r)) as number) }));
   }
 
   /** Every local address in use with its port pool per worker: used, capacity, refusals, connections. */

@@ -85,6 +85,7 @@ function forwardOf(s: ServiceConfig, d: DestConfig | undefined, i: number, j?: n
   const mode = d?.forward ?? s.forward;
   if (!IMPLEMENTED.has(mode)) {
     const field = j === undefined ? `services[${i}].forward` : `services[${i}].dests[${j}].forward`;
+    if (mode === 'snat') throw new Error(`${field}: snat is not a forward mode of services: source NAT is configured as top-level snat rules`);
     throw new Error(`${field}: forward mode ${mode} is not implemented yet (nat, dr, tun and fullnat are)`);
   }
   return mode;

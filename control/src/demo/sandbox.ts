@@ -67,6 +67,8 @@ export interface SandboxOptions {
   vips?: string[];
   /** Further lines of the config's dataplane section (YAML, indented two spaces). */
   dataplane?: string[];
+  /** The config's snat section, as YAML list items. */
+  snat?: string;
 }
 
 export const LAN_ADDRESS = '10.0.1.2';
@@ -411,6 +413,7 @@ function sandboxConfig(opts: SandboxOptions): string {
     `      address: ${BALANCER_ADDRESS}/24`,
     ...(lan ? ['    - name: lan', '      device: net_af_packet1,iface=lan0', `      address: ${LAN_ADDRESS}/24`] : []),
     ...(opts.services ? ['services:', opts.services] : []),
+    ...(opts.snat ? ['snat:', opts.snat] : []),
     '',
   ].join('\n');
 }
