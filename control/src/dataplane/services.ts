@@ -32,6 +32,9 @@ export interface SpecIds {
 export function serviceSpecs(services: readonly ServiceConfig[], ids: SpecIds): ServiceSpec[] {
   const { services: serviceIds, dests: destIds, laddrs: laddrIds } = ids;
   return services.map((s, i) => {
+    // Accepted by the schema so configs can be written ahead, but never
+    // silently ignored: a service asking for SYN cookies must get them.
+    if (s.synproxy) throw new Error(`services[${i}].synproxy: the SYN proxy is not implemented yet`);
     const fwd = forwardOf(s, undefined, i);
     return {
       id: serviceIds.get(serviceKey(s)) as number,
