@@ -47,13 +47,13 @@ rte_ring* make_ring(const std::string& name, unsigned esize, unsigned size, unsi
 
 }  // namespace
 
-std::unique_ptr<Engine> Engine::start(const EngineConfig& cfg, std::string& err) {
+std::unique_ptr<Engine> Engine::start(const EngineConfig& cfg, std::string& err, const SnapshotSpec* first) {
   if (g_started_once.exchange(true)) {
     err = "the engine was already started in this process; start a new process";
     return nullptr;
   }
   std::unique_ptr<Engine> e(new Engine());
-  if (!e->init(cfg, err) || !e->launch(err)) {
+  if (!e->init(cfg, err) || (first != nullptr && !e->apply(*first, err)) || !e->launch(err)) {
     e->stop();
     return nullptr;
   }

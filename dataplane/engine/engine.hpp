@@ -47,8 +47,11 @@ using LaddrStatBlocks = std::shared_ptr<LaddrStats[]>;      // [workers][max_lad
 class Engine {
  public:
   // EAL must be initialised. Returns nullptr and fills err on failure, with
-  // everything already set up torn down again. Control thread.
-  static std::unique_ptr<Engine> start(const EngineConfig& cfg, std::string& err);
+  // everything already set up torn down again. When first is given, it is
+  // published before the workers start, so no packet meets an empty
+  // snapshot. Control thread.
+  static std::unique_ptr<Engine> start(const EngineConfig& cfg, std::string& err,
+                                       const SnapshotSpec* first = nullptr);
   ~Engine();  // stop()
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
