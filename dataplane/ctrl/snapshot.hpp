@@ -72,6 +72,17 @@ struct Snapshot {
   std::vector<RouteEntry> route_entries;  // what routes was built from
   std::unique_ptr<ServiceTable> services;  // null when there are none
   bool has_laddrs = false;  // some owned address is a local address
+  // Client steering (engine/steer.hpp), on while some service is
+  // persistent: every connection belongs to the worker given by its client
+  // address under steer_mask (network order), the shortest persistence
+  // netmask of all services, so one client's template and all its
+  // connections live on one worker.
+  bool steer_clients = false;
+  uint32_t steer_mask = 0;
+  std::vector<uint32_t> nat_dests;  // sorted: NAT dest addresses, whose replies go to the client's worker
+
+  bool steering() const { return has_laddrs || steer_clients; }
+  bool is_nat_dest(uint32_t ip) const;
   std::vector<SnatRule> snat;  // in config order: the first match wins
 
   // The owned address equal to ip (network order), or nullptr. Any thread.

@@ -89,6 +89,23 @@ bool build_service(Service& svc, const ServiceSpec& spec, uint64_t gen, const Sn
   return true;
 }
 
+// Client steering while some service is persistent (see Snapshot::steer_mask).
+void set_steering(Snapshot& s, const std::vector<Service>& services) {
+  bool persistent = false;
+  uint32_t mask = ~uint32_t(0);
+  for (const Service& svc : services) {
+    for (const Dest& d : svc.dests)
+      if (d.fwd == FwdMode::kNat) s.nat_dests.push_back(d.ip);
+    if (svc.persist_ms == 0) continue;
+    persistent = true;
+    if (rte_be_to_cpu_32(svc.persist_mask) < rte_be_to_cpu_32(mask)) mask = svc.persist_mask;
+  }
+  std::sort(s.nat_dests.begin(), s.nat_dests.end());
+  s.nat_dests.erase(std::unique(s.nat_dests.begin(), s.nat_dests.end()), s.nat_dests.end());
+  s.steer_clients = persistent;
+  s.steer_mask = persistent ? mask : 0;
+}
+
 uint32_t depth_mask(uint8_t depth) {
   return rte_cpu_to_be_32(depth == 0 ? 0 : ~uint32_t(0) << (32 - depth));
 }
@@ -125,6 +142,7 @@ bool build_services(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev,
     for (const Endpoint& e : spec.services[i].extra) add_owned(s, prev, e.vip, gen, false);
     for (const Laddr& a : spec.services[i].laddrs) add_owned(s, prev, a.ip, gen, true);
   }
+  set_steering(s, services);
   std::string name = "fl_svc" + std::to_string(gen);
   s.services = ServiceTable::create(std::move(services), name.c_str(), err);
   return s.services != nullptr;

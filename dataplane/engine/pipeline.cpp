@@ -67,7 +67,7 @@ void dispatch_burst(WorkerCtx& ctx, uint16_t in_port, rte_mbuf** pkts, const Pac
 void process_burst(WorkerCtx& ctx, uint16_t in_port, rte_mbuf** pkts, uint16_t n) {
   PacketMeta meta[kBurst];  // filled for [0, n) by the parse stage
   parse_burst(ctx, pkts, meta, n, true);
-  if (ctx.redirect_to != nullptr && ctx.snap->has_laddrs) n = steer_burst(ctx, pkts, meta, n);
+  if (ctx.redirect_to != nullptr && ctx.snap->steering()) n = steer_burst(ctx, pkts, meta, n);
   dispatch_burst(ctx, in_port, pkts, meta, n);
 }
 

@@ -38,10 +38,23 @@ uint16_t echo_reply_ident(const rte_mbuf* m, const PacketMeta& meta) {
 
 }  // namespace
 
+// The worker that owns a client's connections while clients are steered.
+uint32_t client_owner(const WorkerCtx& ctx, uint32_t caddr) {
+  uint32_t key = rte_be_to_cpu_32(caddr & ctx.snap->steer_mask);
+  return uint32_t((uint64_t(key * 2654435761u) * ctx.workers) >> 32);
+}
+
+// A packet to a VIP (from a client) or from a NAT dest (to a client).
+int32_t steer_client(const WorkerCtx& ctx, const rte_ipv4_hdr* ip, const OwnedAddress* dst) {
+  if (dst != nullptr) return dst->vip && !dst->laddr ? int32_t(client_owner(ctx, ip->src_addr)) : -1;
+  return ctx.snap->is_nat_dest(ip->src_addr) ? int32_t(client_owner(ctx, ip->dst_addr)) : -1;
+}
+
 int32_t steer_owner(const WorkerCtx& ctx, const rte_mbuf* m, const PacketMeta& meta) {
   if (meta.kind != PacketKind::kIpv4) return -1;
   auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, meta.l3_off);
   const OwnedAddress* a = ctx.snap->find_owned(ip->dst_addr);
+  if (ctx.snap->steer_clients && (a == nullptr || !a->laddr)) return steer_client(ctx, ip, a);
   if (a == nullptr || !a->laddr) return -1;
   uint16_t lport_be = 0;
   if (meta.l4_proto == IPPROTO_TCP || meta.l4_proto == IPPROTO_UDP)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Software flow steering: replies to a local address reach the worker that
-// owns their connection, on any NIC.
+// Software flow steering: packets reach the worker that owns their
+// connection, on any NIC.
 //
+// Replies to a local address (FULLNAT, SNAT) are steered by port:
 // A FULLNAT or SNAT connection's reply is addressed to <laddr, lport>, and
 // the NIC's RSS (or af_packet's fanout) may deliver it to any worker: its
 // hash covers other addresses than the client's packets did. The local
@@ -12,6 +13,17 @@
 // the owner processes it at its next loop iteration. This works on every
 // device (af_packet, af_xdp, virtio, any PCI NIC); NIC flow rules would
 // spare the hop where the NIC has them (docs/fullnat.md).
+//
+// Clients are steered while some service is persistent: persistence
+// templates are per worker, so all of one client's connections must be
+// scheduled by one worker, or each worker would pick its own dest for the
+// client. Every packet to a VIP then belongs to the worker given by a hash
+// of its source under the shortest persistence netmask
+// (Snapshot::steer_mask), and so does every reply from a NAT dest, by its
+// destination (the client). Without persistent services nothing but local
+// addresses is steered: RSS and af_packet's fanout hash a flow's two
+// directions alike, so NAT replies come back to the worker of their
+// connection by themselves.
 #pragma once
 
 #include <cstdint>
@@ -24,8 +36,7 @@
 namespace fulcrum {
 
 // The worker that owns the connection of the parsed packet m, or -1 when
-// any worker may handle it (not addressed to a local address, or not a
-// TCP/UDP packet or ICMP error of one).
+// any worker may handle it.
 int32_t steer_owner(const WorkerCtx& ctx, const rte_mbuf* m, const PacketMeta& meta);
 
 // Hands the packets of the burst that another worker owns to it (counted

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include <cstring>
+#include <set>
 
 #include <gtest/gtest.h>
 #include <rte_ring.h>
@@ -261,6 +262,7 @@ TEST_F(FullnatGolden, IcmpErrorsAreTranslatedBothWays) {
 // stays; the owner processes what it is handed like any packet of its own.
 TEST_F(FullnatGolden, RepliesToAnotherWorkersPortAreHandedToItsRing) {
   make_ipvs(IpvsConfig{.max_conns = 64, .max_services = kMaxServices, .max_dests = kMaxDests, .max_laddrs = 8});
+  switch_to(ipvs_spec_without_persistence());  // clients are not steered then
   ipvs_->workers = 2;  // before the first fetch: the pool is built at first use
   ipvs_->laddrs = std::make_unique<LaddrPools>(0, 2, 8, laddr_rows_.data());
   rte_ring* ring = rte_ring_create(unique_name("steer").c_str(), 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -390,6 +392,57 @@ TEST_F(SnatGolden, IcmpEchoGetsAnIdentifierFromThePool) {
            .counters = {{Counter::conns_created, 1}}, .stats = opened(f) + in_pkt(f, req)});
   Bytes rep = ping(kRouterMac, kWanMac, kOutside, kSnatLaddr, true, 1025);
   run(Step{.in = {rep}, .out1 = {ping(kLanMac, kRs1Mac, kOutside, kRs1, true, 0x77)}, .stats = out_pkt(f, rep)});
+}
+
+}  // namespace
+}  // namespace fulcrum::test
+
+namespace fulcrum::test {
+namespace {
+
+using namespace ipvsgold;
+
+// ---- Client steering (persistence with several workers) ---------------
+
+// The fixture's services include persistent ones (/24 and /32): clients
+// are steered by their /24. A client's packets to any VIP and the NAT
+// replies to it belong to one worker; a /24 shares it; both workers get
+// clients; local addresses are still steered by port, packets to a port
+// address by nobody.
+TEST_F(IpvsGolden, PersistenceSteersEachClientNetToOneWorker) {
+  ctx_->workers = 2;
+  ASSERT_TRUE(snap_->steer_clients);
+  EXPECT_EQ(snap_->steer_mask, ip("255.255.255.0"));
+  auto owner = [&](const Bytes& f) {
+    rte_mbuf* m = mbuf_from(f);
+    PacketMeta meta;
+    parse_packet(m, meta);
+    int32_t o = steer_owner(*ctx_, m, meta);
+    rte_pktmbuf_free(m);
+    return o;
+  };
+  std::set<int32_t> seen;
+  for (uint32_t net = 0; net < 32; net++) {
+    uint32_t c1 = htonl(0xc0a80000u | net << 8 | 1), c2 = htonl(0xc0a80000u | net << 8 | 200);
+    Flow a = web_to_rs1(), b = dr();
+    a.caddr = c1, a.cmac = kRouterMac, b.caddr = c2, b.cmac = kRouterMac;
+    int32_t o = owner(a.c2v(kSyn));
+    ASSERT_GE(o, 0);
+    EXPECT_EQ(owner(a.d2c(kSyn | kAck)), o) << "the NAT reply goes to the client's worker";
+    EXPECT_EQ(owner(b.c2v(kSyn)), o) << "another client of the /24, another VIP";
+    seen.insert(o);
+  }
+  EXPECT_EQ(seen, (std::set<int32_t>{0, 1}));
+  EXPECT_EQ(owner(fnat(1027).d2l(kAck)), 1) << "local addresses by port";
+  EXPECT_EQ(owner(echo(kClientMac, kWanMac, kClient, kWan, false)), -1);
+  ctx_->workers = 1;
+}
+
+// Without persistent services, nothing but local addresses is steered.
+TEST_F(IpvsGolden, NoClientSteeringWithoutPersistentServices) {
+  switch_to(ipvs_spec_without_persistence());
+  EXPECT_FALSE(ctx_->snap->steer_clients);
+  EXPECT_TRUE(ctx_->snap->steering());  // the FULLNAT local addresses
 }
 
 }  // namespace

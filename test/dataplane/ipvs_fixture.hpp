@@ -161,6 +161,14 @@ inline SnapshotSpec ipvs_spec(uint32_t web_weight1 = 1, uint32_t sticky_weight1 
   return spec;
 }
 
+// The same without the persistent services (4, 5): with several workers,
+// persistence steers clients between workers (engine/steer.hpp).
+inline SnapshotSpec ipvs_spec_without_persistence() {
+  SnapshotSpec spec = ipvs_spec();
+  std::erase_if(spec.services, [](const ServiceSpec& s) { return s.persist_ms != 0; });
+  return spec;
+}
+
 inline const SnapshotLimits kLimits{2, kMaxServices, kMaxDests, 8};
 
 // ---- Frames ----------------------------------------------------------
