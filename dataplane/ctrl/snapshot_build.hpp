@@ -48,6 +48,7 @@ struct ServiceSpec {
   uint32_t persist_ms;
   uint32_t persist_mask;  // network order
   bool expire_nodest;     // LVS expire_nodest_conn, per service
+  bool synproxy;          // SYN cookies at the balancer; NAT and FULLNAT dests only
   TimeoutSet timeouts;    // 0 = default
   std::vector<Laddr> laddrs;   // FULLNAT local-address pool
   ClientAddr client_addr;

@@ -3,11 +3,14 @@
 // The service part of a snapshot: services with their dests and freshly
 // built schedulers, SNAT rules, and the VIPs and local addresses as owned
 // addresses.
+#include <netinet/in.h>
+
 #include <algorithm>
 
 #include <rte_byteorder.h>
 
 #include "ctrl/snapshot_build.hpp"
+#include "ipvs/conn.hpp"
 
 namespace fulcrum {
 namespace {
@@ -80,6 +83,10 @@ bool build_service(Service& svc, const ServiceSpec& spec, uint64_t gen, const Sn
   svc.persist_ms = spec.persist_ms;
   svc.persist_mask = spec.persist_mask;
   svc.expire_nodest = spec.expire_nodest;
+  svc.synproxy = spec.synproxy && spec.proto == IPPROTO_TCP;
+  for (const DestSpec& d : spec.dests)
+    if (svc.synproxy && !conn_sees_replies(d.fwd))
+      return err = svc_name(spec) + ": synproxy needs NAT or FULLNAT dests (the balancer must see the replies)", false;
   if (!build_laddrs(svc, spec, limits, err)) return false;
   if (!set_timeouts(svc.timeouts, spec.timeouts)) return err = svc_name(spec) + ": timeout too large", false;
   if (!build_dests(svc, spec, limits, err)) return false;

@@ -35,7 +35,10 @@ namespace fulcrum {
   X(drop_no_conn) X(drop_no_dest) X(drop_conn_pool_full) X(drop_conn_index_full) \
   X(drop_fwd_mode) X(drop_tun_too_big) X(drop_no_headroom)                    \
   X(drop_laddr_exhausted) X(toa_added) X(toa_no_room) X(proxy_v2_added)       \
-  X(proxy_v2_no_room) X(redirected_out) X(redirected_in) X(drop_redirect_full)
+  X(proxy_v2_no_room) X(redirected_out) X(redirected_in) X(drop_redirect_full) \
+  X(synproxy_syn_cookies) X(synproxy_ack_ok) X(synproxy_ack_bad) X(synproxy_stray) \
+  X(synproxy_state_full) X(synproxy_early) X(synproxy_hold_full) X(synproxy_established) \
+  X(synproxy_dest_refused) X(synproxy_dest_timeout) X(synproxy_syn_retries)
 
 enum class Counter : uint32_t {
 #define FULCRUM_COUNTER_ENUM(name) name,

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include <rte_cycles.h>
+#include <rte_random.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -69,6 +70,9 @@ bool Engine::init(const EngineConfig& cfg, std::string& err) {
     return err = "need 1 to " + std::to_string(kMaxPorts) + " ports", false;
   counters_ = CounterBlocks(new LcoreCounters[nworkers]());
   ipvs_cfg_ = cfg.ipvs;
+  // The SYN cookie key: secret, the same for every worker (an ACK may come
+  // back to another worker than its SYN), new with every start.
+  ipvs_cfg_.synproxy.key = CookieKey{rte_rand(), rte_rand()};
   dest_stats_ = DestStatBlocks(new DestStats[size_t(nworkers) * ipvs_cfg_.max_dests]());
   svc_stats_ = ServiceStatBlocks(new ServiceStats[size_t(nworkers) * ipvs_cfg_.max_services]());
   laddr_stats_ = LaddrStatBlocks(new LaddrStats[size_t(nworkers) * ipvs_cfg_.max_laddrs]());

@@ -33,6 +33,8 @@ struct rte_hash;
 
 namespace fulcrum {
 
+struct SynproxyState;
+
 struct Conn {
   TimerNode timer;        // expiry; timer.expires is refreshed by a store
   uint32_t caddr;         // all addresses and ports in network order
@@ -57,6 +59,7 @@ struct Conn {
   uint8_t client_addr;    // ClientAddr, fixed at creation
   uint8_t fnat;           // kFnat*: what has been done for the client address
   uint32_t pp_seq;        // PROXY v2: client sequence number of the first data byte (host order)
+  SynproxyState* sp;      // SYN proxy state (synproxy.hpp), or nullptr
 };
 
 // Whether the dest's replies come back through the balancer (and so are

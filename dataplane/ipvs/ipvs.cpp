@@ -40,8 +40,9 @@ const ProtoTimeouts& timeouts_for(const WorkerCtx& ctx, uint32_t service_id) {
 
 uint32_t ticks(const IpvsWorker& v, uint32_t ms) { return (ms + v.cfg.tick_ms - 1) / v.cfg.tick_ms; }
 
-// Moves c to state next, keeping its dest's active/inactive counts right.
-void set_state(WorkerCtx& ctx, Conn& c, TcpState next) {
+}  // namespace
+
+void conn_set_state(WorkerCtx& ctx, Conn& c, TcpState next) {
   IpvsWorker& v = *ctx.ipvs;
   DestStats& d = v.dest_stats[c.dest_id];
   if (tcp_state_active(c.state) != tcp_state_active(next)) {
@@ -52,6 +53,8 @@ void set_state(WorkerCtx& ctx, Conn& c, TcpState next) {
   const ProtoTimeouts& t = timeouts_for(ctx, c.service_id);
   c.timeout_ticks = ticks(v, c.proto == IPPROTO_TCP ? t.tcp_ms(next) : t.udp);
 }
+
+namespace {
 
 void account(IpvsWorker& v, const Conn& c, bool reply, uint32_t bytes) {
   DestStats& d = v.dest_stats[c.dest_id];
@@ -68,10 +71,11 @@ void account(IpvsWorker& v, const Conn& c, bool reply, uint32_t bytes) {
 void conn_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta& meta, uint8_t flags) {
   IpvsWorker& v = *ctx.ipvs;
   Conn& c = *hit.conn;
+  if (c.sp != nullptr && !synproxy_packet(ctx, hit, m, meta, flags)) return;
   if (c.proto == IPPROTO_TCP) {
     TcpDir dir = hit.reply ? TcpDir::kOutput : conn_sees_replies(c.fwd) ? TcpDir::kInput : TcpDir::kInputOnly;
     TcpState next = tcp_next_state(c.state, dir, flags);
-    if (next != c.state) set_state(ctx, c, next);
+    if (next != c.state) conn_set_state(ctx, c, next);
   }
   // Usually a store (the wheel re-queues lazily); a re-queue only when the
   // new state's timeout is shorter than what is queued (e.g. to CLOSE).
@@ -126,8 +130,9 @@ void conn_fill(Conn& c, const ConnPlan& plan, uint8_t proto, const Tuple& t) {
   c.dest_id = plan.dest_id;
 }
 
-// Creates the connection for a new flow to s. nullptr when refused (counted).
-Conn* conn_new(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t) {
+}  // namespace
+
+Conn* conn_schedule(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t) {
   Conn* tmpl;
   int32_t idx = pick_dest(ctx, s, proto, t, tmpl);
   if (idx < 0) return nullptr;
@@ -136,8 +141,6 @@ Conn* conn_new(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t) 
   if (c != nullptr && tmpl != nullptr) persist_bind(ctx, s, *c, *tmpl);
   return c;
 }
-
-}  // namespace
 
 Conn* conn_create(WorkerCtx& ctx, const ConnPlan& plan, uint8_t proto, const Tuple& t) {
   IpvsWorker& v = *ctx.ipvs;
@@ -154,7 +157,7 @@ Conn* conn_create(WorkerCtx& ctx, const ConnPlan& plan, uint8_t proto, const Tup
   v.dest_stats[plan.dest_id].add(DestStat::conns);
   v.svc_stats[plan.service_id].add(ServiceStat::conns);
   v.svc_stats[plan.service_id].add(ServiceStat::live);
-  set_state(ctx, *c, TcpState::kNone);
+  conn_set_state(ctx, *c, TcpState::kNone);
   v.wheel->arm(&c->timer, v.now_tick + c->timeout_ticks);
   ctx.count(Counter::conns_created);
   return c;
@@ -169,6 +172,7 @@ void conn_free(IpvsWorker& v, Conn* c) {
     v.svc_stats[c->service_id].sub(ServiceStat::live);
     if (c->tmpl != nullptr) c->tmpl->controlled--;
     if (conn_uses_laddr(c->fwd)) v.laddrs->release(c->laddr_id, c->lport);
+    if (c->sp != nullptr) synproxy_release(v, *c);
   }
   v.conns->remove(c);
 }
@@ -221,8 +225,9 @@ bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta, const ConnHit*
   if (hit.conn != nullptr) return conn_packet(ctx, hit, m, meta, flags), true;
   const Service* s = ctx.snap->services ? ctx.snap->services->find(meta.l4_proto, t.daddr, t.dport) : nullptr;
   if (s == nullptr) return !ctx.snap->snat.empty() && snat_in(ctx, m, meta, t, flags);
+  if (s->synproxy && meta.l4_proto == IPPROTO_TCP) return synproxy_in(ctx, *s, m, meta, t, flags), true;
   if (meta.l4_proto == IPPROTO_TCP && !tcp_is_syn_only(flags)) return ctx.drop(m, Counter::drop_no_conn), true;
-  Conn* c = conn_new(ctx, *s, meta.l4_proto, t);
+  Conn* c = conn_schedule(ctx, *s, meta.l4_proto, t);
   if (c == nullptr) return rte_pktmbuf_free(m), true;
   conn_packet(ctx, ConnHit{c, false}, m, meta, flags);
   return true;
@@ -232,6 +237,7 @@ void ipvs_expire(WorkerCtx& ctx) {
   IpvsWorker& v = *ctx.ipvs;
   v.wheel->advance(v.now_tick, [&](TimerNode* n) {
     Conn* c = conn_of(n);
+    if (c->sp != nullptr && synproxy_expired(ctx, *c)) return;
     bool is_template = (c->flags & kConnTemplate) != 0;
     if (is_template && !persist_expired(v, *c)) return;
     conn_free(v, c);

@@ -22,6 +22,7 @@
 #include "engine/worker_ctx.hpp"
 #include "ipvs/conn.hpp"
 #include "ipvs/laddr.hpp"
+#include "ipvs/synproxy.hpp"
 #include "ipvs/stats.hpp"
 #include "ipvs/timer_wheel.hpp"
 #include "net/packet.hpp"
@@ -34,6 +35,7 @@ struct IpvsConfig {
   uint32_t max_dests = 8192;     // dest ids are below this
   uint32_t max_laddrs = 64;      // local address ids are below this
   LportRange lports;             // the local ports FULLNAT/SNAT hand out
+  SynproxyConfig synproxy;
   uint32_t tick_ms = 10;         // timing wheel resolution
 };
 
@@ -50,6 +52,7 @@ struct IpvsWorker {
   DestStats* dest_stats = nullptr;   // this worker's rows [max_dests]
   ServiceStats* svc_stats = nullptr; // [max_services]
   std::unique_ptr<LaddrPools> laddrs; // this worker's ports on every local address
+  rte_mempool* sp_pool = nullptr;     // SynproxyState objects, max_conns of them
   std::vector<const DestStats*> all_dest_stats;  // every worker's rows, for load sums
   std::vector<std::unique_ptr<SchedState>> sched_state;  // by service id
   std::vector<uint64_t> sched_gen;                       // snapshot that built it

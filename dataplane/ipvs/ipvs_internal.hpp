@@ -32,6 +32,14 @@ struct ConnPlan {
 // refused (counted: pool, index or local ports exhausted).
 Conn* conn_create(WorkerCtx& ctx, const ConnPlan& plan, uint8_t proto, const Tuple& t);
 
+// The connection for a new flow to service s (scheduled, through its
+// persistence template if any). nullptr when refused (counted).
+Conn* conn_schedule(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t);
+
+// Moves c to state next: its dest's active/inactive counts and its
+// timeout follow.
+void conn_set_state(WorkerCtx& ctx, Conn& c, TcpState next);
+
 // Every packet of a known connection: state, expiry, stats, xmit.
 void conn_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta& meta, uint8_t flags);
 

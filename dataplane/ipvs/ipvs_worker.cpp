@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <rte_cycles.h>
 #include <rte_lcore.h>
+#include <rte_mempool.h>
 
 #include "ipvs/ipvs.hpp"
 
@@ -28,6 +29,10 @@ std::unique_ptr<IpvsWorker> IpvsWorker::create(uint32_t worker, uint32_t workers
   v->dest_stats = dest_stats;
   v->svc_stats = svc_stats;
   v->laddrs = std::make_unique<LaddrPools>(worker, workers, cfg.max_laddrs, laddr_stats, cfg.lports);
+  std::string sp_name = "fl_sp" + std::to_string(worker);
+  v->sp_pool = rte_mempool_create(sp_name.c_str(), cfg.max_conns, sizeof(SynproxyState), 0, 0, nullptr, nullptr,
+                                  nullptr, nullptr, int(rte_socket_id()), MEMPOOL_F_SP_PUT | MEMPOOL_F_SC_GET);
+  if (v->sp_pool == nullptr) return err = "synproxy state pool of " + std::to_string(cfg.max_conns), nullptr;
   v->sched_state.resize(cfg.max_services);
   v->sched_gen.assign(cfg.max_services, UINT64_MAX);
   v->overloaded.assign(cfg.max_dests, 0);
@@ -39,6 +44,13 @@ std::unique_ptr<IpvsWorker> IpvsWorker::create(uint32_t worker, uint32_t workers
   return v;
 }
 
-IpvsWorker::~IpvsWorker() = default;
+IpvsWorker::~IpvsWorker() {
+  // Segments held for dests that never answered go back to their pool.
+  if (conns)
+    conns->for_each([&](Conn& c) {
+      if (c.sp != nullptr) synproxy_release(*this, c);
+    });
+  rte_mempool_free(sp_pool);
+}
 
 }  // namespace fulcrum

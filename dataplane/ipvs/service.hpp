@@ -62,6 +62,7 @@ struct Service {
   uint32_t persist_ms;  // persistence timeout; 0 = not persistent
   uint32_t persist_mask;  // client netmask for persistence, network order
   bool expire_nodest;     // connections to a removed dest end at their next packet
+  bool synproxy;          // SYN cookies at the balancer (synproxy.hpp)
   ProtoTimeouts timeouts;
   std::vector<Laddr> laddrs;  // FULLNAT source addresses (the local-address pool)
   ClientAddr client_addr;

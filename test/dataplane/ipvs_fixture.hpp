@@ -23,6 +23,7 @@
 //   7  UDP 10.0.0.105:53  FULLNAT from 10.0.1.50 (laddr 0) to 10.0.1.12:5353 (dest 10)
 //   8  TCP 10.0.0.106:80  FULLNAT from 10.0.1.51 (laddr 1), TOA, to 10.0.1.12:8080 (dest 11)
 //   9  TCP 10.0.0.107:80  FULLNAT from 10.0.1.52 (laddr 2), PROXY v2, to 10.0.1.11:8080 (dest 12)
+//   11 TCP 10.0.0.108:80  SYN proxy, NAT to 10.0.1.11:8080 (dest 14)
 // Each step is a burst received on a port and/or a run of ipvs_expire() at
 // some time, with the exact frames each port must send, the exact change
 // of every counter and of every dest and service statistic. Expected
@@ -80,6 +81,7 @@ inline const uint32_t kVipAnyPort = ip("10.0.0.104");
 inline const uint32_t kVipFnat = ip("10.0.0.105");
 inline const uint32_t kVipToa = ip("10.0.0.106");
 inline const uint32_t kVipProxy = ip("10.0.0.107");
+inline const uint32_t kVipSynproxy = ip("10.0.0.108");
 inline const uint32_t kLaddr = ip("10.0.1.50");
 inline const uint32_t kLaddrToa = ip("10.0.1.51");
 inline const uint32_t kLaddrProxy = ip("10.0.1.52");
@@ -94,6 +96,8 @@ inline constexpr uint32_t kWeb1 = 0, kWeb2 = 1, kDns2 = 2, kDr1 = 3, kTun2 = 4, 
                           kSticky2 = 6, kAnyPort1 = 7, kAnyPort2 = 8, kFnat1 = 9, kFnatDns2 = 10,
                           kToa2 = 11, kProxy1 = 12;
 inline constexpr uint32_t kLaddrId = 0, kLaddrToaId = 1, kLaddrProxyId = 2;
+inline constexpr uint32_t kSvcSynproxy = 11, kSynproxy1 = 14;
+inline constexpr CookieKey kCookieKey{0x0123456789abcdefULL, 0xfedcba9876543210ULL};
 inline constexpr uint32_t kMaxServices = 16, kMaxDests = 32;
 inline constexpr uint32_t kPersistMs = 300'000;
 inline constexpr uint16_t kMtu = 1500;
@@ -129,6 +133,11 @@ inline ServiceSpec fullnat(ServiceSpec s, uint32_t laddr_id, uint32_t laddr, Cli
   return s;
 }
 
+inline ServiceSpec synproxied(ServiceSpec s) {
+  s.synproxy = true;
+  return s;
+}
+
 // web_weight1, sticky_weight1: dest 0's and dest 5's weights, 0 to quiesce.
 inline SnapshotSpec ipvs_spec(uint32_t web_weight1 = 1, uint32_t sticky_weight1 = 1) {
   SnapshotSpec spec;
@@ -157,6 +166,7 @@ inline SnapshotSpec ipvs_spec(uint32_t web_weight1 = 1, uint32_t sticky_weight1 
               kLaddrToaId, kLaddrToa, ClientAddr::kToa),
       fullnat(service(kSvcProxy, IPPROTO_TCP, kVipProxy, 80, {dest(kProxy1, kRs1, 8080, FwdMode::kFullnat)}),
               kLaddrProxyId, kLaddrProxy, ClientAddr::kProxyV2),
+      synproxied(service(kSvcSynproxy, IPPROTO_TCP, kVipSynproxy, 80, {dest(kSynproxy1, kRs1, 8080, FwdMode::kNat)})),
   };
   return spec;
 }
@@ -420,7 +430,7 @@ class IpvsGolden : public ::testing::Test {
     ctx_->snap = snap_.get();
     ctx_->now = kNow;
     make_ipvs(IpvsConfig{.max_conns = 1024, .max_services = kMaxServices, .max_dests = kMaxDests,
-                         .max_laddrs = 8});
+                         .max_laddrs = 8, .synproxy = SynproxyConfig{.key = kCookieKey}});
   }
 
   void TearDown() override {

@@ -143,6 +143,7 @@ PacketBuilder& PacketBuilder::tcp(uint16_t sport, uint16_t dport, uint8_t flags,
   return *this;
 }
 PacketBuilder& PacketBuilder::tcp_data_off(uint8_t words) { return l4_.tcp_doff = words, *this; }
+PacketBuilder& PacketBuilder::tcp_window(uint16_t v) { return l4_.tcp_window = v, *this; }
 PacketBuilder& PacketBuilder::tcp_options(Bytes opts) {
   l4_.tcp_doff = uint8_t(5 + opts.size() / 4);
   l4_.tcp_opts = std::move(opts);
@@ -212,7 +213,7 @@ Bytes PacketBuilder::build_l4(const Bytes& payload) const {
       put32(b, l4_.tcp_ack);
       put8(b, uint8_t(l4_.tcp_doff << 4));
       put8(b, l4_.tcp_flags);
-      put16(b, 8192);  // window
+      put16(b, l4_.tcp_window);
       put16(b, 0);     // checksum
       put16(b, 0);     // urgent pointer
       b.insert(b.end(), l4_.tcp_opts.begin(), l4_.tcp_opts.end());

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The TCP options the SYN proxy reads from clients and dests and writes in
+// its own segments.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include <rte_byteorder.h>
+#include <rte_tcp.h>
+
+#include "ipvs/syncookie.hpp"
+#include "xmit/tcp_opts.hpp"
+
+namespace fulcrum {
+
+constexpr uint8_t kTcpOptWscale = 3;
+constexpr uint8_t kTcpOptSackPerm = 4;
+constexpr uint8_t kTcpOptTimestamp = 8;
+
+struct SeenOptions {
+  uint16_t mss = 0;               // 0: absent
+  uint8_t wscale = kNoWscale;     // kNoWscale: absent
+  bool sack = false;
+  bool has_ts = false;
+  uint32_t tsval = 0, tsecr = 0;  // host order
+};
+
+inline uint32_t be32_at(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return rte_be_to_cpu_32(v);
+}
+
+inline SeenOptions seen_options(rte_tcp_hdr* tcp, uint16_t hdr_len) {
+  SeenOptions s;
+  tcp_for_each_option(tcp, hdr_len, [&](uint8_t kind, uint8_t* v, uint8_t len) {
+    if (kind == kTcpOptMss && len == 2) s.mss = uint16_t(v[0] << 8 | v[1]);
+    if (kind == kTcpOptWscale && len == 1) s.wscale = v[0] > 14 ? 14 : v[0];
+    if (kind == kTcpOptSackPerm && len == 0) s.sack = true;
+    if (kind == kTcpOptTimestamp && len == 8) s.has_ts = true, s.tsval = be32_at(v), s.tsecr = be32_at(v + 4);
+  });
+  return s;
+}
+
+// Options in the layout Linux uses: MSS, SACK permitted and timestamps
+// (NOP-padded), NOP + window scale. At most 20 bytes.
+class OptionWriter {
+ public:
+  void mss(uint16_t v) { put({kTcpOptMss, 4, uint8_t(v >> 8), uint8_t(v)}); }
+  void sack_ts(bool sack, bool ts, uint32_t tsval, uint32_t tsecr) {
+    if (sack && !ts) return put({kTcpOptNop, kTcpOptNop, kTcpOptSackPerm, 2});
+    if (!ts) return;
+    if (sack) put({kTcpOptSackPerm, 2});
+    else put({kTcpOptNop, kTcpOptNop});
+    put({kTcpOptTimestamp, 10});
+    put32(tsval);
+    put32(tsecr);
+  }
+  void wscale(uint8_t v) { put({kTcpOptNop, kTcpOptWscale, 3, v}); }
+  const uint8_t* bytes() const { return b_; }
+  uint8_t size() const { return n_; }
+
+ private:
+  void put(std::initializer_list<uint8_t> v) {
+    for (uint8_t x : v) b_[n_++] = x;
+  }
+  void put32(uint32_t v) { put({uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)}); }
+  uint8_t b_[20] = {};
+  uint8_t n_ = 0;
+};
+
+}  // namespace fulcrum
