@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -69,6 +70,19 @@ EngineConfig to_engine_config(const Napi::Object& o) {
   cfg.ipvs.max_laddrs = get_u32(o, "maxLaddrs", cfg.ipvs.max_laddrs);
   cfg.ipvs.lports.first = uint16_t(get_u32(o, "lportFirst", cfg.ipvs.lports.first));
   cfg.ipvs.lports.last = uint16_t(get_u32(o, "lportLast", cfg.ipvs.lports.last));
+  Napi::Value spv = o.Get("synproxy");
+  if (spv.IsObject()) {
+    Napi::Object sp = spv.As<Napi::Object>();
+    SynproxyConfig& c = cfg.ipvs.synproxy;
+    c.mss = uint16_t(get_u32(sp, "mss", c.mss));
+    c.wscale = uint8_t(get_u32(sp, "wscale", c.wscale));
+    c.sack = sp.Get("sack").ToBoolean();
+    c.timestamps = sp.Get("timestamps").ToBoolean();
+    c.ttl = uint8_t(get_u32(sp, "ttl", c.ttl));
+    c.retries = uint8_t(get_u32(sp, "retries", c.retries));
+    c.hold = uint8_t(std::min<uint32_t>(get_u32(sp, "hold", c.hold), kSynproxyHoldMax));
+    c.retry_ms = get_u32(sp, "retryMs", c.retry_ms);
+  }
   Napi::Value nv = o.Get("neighbours");
   if (nv.IsObject()) {
     Napi::Object n = nv.As<Napi::Object>();
@@ -159,6 +173,7 @@ ServiceSpec to_service_spec(const Napi::Object& s) {
   spec.persist_ms = get_u32(s, "persistMs", 0);
   spec.persist_mask = get_ip(s, "persistMask");
   spec.expire_nodest = s.Get("expireNodest").ToBoolean();
+  spec.synproxy = s.Get("synproxy").ToBoolean();
   Napi::Value t = s.Get("timeouts");
   if (t.IsObject()) {
     Napi::Object to = t.As<Napi::Object>();

@@ -59,9 +59,10 @@ describe('service specs', () => {
     assert.equal(specs[0].dests[0].fwd, 'fullnat');
   });
 
-  test('synproxy is refused rather than ignored, naming the service', () => {
+  test('synproxy reaches the dataplane per service, its settings per engine', () => {
     const cfg = config(FULLNAT.replace('client_address: proxy_v2', 'synproxy: true'));
-    assert.throws(() => serviceSpecs(cfg.services, ids(cfg)), /services\[0\]\.synproxy: the SYN proxy is not implemented yet/);
+    assert.deepEqual(serviceSpecs(cfg.services, ids(cfg)).map((s) => s.synproxy), [true, false]);
+    assert.deepEqual(cfg.dataplane.synproxy, { mss: 1460, wscale: 7, sack: true, timestamps: true, ttl: 63, retries: 3, retry: 1000, hold: 4 });
   });
 
   test('forward snat on a service points to the snat rules', () => {

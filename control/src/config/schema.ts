@@ -203,6 +203,7 @@ const dataplaneObject = (env?: ValidationEnv) =>
     max_dests: int(1, 1_048_576).default(8192),
     max_laddrs: int(1, 4096).default(64),
     local_ports: localPortsSchema.default('1025-65535'),
+    synproxy: synproxySettings.default({}),
     neighbours: neighboursSchema.default({}),
     ports: z.array(portObject(env)).min(1, 'at least one port is required'),
     routes: z.array(routeSchema).default([]),
@@ -383,6 +384,18 @@ function checkRoutePrefixes(routes: RouteConfig[], subnets: Connected[], ctx: z.
     }
   });
 }
+
+// The SYN proxy's settings, shared by every service with synproxy: true.
+const synproxySettings = strictObject({
+  mss: int(536, 9000).default(1460),
+  wscale: int(0, 14).default(7),
+  sack: bool().default(true),
+  timestamps: bool().default(true),
+  ttl: int(1, 255).default(63),
+  retries: int(0, 10).default(3),
+  retry: duration(100, 60_000).default('1s'),
+  hold: int(0, 8).default(4),
+});
 
 // "first-last": the local ports FULLNAT/SNAT hand out. Every worker needs
 // at least one (ports are split between workers by port % workers).

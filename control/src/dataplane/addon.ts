@@ -23,6 +23,8 @@ export interface EngineStartSpec {
   /** The local ports FULLNAT/SNAT hand out, split between the workers. */
   lportFirst: number;
   lportLast: number;
+  /** SYN proxy settings, for every synproxy service. */
+  synproxy: { mss: number; wscale: number; sack: boolean; timestamps: boolean; ttl: number; retries: number; hold: number; retryMs: number };
   mbufs: number;
   mbufCache: number;
   rxDesc: number;
@@ -72,6 +74,8 @@ export interface ServiceSpec {
   persistMask: string;
   /** LVS expire_nodest_conn: a removed dest's connections end at their next packet. */
   expireNodest: boolean;
+  /** SYN cookies at the balancer (NAT and FULLNAT dests only). */
+  synproxy: boolean;
   /** Seconds, as ipvsadm --set; 0 keeps the default. */
   timeouts: { tcp: number; tcpfin: number; udp: number };
   /** FULLNAT local-address pool, with stable ids (per address, shared between services). */

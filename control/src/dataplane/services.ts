@@ -32,9 +32,6 @@ export interface SpecIds {
 export function serviceSpecs(services: readonly ServiceConfig[], ids: SpecIds): ServiceSpec[] {
   const { services: serviceIds, dests: destIds, laddrs: laddrIds } = ids;
   return services.map((s, i) => {
-    // Accepted by the schema so configs can be written ahead, but never
-    // silently ignored: a service asking for SYN cookies must get them.
-    if (s.synproxy) throw new Error(`services[${i}].synproxy: the SYN proxy is not implemented yet`);
     const fwd = forwardOf(s, undefined, i);
     return {
       id: serviceIds.get(serviceKey(s)) as number,
@@ -52,6 +49,7 @@ export function serviceSpecs(services: readonly ServiceConfig[], ids: SpecIds): 
       },
       persistMs: (s.persistence?.timeout ?? 0) * 1000,
       expireNodest: s.expire_nodest_conn,
+      synproxy: s.synproxy,
       persistMask: formatIPv4(prefixMask(netmaskPrefix(s.persistence?.netmask ?? '255.255.255.255') as number)),
       timeouts: { tcp: seconds(s.timeouts.tcp), tcpfin: seconds(s.timeouts.tcpfin), udp: seconds(s.timeouts.udp) },
       laddrs: s.local_addresses.map((a) => {
