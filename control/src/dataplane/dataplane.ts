@@ -11,11 +11,11 @@
 import { execFileSync } from 'node:child_process';
 
 import { buildEalArgs, controlCpu } from '../config/eal';
-import type { DestConfig, FulcrumConfig, ServiceConfig } from '../config/schema';
+import type { DestConfig, FulcrumConfig, HealthFailAction, ServiceConfig } from '../config/schema';
 import { loadAddon, type ConnFilter, type ConnRow, type EngineStartInfo, type NativeAddon, type NeighbourRow, type RequestKind, type RequestResult } from './addon';
 import { StatView, type CounterSet } from './counters';
 import { IdAllocator } from './ids';
-import { destKey, serviceKey, serviceSpecs } from './services';
+import { DestOverlay, destKey, serviceKey, serviceSpecs } from './services';
 import { engineStartSpec, snapshotSpec } from './spec';
 
 const RECLAIM_INTERVAL_MS = 100;
@@ -41,6 +41,9 @@ export class Dataplane {
   private serviceIds: IdAllocator | undefined;
   private applied: { services: ServiceConfig[]; serviceIds: Map<string, number>; destIds: Map<string, number> } | undefined;
   private destIds: IdAllocator | undefined;
+  /** The config last given to apply(), before the overlay. */
+  private desired: FulcrumConfig | undefined;
+  private readonly overlay = new DestOverlay();
   private reclaimTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly pending = new Map<number, Pending>();
@@ -85,16 +88,39 @@ export class Dataplane {
     const [live, active, inactive, persistent] = ['live', 'active', 'inactive', 'persistent'].map((f, i) =>
       (i === 0 ? svcStats : destStats).field(f),
     );
-    const services = cfg.services;
+    const services = this.overlay.filter(cfg.services);
     const serviceIds = (this.serviceIds as IdAllocator).assign(services.map(serviceKey), (id) => svcStats.sum(id, live) === 0n);
     const destKeys = services.flatMap((s) => s.dests.map((d) => destKey(s, d)));
     // Persistence templates refer to their dest by id too.
     const destIdle = (id: number) =>
       destStats.sum(id, active) + destStats.sum(id, inactive) + destStats.sum(id, persistent) === 0n;
     const destIds = (this.destIds as IdAllocator).assign(destKeys, destIdle);
-    const generation = this.addon.apply(snapshotSpec(cfg, serviceSpecs(services, serviceIds, destIds)));
+    const generation = this.addon.apply(snapshotSpec(cfg, serviceSpecs(services, serviceIds, destIds, this.overlay)));
     this.applied = { services, serviceIds, destIds };
+    this.desired = cfg;
+    this.overlay.retain(cfg.services);
     return generation;
+  }
+
+  /**
+   * Health checks' verdict on a dest: unavailable ones are inhibited or
+   * removed (`action`) in the running config and in every config applied
+   * later while they are configured. Re-publishes only when that changes
+   * anything; returns the new generation, or undefined when nothing
+   * changed or the service has no such dest. Control thread only.
+   */
+  setDestAvailable(
+    service: string,
+    dest: { address: string; port: number },
+    available: boolean,
+    action: HealthFailAction = 'inhibit',
+  ): number | undefined {
+    const cfg = this.desired;
+    const svc = cfg?.services.find((s) => s.name === service);
+    const d = svc?.dests.find((x) => x.address === dest.address && x.port === dest.port);
+    if (cfg === undefined || svc === undefined || d === undefined) return undefined;
+    if (!this.overlay.set(destKey(svc, d), available ? undefined : action)) return undefined;
+    return this.apply(cfg);
   }
 
   /** The running services with their statistics summed over the workers. */
