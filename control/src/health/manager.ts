@@ -105,8 +105,8 @@ export class HealthManager {
 
   private entry(w: Wanted, healthy: boolean): Entry {
     const target = { address: w.dest.address, port: w.hc.port ?? w.dest.port };
-    const entry: Entry = { ...w, state: { healthy, streak: 0 }, reason: 'not checked yet', successes: 0, failures: 0 } as Entry;
-    entry.prober = new Prober(target, w.hc, (r) => this.record(entry, r));
+    const prober = new Prober(target, w.hc, (r) => this.record(entry, r));
+    const entry: Entry = { ...w, prober, state: { healthy, streak: 0 }, reason: 'not checked yet', successes: 0, failures: 0 };
     return entry;
   }
 
