@@ -392,14 +392,19 @@ describe('health checks', () => {
     service(`    health_check: ${svc}\n    dests:\n      - { address: 10.0.0.21, port: 8080${dest} }\n      - { address: 10.0.0.22, port: 0 }\n`);
 
   test('a dest health_check replaces the service one; on_fail defaults to inhibit', () => {
-    const text = hc('{ type: tcp, port: 8080 }', ', health_check: { type: http, path: /ok, fall: 1, on_fail: remove }');
+    const text = hc('{ type: tcp, port: 8080, source: 10.0.0.2 }', ', health_check: { type: http, path: /ok, fall: 1, on_fail: remove }');
     const svc = parseConfig(text, 't.yaml', env).services[0];
     assert.equal(svc.health_check?.on_fail, 'inhibit');
     assert.equal(svc.health_check?.port, 8080);
+    assert.equal(svc.health_check?.source, '10.0.0.2');
     assert.deepEqual(svc.dests[0].health_check, {
       type: 'http', path: '/ok', expect_status: 200, interval: 2000, timeout: 1000, rise: 2, fall: 1, on_fail: 'remove',
     });
     assert.equal(svc.dests[1].health_check, undefined);
+  });
+
+  test('a check source must be a unicast address', () => {
+    assertOneProblem(hc('{ type: tcp, port: 1, source: 127.0.0.1 }', ''), 'services[0].health_check.source', 'loopback');
   });
 
   test('unknown on_fail action', () => {

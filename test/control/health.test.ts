@@ -128,6 +128,32 @@ describe('checkers', () => {
   });
 });
 
+test('source: checks of every type leave from the given address; one the host lacks fails', async () => {
+  const seen: string[] = [];
+  const tcp = net.createServer((c) => { seen.push(`tcp ${c.remoteAddress}`); c.destroy(); });
+  const web = http.createServer((req, res) => { seen.push(`http ${req.socket.remoteAddress}`); res.end(); });
+  const udp = dgram.createSocket('udp4');
+  udp.on('message', (_msg, from) => { seen.push(`udp ${from.address}`); udp.send('pong', from.port, from.address); });
+  const [tcpPort, webPort] = [await listen(tcp), await listen(web)];
+  await new Promise<void>((resolve) => udp.bind(0, LOCAL, () => resolve()));
+  try {
+    // The whole of 127/8 is the loopback's: 127.0.0.2 is a local address that is not the default one.
+    const source = '127.0.0.2';
+    assert.equal((await runCheck({ address: LOCAL, port: tcpPort }, hc({ type: 'tcp', source }))).ok, true);
+    assert.equal((await runCheck({ address: LOCAL, port: webPort }, hc({ type: 'http', source }))).ok, true);
+    const udpCheck = hc({ type: 'udp', send: 'ping', expect: 'pong', source });
+    assert.equal((await runCheck({ address: LOCAL, port: udp.address().port }, udpCheck)).ok, true);
+    assert.deepEqual(seen, ['tcp 127.0.0.2', 'http 127.0.0.2', 'udp 127.0.0.2']);
+    // 192.0.2.1 (TEST-NET-1) is on no host.
+    const foreign = await runCheck({ address: LOCAL, port: tcpPort }, hc({ type: 'tcp', source: '192.0.2.1' }));
+    assert.deepEqual(foreign, { ok: false, reason: 'source address not on this host' });
+  } finally {
+    await close(tcp);
+    await close(web);
+    udp.close();
+  }
+});
+
 describe('rise and fall', () => {
   test('fall consecutive failures take a dest down, rise successes bring it back, a contrary result resets', () => {
     const run = (start: HealthState, results: boolean[]) => results.map((ok) => (start = nextState(start, ok, 2, 3)).healthy);

@@ -2,7 +2,8 @@
 //
 // Health checks end to end: three kernel HTTP servers behind a running
 // Fulcrum (NAT, rr), checked over HTTP from the balancer namespace's
-// kernel leg on the server LAN. A stopped server is inhibited within
+// kernel leg on the server LAN (from its address, health_check.source). A
+// stopped server is inhibited within
 // interval x fall, new connections avoid it, and it returns after rise
 // checks once restarted; a reload keeps a failed dest out; on_fail remove
 // takes it out of the listing.
@@ -11,7 +12,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { Sandbox } from '../../control/src/demo/sandbox';
+import { CHECK_ADDRESS, Sandbox } from '../../control/src/demo/sandbox';
 
 const HTTP_LOAD = path.resolve(__dirname, '../../control/src/demo/http-load.js');
 const VIP = '10.0.0.100';
@@ -30,7 +31,7 @@ function services(weights: [number, number, number], onFail: 'inhibit' | 'remove
     vip: ${VIP}
     port: 80
     scheduler: wrr
-    health_check: { type: http, path: /, interval: ${INTERVAL_MS}ms, timeout: ${TIMEOUT_MS}ms, rise: ${RISE}, fall: ${FALL}, on_fail: ${onFail} }
+    health_check: { type: http, path: /, interval: ${INTERVAL_MS}ms, timeout: ${TIMEOUT_MS}ms, rise: ${RISE}, fall: ${FALL}, on_fail: ${onFail}, source: ${CHECK_ADDRESS} }
     dests:
 ${dests}`;
 }

@@ -464,6 +464,8 @@ const healthCheckObject = strictObject({
   fall: int(1, 100).default(3),
   // The port checked; default the dest's (required when that is 0).
   port: int(1, 65535).optional(),
+  // The host address checks leave from; default: the kernel's choice by route.
+  source: unicast().optional(),
   on_fail: oneOf(HEALTH_FAIL_ACTIONS).default('inhibit'),
 });
 

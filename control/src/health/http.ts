@@ -16,6 +16,7 @@ export function httpCheck(target: CheckTarget, hc: HealthCheckConfig, signal: Ab
   const options: https.RequestOptions = {
     host: target.address,
     port: target.port,
+    localAddress: hc.source,
     path: hc.path,
     signal,
     agent: false,

@@ -18,6 +18,7 @@ const ERROR_NAMES: Record<string, string> = {
   ECONNRESET: 'connection reset',
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
+  EADDRNOTAVAIL: 'source address not on this host',
   ABORT_ERR: 'timed out',
 };
 

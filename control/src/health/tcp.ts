@@ -9,7 +9,7 @@ import { failureReason, type CheckResult, type CheckTarget } from './result';
 
 export function tcpCheck(target: CheckTarget, hc: HealthCheckConfig, signal: AbortSignal): Promise<CheckResult> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: target.address, port: target.port, signal });
+    const socket = net.connect({ host: target.address, port: target.port, localAddress: hc.source, signal });
     socket.once('connect', () => {
       socket.destroy();
       resolve({ ok: true, reason: 'connected' });

@@ -34,6 +34,8 @@ export function udpCheck(target: CheckTarget, hc: HealthCheckConfig, signal: Abo
       const ok = msg.toString().includes(hc.expect);
       done(ok ? { ok, reason: 'expected reply' } : { ok, reason: `reply without '${hc.expect}'` });
     });
-    socket.connect(target.port, target.address, () => socket.send(hc.send ?? ''));
+    const send = () => socket.connect(target.port, target.address, () => socket.send(hc.send ?? ''));
+    if (hc.source === undefined) send();
+    else socket.bind(0, hc.source, send);
   });
 }
