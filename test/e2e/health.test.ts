@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Health checks end to end: three kernel HTTP servers behind a running
-// Fulcrum (NAT, rr), checked over HTTP from the balancer namespace's
-// kernel leg on the server LAN (from its address, health_check.source). A
-// stopped server is inhibited within
-// interval x fall, new connections avoid it, and it returns after rise
-// checks once restarted; a reload keeps a failed dest out; on_fail remove
-// takes it out of the listing.
+// Fulcrum (NAT, wrr), checked over HTTP from the balancer namespace's
+// kernel leg on the server LAN (from its address, health_check.source).
+// A stopped server is inhibited within interval x fall, new connections
+// avoid it, and it returns after rise checks once restarted; a reload
+// keeps a failed dest out; on_fail remove takes it out of the listing.
 
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
