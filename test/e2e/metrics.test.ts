@@ -15,12 +15,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { Sandbox } from '../../control/src/demo/sandbox';
+import { METRICS_URL as METRICS, Sandbox } from '../../control/src/demo/sandbox';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const HTTP_LOAD = path.resolve(__dirname, '../../control/src/demo/http-load.js');
 const DASHBOARD = path.join(ROOT, 'deploy/grafana/fulcrum.json');
-const METRICS = 'http://127.0.0.1:9650/metrics';
 const PROMETHEUS = '127.0.0.1:9091';
 const VIP = '10.0.0.100';
 const SERVICES = `
@@ -39,9 +38,6 @@ const RATE_INTERVAL = '10s';
 // The dashboard's service variable set to "All".
 const ALL_SERVICES = '.*';
 
-const FETCH = `fetch(process.argv[1]).then(async (r) => { process.stdout.write(await r.text()); process.exit(r.ok ? 0 : 1); },
-  (e) => { process.stderr.write(String(e.cause ?? e)); process.exit(2); })`;
-
 let sb: Sandbox;
 let tmp: string;
 
@@ -55,10 +51,8 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** GET url from inside the balancer namespace. */
-async function get(url: string): Promise<{ ok: boolean; body: string }> {
-  const r = await sb.topo.exec('lb', [process.execPath, '-e', FETCH, url], { timeoutMs: 10_000 });
-  return { ok: r.code === 0, body: r.stdout + r.stderr };
+function get(url: string): Promise<{ ok: boolean; body: string }> {
+  return sb.get(url);
 }
 
 async function load(count: number): Promise<void> {

@@ -99,6 +99,13 @@ export function serverNamespace(i: number): string {
   return `s${i + 1}`;
 }
 
+// GET argv[1], print the body; exit 0 on a 2xx answer.
+const FETCH = `fetch(process.argv[1]).then(async (r) => { process.stdout.write(await r.text()); process.exit(r.ok ? 0 : 1); },
+  (e) => { process.stderr.write(String(e.cause ?? e)); process.exit(2); })`;
+
+/** The balancer's metrics endpoint (the default control.metrics.listen), inside its namespace. */
+export const METRICS_URL = 'http://127.0.0.1:9650/metrics';
+
 const HTTP_SERVER = `require('http').createServer((q, r) => r.end(process.argv[1] + '\\n')).listen(80, () => console.log('listening'))`;
 
 // Stands in for the kernel's ipip receive path on kernels built without it
@@ -189,6 +196,12 @@ export class Sandbox {
     await this.waitFor('\n', 1_000, this.output.indexOf('fulcrum: re', mark));
     const line = this.output.slice(this.output.indexOf('fulcrum: re', mark)).split('\n')[0];
     if (!line.startsWith('fulcrum: reloaded')) throw new Error(`reload refused:\n${this.output.slice(mark)}`);
+  }
+
+  /** GET url from inside the balancer namespace (the metrics endpoint listens there); ok on a 2xx answer. */
+  async get(url: string): Promise<{ ok: boolean; body: string }> {
+    const r = await this.topo.exec('lb', [process.execPath, '-e', FETCH, url], { timeoutMs: 10_000 });
+    return { ok: r.code === 0, body: r.stdout + r.stderr };
   }
 
   /** Stops real server i's HTTP server (i from 0); resolves once it has exited. */
