@@ -96,7 +96,7 @@ test('/metrics counts the traffic, connections, pools and health of a running ba
   assert.ok(delta('fulcrum_worker_polls_total{lcore="1",state="busy"}') > 0);
   assert.equal(delta('fulcrum_worker_events_total{lcore="1",event="conns_created"}'), 60);
   // Closed connections wait in TIME_WAIT (inactive) and hold pool objects.
-  const inactive = DESTS.reduce((n, d) => n + value(now, `fulcrum_dest_connections{service="web",dest="${d}",state="inactive"}`), 0);
+  const inactive = DESTS.reduce((n, d) => n + value(now, `fulcrum_dest_inactive_connections{service="web",dest="${d}"}`), 0);
   assert.ok(inactive >= 60, `inactive ${inactive}`);
   assert.ok(value(now, 'fulcrum_pool_used{pool="connections",lcore="1"}') >= inactive);
   assert.equal(value(now, 'fulcrum_pool_capacity{pool="connections",lcore="1"}'), 16384);

@@ -60,15 +60,20 @@ function registerTraffic(registry: Registry, scope: 'service' | 'dest', rows: ()
 export function registerServiceMetrics(registry: Registry, dp: Dataplane): void {
   registerTraffic(registry, 'service', () => serviceRows(dp));
   registerTraffic(registry, 'dest', () => destRows(dp));
+  // Two families rather than one with a state label: a gauge named
+  // fulcrum_dest_connections would clash with the counter
+  // fulcrum_dest_connections_total in the OpenMetrics format.
   gaugeFamily(registry, {
-    name: 'fulcrum_dest_connections',
-    help: 'Connections of the dest now: state active (TCP established) or inactive (any other state, UDP)',
-    labelNames: ['service', 'dest', 'state'],
-    read: function* () {
-      const rows = destRows(dp);
-      yield* field(rows, 'active', { state: 'active' });
-      yield* field(rows, 'inactive', { state: 'inactive' });
-    },
+    name: 'fulcrum_dest_active_connections',
+    help: 'Connections of the dest in TCP ESTABLISHED now (ipvsadm ActiveConn)',
+    labelNames: ['service', 'dest'],
+    read: () => field(destRows(dp), 'active'),
+  });
+  gaugeFamily(registry, {
+    name: 'fulcrum_dest_inactive_connections',
+    help: 'Connections of the dest in any other TCP state, and UDP ones, now (ipvsadm InActConn)',
+    labelNames: ['service', 'dest'],
+    read: () => field(destRows(dp), 'inactive'),
   });
   gaugeFamily(registry, {
     name: 'fulcrum_dest_persistent_templates',
