@@ -57,24 +57,25 @@ function registerTraffic(registry: Registry, scope: 'service' | 'dest', rows: ()
   });
 }
 
+const CONNECTION_STATES = [
+  ['active', 'Connections of the dest in TCP ESTABLISHED now (ipvsadm ActiveConn)'],
+  ['inactive', 'Connections of the dest in any other TCP state, and UDP ones, now (ipvsadm InActConn)'],
+] as const;
+
 export function registerServiceMetrics(registry: Registry, dp: Dataplane): void {
   registerTraffic(registry, 'service', () => serviceRows(dp));
   registerTraffic(registry, 'dest', () => destRows(dp));
   // Two families rather than one with a state label: a gauge named
   // fulcrum_dest_connections would clash with the counter
   // fulcrum_dest_connections_total in the OpenMetrics format.
-  gaugeFamily(registry, {
-    name: 'fulcrum_dest_active_connections',
-    help: 'Connections of the dest in TCP ESTABLISHED now (ipvsadm ActiveConn)',
-    labelNames: ['service', 'dest'],
-    read: () => field(destRows(dp), 'active'),
-  });
-  gaugeFamily(registry, {
-    name: 'fulcrum_dest_inactive_connections',
-    help: 'Connections of the dest in any other TCP state, and UDP ones, now (ipvsadm InActConn)',
-    labelNames: ['service', 'dest'],
-    read: () => field(destRows(dp), 'inactive'),
-  });
+  for (const [state, help] of CONNECTION_STATES) {
+    gaugeFamily(registry, {
+      name: `fulcrum_dest_${state}_connections`,
+      help,
+      labelNames: ['service', 'dest'],
+      read: () => field(destRows(dp), state),
+    });
+  }
   gaugeFamily(registry, {
     name: 'fulcrum_dest_persistent_templates',
     help: 'Persistence templates (client affinities) pointing at the dest now',
