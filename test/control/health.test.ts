@@ -219,7 +219,7 @@ describe('health manager', () => {
     const downIn = await waitFor('down', () => calls.length === 1, 1000);
     assert.deepEqual(calls[0], { dest, available: false, action: 'remove' });
     // Three failed checks 100 ms apart: at least 200 ms after the first one.
-    assert.ok(downIn >= 150 && downIn <= 500, `down after ${downIn} ms`);
+    assert.ok(downIn >= 150 && downIn <= 1300, `down after ${downIn} ms`);
     assert.match(lines[0], new RegExp(`web ${dest} down, removed \\(connection refused\\)`));
     server = net.createServer((c) => c.destroy());
     await new Promise<void>((resolve) => server.listen(port, LOCAL, () => resolve()));
@@ -241,23 +241,24 @@ describe('health manager', () => {
     let open = 0;
     let most = 0;
     const arrivals: number[] = [];
-    const server = http.createServer((_req, res) => {
+    const firstByPath = new Map<string, number>();
+    const server = http.createServer((req, res) => {
       arrivals.push(Date.now());
+      if (!firstByPath.has(req.url ?? '')) firstByPath.set(req.url ?? '', Date.now());
       most = Math.max(most, ++open);
-      // Slower than the interval minus nothing: the next check must wait for this one.
       setTimeout(() => { open--; res.end(); }, 180);
     });
     const port = await listen(server);
     t.after(() => close(server));
-    // Four dests on one server (distinct ports are not needed for the spread: use four services).
-    const svcs = [0, 1, 2, 3].map((i) => ({ ...services('{ type: http, interval: 400ms, timeout: 300ms }', [port])[0], name: `s${i}` }));
+    // Four services on one server, told apart by the path they check.
+    const svcs = [0, 1, 2, 3].map((i) => ({ ...services(`{ type: http, path: /s${i}, interval: 400ms, timeout: 300ms }`, [port])[0], name: `s${i}` }));
     const started = Date.now();
     manager.sync(svcs);
-    await delay(350);
-    const first = arrivals.map((t) => t - started);
-    assert.equal(first.length, 4, JSON.stringify(first));
-    // 0, 100, 200, 300 ms apart (timers are late, never early).
-    first.forEach((t, i) => assert.ok(t >= i * 100 - 5 && t < i * 100 + 80, `check ${i} at ${t} ms: ${JSON.stringify(first)}`));
+    await delay(700);
+    const first = [0, 1, 2, 3].map((i) => (firstByPath.get(`/s${i}`) ?? Infinity) - started);
+    // 0, 100, 200, 300 ms: the lower bounds are the spread (unspread, all four
+    // would come at once; timers are late, never early); the upper ones allow a loaded machine.
+    first.forEach((t, i) => assert.ok(t >= i * 100 - 5 && t < i * 100 + 300, `check ${i} at ${t} ms: ${JSON.stringify(first)}`));
     manager.stop();
     await delay(250); // the checks in flight finish
     arrivals.length = 0;
@@ -271,7 +272,7 @@ describe('health manager', () => {
     await delay(700);
     single.stop();
     assert.equal(most, 1, 'two checks of one dest overlapped');
-    assert.ok(arrivals.length >= 3 && arrivals.length <= 4, `${arrivals.length} checks of 180 ms in 700 ms`);
+    assert.ok(arrivals.length >= 2 && arrivals.length <= 4, `${arrivals.length} checks of 180 ms in 700 ms`);
   });
 
   test('sync: a changed check keeps the verdict with the new action; a removed check restores the dest', async () => {
