@@ -67,6 +67,13 @@ describe('checkers', () => {
   test('http: the expected status passes, another fails, a silent server times out', async () => {
     const server = http.createServer((req, res) => {
       if (req.url === '/hang') return; // never answers
+      if (req.url === '/stream') {
+        // A status, then a body that never ends: the check must not wait for it, nor trip on its abort.
+        res.writeHead(200);
+        const timer = setInterval(() => res.write('x'.repeat(1000)), 5);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
       res.writeHead(req.url === '/ok' ? 200 : 503);
       res.end();
     });
@@ -76,11 +83,26 @@ describe('checkers', () => {
       assert.deepEqual(await runCheck(t, hc({ type: 'http', path: '/ok' })), { ok: true, reason: 'HTTP 200' });
       assert.deepEqual(await runCheck(t, hc({ type: 'http', path: '/busy' })), { ok: false, reason: 'HTTP 503, expected 200' });
       assert.deepEqual(await runCheck(t, hc({ type: 'http', path: '/busy', expect_status: 503 })), { ok: true, reason: 'HTTP 503' });
+      assert.deepEqual(await runCheck(t, hc({ type: 'http', path: '/stream' })), { ok: true, reason: 'HTTP 200' });
+      await delay(50);
       const started = Date.now();
       const hung = await runCheck(t, hc({ type: 'http', path: '/hang', timeout: 200 }));
       const took = Date.now() - started;
       assert.deepEqual(hung, { ok: false, reason: 'timed out after 200 ms' });
       assert.ok(took >= 190 && took < 1000, `took ${took} ms`);
+    } finally {
+      await close(server);
+    }
+  });
+
+  test('http: a server that does not speak HTTP fails the check', async () => {
+    // resume(): read the client's end too, so the connection closes and the server can.
+    const server = net.createServer((c) => c.resume().end('SSH-2.0-OpenSSH\r\n'));
+    const port = await listen(server);
+    try {
+      const r = await runCheck({ address: LOCAL, port }, hc({ type: 'http' }));
+      assert.equal(r.ok, false);
+      assert.match(r.reason, /Parse Error/);
     } finally {
       await close(server);
     }

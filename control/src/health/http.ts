@@ -26,12 +26,18 @@ export function httpCheck(target: CheckTarget, hc: HealthCheckConfig, signal: Ab
   const get = hc.type === 'https' ? https.get : http.get;
   return new Promise((resolve) => {
     const req = get(options, (res) => {
-      res.resume();
+      // The status is all we need: drop the connection, and whatever it
+      // reports afterwards (an aborted body) with it.
+      res.on('error', () => undefined);
       req.destroy();
       const status = res.statusCode ?? 0;
       if (status === hc.expect_status) resolve({ ok: true, reason: `HTTP ${status}` });
       else resolve({ ok: false, reason: `HTTP ${status}, expected ${hc.expect_status}` });
     });
-    req.once('error', (err) => resolve({ ok: false, reason: failureReason(err, hc.timeout) }));
+    // on, not once: a late second error must not become an uncaught one.
+    req.on('error', (err) => {
+      req.destroy();
+      resolve({ ok: false, reason: failureReason(err, hc.timeout) });
+    });
   });
 }

@@ -14,7 +14,7 @@ export function tcpCheck(target: CheckTarget, hc: HealthCheckConfig, signal: Abo
       socket.destroy();
       resolve({ ok: true, reason: 'connected' });
     });
-    socket.once('error', (err) => {
+    socket.on('error', (err) => {
       socket.destroy();
       resolve({ ok: false, reason: failureReason(err, hc.timeout) });
     });

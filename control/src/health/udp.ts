@@ -28,7 +28,7 @@ export function udpCheck(target: CheckTarget, hc: HealthCheckConfig, signal: Abo
         : { ok: false, reason: failureReason({ name: 'AbortError' }, hc.timeout) });
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort);
-    socket.once('error', (err) => done({ ok: false, reason: failureReason(err, hc.timeout) }));
+    socket.on('error', (err) => done({ ok: false, reason: failureReason(err, hc.timeout) }));
     socket.on('message', (msg) => {
       if (hc.expect === undefined) return;
       const ok = msg.toString().includes(hc.expect);
