@@ -78,8 +78,12 @@ test('a stopped server is inhibited within interval x fall, avoided, and back af
   await sb.stopServer(1);
   const downIn = await logged(/fulcrum: health: web 10\.0\.1\.12:80 down, inhibited \(connection refused\)/, mark, DOWN_WITHIN);
   assert.deepEqual(await load(30), { s1: 15, s3: 15 });
-  // Inhibited, not removed: the dest is still listed with its weight.
-  assert.match(await sb.status(), /-> 10\.0\.1\.12:80\s+Masq\s+1\s/);
+  // Inhibited, not removed: the dest is still listed with its weight; the
+  // status dump's health table says why.
+  const status = await sb.status();
+  assert.match(status, /-> 10\.0\.1\.12:80\s+Masq\s+1\s/);
+  assert.match(status, /web\s+10\.0\.1\.12:80\s+down\s+\d+\s+[1-9]\d*\s+connection refused/);
+  assert.match(status, /web\s+10\.0\.1\.11:80\s+up\s+[1-9]\d*\s+0\s+HTTP 200/);
   mark = sb.log.length;
   await sb.startServer(1);
   const upIn = await logged(/fulcrum: health: web 10\.0\.1\.12:80 up \(HTTP 200\)/, mark, UP_WITHIN);

@@ -19,7 +19,7 @@ export async function runStart(configPath: string): Promise<number> {
   printStartup(cfg, dp);
   const portNames = cfg.dataplane.ports.map((p) => p.name);
   const dump = () =>
-    formatStatus(dp, portNames).then(
+    formatStatus(dp, portNames, obs.health.states()).then(
       (text) => process.stdout.write(text),
       (err: Error) => process.stderr.write(`fulcrum: status: ${err.message}\n`),
     );
