@@ -13,9 +13,12 @@ cd "$(dirname "$0")/.."
 # veth), ethtool (offloads), ping, taskset (util-linux), testpmd (dpdk-dev,
 # the benchmark reference), python3 (the TUN test's decapsulator), tcpdump
 # (tests that look at the wire), nginx-light (a real server that reads the
-# PROXY protocol in the FULLNAT test), hping3 (floods in the robustness tests).
+# PROXY protocol in the FULLNAT test), hping3 (floods in the robustness
+# tests), prometheus (evaluates the Grafana dashboard's queries in the
+# metrics test), openssl (the HTTPS health-check test's certificate),
+# systemd (systemd-analyze checks deploy/fulcrum.service).
 PACKAGES=(libdpdk-dev dpdk dpdk-dev pkg-config cmake make g++ googletest libgtest-dev
-  iproute2 ethtool iputils-ping util-linux python3 tcpdump nginx-light hping3)
+  iproute2 ethtool iputils-ping util-linux python3 tcpdump nginx-light hping3 prometheus openssl systemd)
 HUGEPAGES=${FULCRUM_HUGEPAGES:-512}
 
 log() { printf 'setup: %s\n' "$*"; }

@@ -104,7 +104,7 @@ describe('valid configs', () => {
     assert.equal(web.synproxy, true);
     assert.deepEqual(web.persistence, { timeout: 300, netmask: '255.255.255.0' });
     assert.deepEqual(web.health_check, {
-      type: 'http', path: '/', expect_status: 200, interval: 1000, timeout: 1000, rise: 2, fall: 2,
+      type: 'http', path: '/', expect_status: 200, interval: 1000, timeout: 1000, rise: 2, fall: 2, on_fail: 'inhibit',
     });
     assert.deepEqual(web.dests, [
       { address: '10.0.1.21', port: 8080, weight: 3, upper: 0, lower: 0 },
@@ -384,6 +384,40 @@ describe('IPVS service rules', () => {
   test('per-service timeouts as ipvsadm --set', () => {
     const cfg = parseConfig(service('    timeouts: { tcp: 1h, tcpfin: 30s, udp: 10s }\n'), 't.yaml', env);
     assert.deepEqual(cfg.services[0].timeouts, { tcp: 3_600_000, tcpfin: 30_000, udp: 10_000 });
+  });
+});
+
+describe('health checks', () => {
+  const hc = (svc: string, dest: string) =>
+    service(`    health_check: ${svc}\n    dests:\n      - { address: 10.0.0.21, port: 8080${dest} }\n      - { address: 10.0.0.22, port: 0 }\n`);
+
+  test('a dest health_check replaces the service one; on_fail defaults to inhibit', () => {
+    const text = hc('{ type: tcp, port: 8080, source: 10.0.0.2 }', ', health_check: { type: http, path: /ok, fall: 1, on_fail: remove }');
+    const svc = parseConfig(text, 't.yaml', env).services[0];
+    assert.equal(svc.health_check?.on_fail, 'inhibit');
+    assert.equal(svc.health_check?.port, 8080);
+    assert.equal(svc.health_check?.source, '10.0.0.2');
+    assert.deepEqual(svc.dests[0].health_check, {
+      type: 'http', path: '/ok', expect_status: 200, interval: 2000, timeout: 1000, rise: 2, fall: 1, on_fail: 'remove',
+    });
+    assert.equal(svc.dests[1].health_check, undefined);
+  });
+
+  test('a check source must be a unicast address', () => {
+    assertOneProblem(hc('{ type: tcp, port: 1, source: 127.0.0.1 }', ''), 'services[0].health_check.source', 'loopback');
+  });
+
+  test('unknown on_fail action', () => {
+    assertOneProblem(hc('{ type: tcp, port: 1, on_fail: drop }', ''), 'services[0].health_check.on_fail', "'drop' is not one of");
+  });
+
+  test('a port-zero dest needs health_check.port', () => {
+    assertOneProblem(hc('{ type: tcp }', ''), 'services[0].dests[1].port', 'give health_check.port');
+  });
+
+  test('a bad dest health_check names the dest', () => {
+    const text = hc('{ type: tcp, port: 1 }', ', health_check: { type: udp, expect_status: 200 }');
+    assertOneProblem(text, 'services[0].dests[0].health_check.expect_status', 'only to http and https');
   });
 });
 

@@ -7,7 +7,7 @@
 
 import * as path from 'node:path';
 
-import { BALANCER_ADDRESS, Sandbox, WEB_LADDR, WEB_SERVICE, WEB_SERVICE_FULLNAT, WEB_VIP as VIP } from '../demo/sandbox';
+import { BALANCER_ADDRESS, METRICS_URL, Sandbox, WEB_LADDR, WEB_SERVICE, WEB_SERVICE_FULLNAT, WEB_VIP as VIP } from '../demo/sandbox';
 
 const DEFAULT_NON_TTY_SEC = 3;
 const HTTP_LOAD = path.resolve(__dirname, '../demo/http-load.js');
@@ -35,6 +35,7 @@ export async function runDemo(opts: { durationSec?: number; forward?: DemoForwar
     await showPing(sb);
     await showHttp(sb);
     await showCounters(sb);
+    await showMetrics(sb);
     await keepRunning(sb, opts.durationSec ?? (process.stdout.isTTY ? Infinity : DEFAULT_NON_TTY_SEC));
   } finally {
     step('stopping the balancer and removing the namespaces');
@@ -78,6 +79,13 @@ async function showHttp(sb: Sandbox): Promise<void> {
 async function showCounters(sb: Sandbox): Promise<void> {
   step('per-lcore counters, neighbour tables and services (fulcrum start prints them on SIGUSR1)');
   process.stdout.write(indent(await sb.status()));
+}
+
+async function showMetrics(sb: Sandbox): Promise<void> {
+  step(`Prometheus metrics (GET ${METRICS_URL} in the balancer namespace ${sb.topo.nsName('lb')}), per dest`);
+  const r = await sb.get(METRICS_URL);
+  if (!r.ok) throw new Error(`metrics: ${r.body}`);
+  process.stdout.write(indent(r.body.split('\n').filter((l) => l.startsWith('fulcrum_dest_connections_total')).join('\n')));
 }
 
 async function keepRunning(sb: Sandbox, seconds: number): Promise<void> {

@@ -1,19 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The status dump `fulcrum start` prints on SIGUSR1 and at exit: the
-// per-lcore counters, every worker's neighbour table, and the services
-// as ipvsadm -L -n lists them. A blank line
+// per-lcore counters, every worker's neighbour table, the services
+// as ipvsadm -L -n lists them, and the health-check verdicts. A blank line
 // ends it (and only ends it), so a program reading our output knows where
 // it stops.
 
 import type { Dataplane } from '../dataplane/dataplane';
+import type { DestHealth } from '../health/manager';
 import { formatCounters } from './counters';
 import { formatConnections, formatListing } from './listing';
 
 const STATUS_CONNS = 20;
 import { formatTable } from './table';
 
-export async function formatStatus(dp: Dataplane, portNames: string[]): Promise<string> {
+export async function formatStatus(dp: Dataplane, portNames: string[], health: DestHealth[] = []): Promise<string> {
   const lcores = dp.startInfo.workerLcores;
   const parts = [formatCounters(dp.counters, lcores)];
   const tables = await dp.neighbours();
@@ -39,5 +40,11 @@ export async function formatStatus(dp: Dataplane, portNames: string[]): Promise<
   parts.push(`connections (first ${STATUS_CONNS} per worker):\n${formatConnections(conns)}`);
   const templates = await dp.connections({ limit: STATUS_CONNS, templates: true });
   parts.push(`persistence templates (first ${STATUS_CONNS} per worker):\n${formatConnections(templates)}`);
+  if (health.length > 0) parts.push(`health checks:\n${formatHealth(health)}`);
   return `${parts.join('\n')}\n\n`;
+}
+
+function formatHealth(health: DestHealth[]): string {
+  const rows = health.map((h) => [h.service, h.dest, h.healthy ? 'up' : 'down', String(h.successes), String(h.failures), h.reason]);
+  return formatTable(['service', 'dest', 'state', 'ok', 'failed', 'last result'], rows);
 }

@@ -35,6 +35,9 @@ export const SCHEDULERS = [
 export const FORWARD_MODES = ['nat', 'dr', 'tun', 'fullnat', 'snat'] as const;
 export const PROTOCOLS = ['tcp', 'udp'] as const;
 export const HEALTH_CHECK_TYPES = ['tcp', 'http', 'https', 'udp'] as const;
+// What a failing dest gets: kept with its weight but no new connections
+// (existing ones drain), or taken out of the service as if deleted.
+export const HEALTH_FAIL_ACTIONS = ['inhibit', 'remove'] as const;
 // How a FULLNAT dest learns the client's address: a TCP option (TOA), a
 // PROXY protocol v2 header before the first data, or not at all.
 export const CLIENT_ADDRESS_MODES = ['toa', 'proxy_v2', 'none'] as const;
@@ -43,6 +46,7 @@ export type Scheduler = (typeof SCHEDULERS)[number];
 export type ForwardMode = (typeof FORWARD_MODES)[number];
 export type Protocol = (typeof PROTOCOLS)[number];
 export type HealthCheckType = (typeof HEALTH_CHECK_TYPES)[number];
+export type HealthFailAction = (typeof HEALTH_FAIL_ACTIONS)[number];
 export type ClientAddressMode = (typeof CLIENT_ADDRESS_MODES)[number];
 
 export const DEFAULT_GRPC_SOCKET = '/run/fulcrum/fulcrum.sock';
@@ -495,6 +499,11 @@ const healthCheckObject = strictObject({
   timeout: duration(10, 3_600_000).default('1s'),
   rise: int(1, 100).default(2),
   fall: int(1, 100).default(3),
+  // The port checked; default the dest's (required when that is 0).
+  port: int(1, 65535).optional(),
+  // The host address checks leave from; default: the kernel's choice by route.
+  source: unicast().optional(),
+  on_fail: oneOf(HEALTH_FAIL_ACTIONS).default('inhibit'),
 });
 
 export type HealthCheckConfig = z.output<typeof healthCheckObject>;
@@ -525,6 +534,8 @@ const destSchema = strictObject({
   // connections until back below `lower` (0: none / 3/4 of upper).
   upper: int(0, 1_000_000).default(0),
   lower: int(0, 1_000_000).default(0),
+  // Replaces the service's health_check for this dest.
+  health_check: healthCheckSchema.optional(),
 }).superRefine((d, ctx) => {
   if (d.lower > 0 && d.upper > 0 && d.lower > d.upper) report(ctx, ['lower'], `lower ${d.lower} is above upper ${d.upper}`);
 });
@@ -613,6 +624,16 @@ function checkSynproxy(svc: ServiceConfig, ctx: z.RefinementCtx): void {
   });
 }
 
+// A port-zero dest has no port to check unless the check names one.
+function checkHealthPorts(svc: ServiceConfig, ctx: z.RefinementCtx): void {
+  svc.dests.forEach((d, i) => {
+    const hc = d.health_check ?? svc.health_check;
+    if (hc !== undefined && d.port === 0 && hc.port === undefined) {
+      report(ctx, ['dests', i, 'port'], 'port 0 cannot be health checked: give health_check.port');
+    }
+  });
+}
+
 function checkServiceUnique(svc: ServiceConfig, ctx: z.RefinementCtx): void {
   const endpoint = (d: DestConfig) =>
     parseIPv4(d.address) !== null && Number.isInteger(d.port) ? `${d.address}:${d.port}` : undefined;
@@ -639,6 +660,7 @@ export const serviceSchema = serviceObject.superRefine((svc, ctx) => {
   checkFullnat(svc, ctx);
   checkSynproxy(svc, ctx);
   checkServiceUnique(svc, ctx);
+  checkHealthPorts(svc, ctx);
 });
 
 export const servicesSchema = z.array(serviceSchema).superRefine((services, ctx) => {

@@ -54,6 +54,15 @@ export class StatView {
     return total;
   }
 
+  /** One field summed over every row of one worker (e.g. a worker's connections over all dest ids). */
+  columnSum(worker: number, field: number): bigint {
+    let total = 0n;
+    const stride = this.layout.stride;
+    const end = (worker + 1) * this.rows * stride;
+    for (let i = worker * this.rows * stride + field; i < end; i += stride) total += this.words[i];
+    return total;
+  }
+
   /** A row summed over all workers. */
   total(row = 0): CounterSet {
     const out: CounterSet = {};

@@ -11,11 +11,11 @@
 import { execFileSync } from 'node:child_process';
 
 import { buildEalArgs, controlCpu } from '../config/eal';
-import type { DestConfig, FulcrumConfig, ServiceConfig, SnatConfig } from '../config/schema';
+import type { DestConfig, FulcrumConfig, HealthFailAction, ServiceConfig, SnatConfig } from '../config/schema';
 import { loadAddon, type ConnFilter, type ConnRow, type EngineStartInfo, type NativeAddon, type NeighbourRow, type RequestKind, type RequestResult } from './addon';
 import { StatView, type CounterSet } from './counters';
 import { IdAllocator } from './ids';
-import { destKey, laddrKeys, serviceKey, serviceSpecs, type SpecIds } from './services';
+import { DestOverlay, destKey, laddrKeys, serviceKey, serviceSpecs, type SpecIds } from './services';
 import { snatDestKey, snatKey, snatLaddrKeys, snatSpecs } from './snat';
 import { engineStartSpec, snapshotSpec } from './spec';
 
@@ -49,6 +49,9 @@ export class Dataplane {
   private applied: { services: ServiceConfig[]; snat: SnatConfig[]; ids: SpecIds } | undefined;
   private destIds: IdAllocator | undefined;
   private laddrIds: IdAllocator | undefined;
+  /** The config last given to apply(), before the overlay. */
+  private desired: FulcrumConfig | undefined;
+  private readonly overlay = new DestOverlay();
   private reclaimTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly pending = new Map<number, Pending>();
@@ -95,7 +98,7 @@ export class Dataplane {
     const [live, active, inactive, persistent] = ['live', 'active', 'inactive', 'persistent'].map((f, i) =>
       (i === 0 ? svcStats : destStats).field(f),
     );
-    const services = cfg.services;
+    const services = this.overlay.filter(cfg.services);
     const serviceKeys = [...services.map(serviceKey), ...cfg.snat.map(snatKey)];
     const serviceIds = (this.serviceIds as IdAllocator).assign(serviceKeys, (id) => svcStats.sum(id, live) === 0n);
     const destKeys = [...services.flatMap((s) => s.dests.map((d) => destKey(s, d))), ...cfg.snat.map(snatDestKey)];
@@ -109,9 +112,32 @@ export class Dataplane {
     const laddrs = [...new Set([...laddrKeys(services), ...snatLaddrKeys(cfg.snat)])];
     const laddrIds = (this.laddrIds as IdAllocator).assign(laddrs, (id) => laddrStats.sum(id, used) === 0n);
     const ids: SpecIds = { services: serviceIds, dests: destIds, laddrs: laddrIds };
-    const generation = this.addon.apply(snapshotSpec(cfg, serviceSpecs(services, ids), snatSpecs(cfg, ids)));
+    const generation = this.addon.apply(snapshotSpec(cfg, serviceSpecs(services, ids, this.overlay), snatSpecs(cfg, ids)));
     this.applied = { services, snat: cfg.snat, ids };
+    this.desired = cfg;
+    this.overlay.retain(cfg.services);
     return generation;
+  }
+
+  /**
+   * Health checks' verdict on a dest: unavailable ones are inhibited or
+   * removed (`action`) in the running config and in every config applied
+   * later while they are configured. Re-publishes only when that changes
+   * anything; returns the new generation, or undefined when nothing
+   * changed or the service has no such dest. Control thread only.
+   */
+  setDestAvailable(
+    service: string,
+    dest: { address: string; port: number },
+    available: boolean,
+    action: HealthFailAction = 'inhibit',
+  ): number | undefined {
+    const cfg = this.desired;
+    const svc = cfg?.services.find((s) => s.name === service);
+    const d = svc?.dests.find((x) => x.address === dest.address && x.port === dest.port);
+    if (cfg === undefined || svc === undefined || d === undefined) return undefined;
+    if (!this.overlay.set(destKey(svc, d), available ? undefined : action)) return undefined;
+    return this.apply(cfg);
   }
 
   /** The running services with their statistics summed over the workers. */

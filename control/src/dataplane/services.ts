@@ -5,7 +5,7 @@
 // naming the service and the field, rather than silently dropping traffic.
 
 import { formatIPv4, netmaskPrefix, parseIPv4, prefixMask } from '../config/ipv4';
-import type { DestConfig, ServiceConfig } from '../config/schema';
+import type { DestConfig, HealthFailAction, ServiceConfig } from '../config/schema';
 import type { DestSpec, ForwardName, ServiceSpec } from './addon';
 
 const IMPLEMENTED: ReadonlySet<ForwardName> = new Set(['nat', 'dr', 'tun', 'fullnat']);
@@ -29,7 +29,7 @@ export interface SpecIds {
   laddrs: Map<string, number>;
 }
 
-export function serviceSpecs(services: readonly ServiceConfig[], ids: SpecIds): ServiceSpec[] {
+export function serviceSpecs(services: readonly ServiceConfig[], ids: SpecIds, overlay?: DestOverlay): ServiceSpec[] {
   const { services: serviceIds, dests: destIds, laddrs: laddrIds } = ids;
   return services.map((s, i) => {
     const fwd = forwardOf(s, undefined, i);
@@ -57,7 +57,7 @@ export function serviceSpecs(services: readonly ServiceConfig[], ids: SpecIds): 
         return { id: laddrIds.get(ip) as number, ip };
       }),
       clientAddress: s.client_address,
-      dests: s.dests.map((d, j) => destSpec(s, d, destIds, forwardOf(s, d, i, j) ?? fwd)),
+      dests: s.dests.map((d, j) => destSpec(s, d, destIds, forwardOf(s, d, i, j) ?? fwd, overlay)),
     };
   });
 }
@@ -67,7 +67,7 @@ function seconds(ms: number | undefined): number {
   return ms === undefined ? 0 : Math.ceil(ms / 1000);
 }
 
-function destSpec(s: ServiceConfig, d: DestConfig, ids: Map<string, number>, fwd: ForwardName): DestSpec {
+function destSpec(s: ServiceConfig, d: DestConfig, ids: Map<string, number>, fwd: ForwardName, overlay?: DestOverlay): DestSpec {
   return {
     id: ids.get(destKey(s, d)) as number,
     ip: formatIPv4(parseIPv4(d.address) as number),
@@ -76,7 +76,7 @@ function destSpec(s: ServiceConfig, d: DestConfig, ids: Map<string, number>, fwd
     weight: d.weight,
     upper: d.upper,
     lower: d.lower,
-    available: true,
+    available: overlay?.available(destKey(s, d)) ?? true,
   };
 }
 
@@ -90,4 +90,41 @@ function forwardOf(s: ServiceConfig, d: DestConfig | undefined, i: number, j?: n
     throw new Error(`${field}: forward mode ${mode} is not implemented yet (nat, dr, tun and fullnat are)`);
   }
   return mode;
+}
+
+/**
+ * Dests that health checks took out, by destKey, laid over every config
+ * applied: 'inhibit' keeps the dest with available=false (no new
+ * connections, existing ones drain), 'remove' leaves it out of the
+ * snapshot. An entry lives while its dest is still configured, so a
+ * config applied later keeps a failed dest out. Control thread only.
+ */
+export class DestOverlay {
+  private readonly down = new Map<string, HealthFailAction>();
+
+  /** Takes a dest out (action) or puts it back (undefined); true when that changed anything. */
+  set(key: string, action: HealthFailAction | undefined): boolean {
+    if (this.down.get(key) === action) return false;
+    if (action === undefined) this.down.delete(key);
+    else this.down.set(key, action);
+    return true;
+  }
+
+  /** Forgets dests no longer configured. */
+  retain(services: readonly ServiceConfig[]): void {
+    const configured = new Set(services.flatMap((s) => s.dests.map((d) => destKey(s, d))));
+    for (const key of this.down.keys()) if (!configured.has(key)) this.down.delete(key);
+  }
+
+  /** The services without their removed dests. */
+  filter(services: readonly ServiceConfig[]): ServiceConfig[] {
+    return services.map((s) => {
+      const dests = s.dests.filter((d) => this.down.get(destKey(s, d)) !== 'remove');
+      return dests.length === s.dests.length ? s : { ...s, dests };
+    });
+  }
+
+  available(key: string): boolean {
+    return !this.down.has(key);
+  }
 }

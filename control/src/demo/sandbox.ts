@@ -29,6 +29,13 @@
 //
 // The client still reaches the VIPs on eth0, where the balancer answers ARP
 // for them: they are on the client's 10.0.0.0/24.
+//
+// With checkLeg, the balancer namespace's kernel also gets a leg on the
+// server LAN, from which the control plane's health checks reach the
+// servers (the DPDK ports are not the kernel's interfaces), as a
+// management NIC on the server network does on a real balancer:
+//
+//   balancer hc0 10.0.1.3/24  <-- veth -->  switch ns (bridge)
 
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -71,7 +78,12 @@ export interface SandboxOptions {
   snat?: string;
   /** Connections per worker (default 16384). */
   maxConns?: number;
+  /** A kernel interface for health checks in the balancer namespace (see the top of this file). */
+  checkLeg?: boolean;
 }
+
+/** The balancer namespace's kernel address on the server LAN (checkLeg). */
+export const CHECK_ADDRESS = '10.0.1.3';
 
 export const LAN_ADDRESS = '10.0.1.2';
 
@@ -98,6 +110,13 @@ export function serverAddress(i: number): string {
 export function serverNamespace(i: number): string {
   return `s${i + 1}`;
 }
+
+// GET argv[1], print the body; exit 0 on a 2xx answer.
+const FETCH = `fetch(process.argv[1]).then(async (r) => { process.stdout.write(await r.text()); process.exit(r.ok ? 0 : 1); },
+  (e) => { process.stderr.write(String(e.cause ?? e)); process.exit(2); })`;
+
+/** The balancer's metrics endpoint (the default control.metrics.listen), inside its namespace. */
+export const METRICS_URL = 'http://127.0.0.1:9650/metrics';
 
 const HTTP_SERVER = `require('http').createServer((q, r) => r.end(process.argv[1] + '\\n')).listen(80, () => console.log('listening'))`;
 
@@ -126,6 +145,8 @@ export class Sandbox {
     readonly balancer: ChildProcess,
     private readonly configPath: string,
     private readonly opts: SandboxOptions,
+    /** Each real server's HTTP server process. */
+    private readonly httpServers: ChildProcess[],
   ) {
     balancer.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     balancer.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
@@ -138,10 +159,10 @@ export class Sandbox {
     const topo = await Topology.create(spec);
     const configPath = path.join(os.tmpdir(), `fulcrum-${opts.tag}-${process.pid}.yaml`);
     try {
-      await prepareServers(topo, spec, opts);
+      const httpServers = await prepareServers(topo, spec, opts);
       writeFileSync(configPath, sandboxConfig(opts));
       const child = topo.spawn('lb', [process.execPath, BIN, 'start', '--config', configPath]);
-      const sandbox = new Sandbox(topo, child, configPath, opts);
+      const sandbox = new Sandbox(topo, child, configPath, opts, httpServers);
       await sandbox.waitFor(READY_LINE, START_TIMEOUT_MS);
       return sandbox;
     } catch (err) {
@@ -189,6 +210,26 @@ export class Sandbox {
     if (!line.startsWith('fulcrum: reloaded')) throw new Error(`reload refused:\n${this.output.slice(mark)}`);
   }
 
+  /** GET url from inside the balancer namespace (the metrics endpoint listens there); ok on a 2xx answer. */
+  async get(url: string): Promise<{ ok: boolean; body: string }> {
+    const r = await this.topo.exec('lb', [process.execPath, '-e', FETCH, url], { timeoutMs: 10_000 });
+    return { ok: r.code === 0, body: r.stdout + r.stderr };
+  }
+
+  /** Stops real server i's HTTP server (i from 0); resolves once it has exited. */
+  async stopServer(i: number): Promise<void> {
+    const child = this.httpServers[i];
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+
+  /** Starts real server i's HTTP server again; resolves once it listens. */
+  async startServer(i: number): Promise<void> {
+    this.httpServers[i] = await startHttpServer(this.topo, serverNamespace(i));
+  }
+
   /** The counters summed over the workers. */
   async counters(): Promise<Record<string, bigint>> {
     return parseCounterTable(await this.status()).total;
@@ -230,6 +271,7 @@ export class Sandbox {
 }
 
 function checkOptions(opts: SandboxOptions): void {
+  if (opts.checkLeg && (opts.servers ?? 0) === 0) throw new Error('checkLeg needs servers: it joins the server LAN');
   const mode = opts.serverMode ?? 'nat';
   const vips = opts.vips ?? [];
   if (mode === 'nat' || mode === 'fullnat') {
@@ -253,6 +295,7 @@ function topologySpec(opts: SandboxOptions): TopologySpec {
   if (servers.length > 0) {
     parts.push(serverLan(servers), returnPath(opts.serverMode ?? 'nat', servers));
   }
+  if (opts.checkLeg) parts.push({ links: [{ a: { ns: 'lb', ifname: 'hc0', address: `${CHECK_ADDRESS}/24` }, b: { ns: 'sw', ifname: 'ph' } }] });
   return {
     tag: opts.tag,
     namespaces: parts.flatMap((p) => p.namespaces ?? []),
@@ -312,16 +355,20 @@ function returnDirect(servers: string[]): SpecPart {
 }
 
 // Everything a server needs beyond its wiring, then its HTTP server.
-async function prepareServers(topo: Topology, spec: TopologySpec, opts: SandboxOptions): Promise<void> {
+async function prepareServers(topo: Topology, spec: TopologySpec, opts: SandboxOptions): Promise<ChildProcess[]> {
   const servers = serverNamespaces(opts);
-  if (servers.length === 0) return;
+  if (servers.length === 0) return [];
   await bridgeSwitch(topo, spec);
   const mode = opts.serverMode ?? 'nat';
   for (const ns of servers) {
     if (mode === 'dr' || mode === 'tun') await ownVips(topo, ns, opts.vips ?? []);
     if (mode === 'tun') await addTunnel(topo, ns);
   }
-  await Promise.all(servers.map((ns) => startHelper(topo, ns, [process.execPath, '-e', HTTP_SERVER, ns], 'HTTP server')));
+  return Promise.all(servers.map((ns) => startHttpServer(topo, ns)));
+}
+
+function startHttpServer(topo: Topology, ns: string): Promise<ChildProcess> {
+  return startHelper(topo, ns, [process.execPath, '-e', HTTP_SERVER, ns], 'HTTP server');
 }
 
 // Every interface of the switch namespace becomes a port of one bridge.
@@ -368,16 +415,16 @@ async function addKernelTunnel(topo: Topology, ns: string): Promise<boolean> {
 }
 
 // Starts a long-running helper that prints one line once it is ready;
-// resolves then. The topology stops it on destroy().
-function startHelper(topo: Topology, ns: string, argv: string[], what: string): Promise<void> {
+// resolves then, with its process. The topology stops it on destroy().
+function startHelper(topo: Topology, ns: string, argv: string[], what: string): Promise<ChildProcess> {
   const child = topo.spawn(ns, argv);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise<void>((resolve, reject) => {
+  return new Promise<ChildProcess>((resolve, reject) => {
     const settle = (err?: Error) => {
       clearTimeout(timer);
       if (err) reject(err);
-      else resolve();
+      else resolve(child);
     };
     const fail = (why: string) => settle(new Error(`${what} in ${ns} ${why}${stderr ? `:\n${stderr.trim()}` : ''}`));
     const timer = setTimeout(() => fail(`was not ready in ${HELPER_READY_TIMEOUT_MS} ms`), HELPER_READY_TIMEOUT_MS);

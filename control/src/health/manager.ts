@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Health checks of every dest that has one (its own health_check, else its
+// service's). One Prober per dest runs the checks; the rise/fall state
+// machine (state.ts) turns results into a verdict; a change of verdict
+// inhibits or removes the dest in the dataplane (through the sink), is
+// published on the event bus and logged.
+//
+// sync() is called with every applied config (start, SIGHUP, the API): it
+// starts probers for new dests, keeps those whose check is unchanged
+// (with their state and counts), restarts changed ones keeping the
+// verdict, and stops the rest. A dest starts healthy, as in keepalived:
+// a config apply must not take every dest out until its first checks
+// pass.
+
+import type { HealthCheckConfig, HealthFailAction, ServiceConfig } from '../config/schema';
+import { events } from '../events';
+import type { CheckResult, CheckTarget } from './check';
+import { Prober } from './prober';
+import { nextState, type HealthState } from './state';
+
+/** Applies a verdict to the dataplane (Dataplane.setDestAvailable). */
+export type AvailabilitySink = (service: string, dest: CheckTarget, available: boolean, action: HealthFailAction) => void;
+
+/** One checked dest, as metrics and listings show it. */
+export interface DestHealth {
+  service: string;
+  /** `address:port` of the dest (not of the checked port). */
+  dest: string;
+  healthy: boolean;
+  /** The last check's result. */
+  reason: string;
+  /** Checks done since this dest's check (re)started, by result. */
+  successes: number;
+  failures: number;
+}
+
+interface Wanted {
+  service: string;
+  dest: CheckTarget;
+  hc: HealthCheckConfig;
+}
+
+interface Entry extends Wanted {
+  prober: Prober;
+  state: HealthState;
+  reason: string;
+  successes: number;
+  failures: number;
+}
+
+export class HealthManager {
+  private entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly sink: AvailabilitySink,
+    private readonly log: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  ) {}
+
+  /** Makes the running checks those of `services`. Control thread only. */
+  sync(services: readonly ServiceConfig[]): void {
+    const wanted = wantedChecks(services);
+    const next = new Map<string, Entry>();
+    const fresh: Entry[] = [];
+    for (const [key, w] of wanted) {
+      const old = this.entries.get(key);
+      if (old !== undefined && sameCheck(old.hc, w.hc)) {
+        next.set(key, old);
+        continue;
+      }
+      old?.prober.stop();
+      const entry = this.entry(w, old?.state.healthy ?? true);
+      // A failed dest whose check changed stays failed, perhaps with another on_fail.
+      if (!entry.state.healthy) this.apply(entry);
+      next.set(key, entry);
+      fresh.push(entry);
+    }
+    for (const [key, old] of this.entries) {
+      if (next.has(key)) continue;
+      old.prober.stop();
+      if (!old.state.healthy && configured(services, old)) this.restore(old);
+    }
+    this.entries = next;
+    // Spread the first checks of new probers over their interval.
+    fresh.forEach((e, i) => e.prober.start(Math.floor((i / fresh.length) * e.hc.interval)));
+  }
+
+  /** Every checked dest now. */
+  states(): DestHealth[] {
+    return [...this.entries.values()].map((e) => ({
+      service: e.service,
+      dest: destLabel(e.dest),
+      healthy: e.state.healthy,
+      reason: e.reason,
+      successes: e.successes,
+      failures: e.failures,
+    }));
+  }
+
+  /** Stops every check; dataplane state is left as it is. Idempotent. */
+  stop(): void {
+    for (const e of this.entries.values()) e.prober.stop();
+    this.entries.clear();
+  }
+
+  private entry(w: Wanted, healthy: boolean): Entry {
+    const target = { address: w.dest.address, port: w.hc.port ?? w.dest.port };
+    const prober = new Prober(target, w.hc, (r) => this.record(entry, r));
+    const entry: Entry = { ...w, prober, state: { healthy, streak: 0 }, reason: 'not checked yet', successes: 0, failures: 0 };
+    return entry;
+  }
+
+  private record(e: Entry, r: CheckResult): void {
+    if (r.ok) e.successes++;
+    else e.failures++;
+    e.reason = r.reason;
+    const was = e.state.healthy;
+    e.state = nextState(e.state, r.ok, e.hc.rise, e.hc.fall);
+    if (e.state.healthy === was) return;
+    this.apply(e);
+    events.publish({ kind: 'health', service: e.service, dest: destLabel(e.dest), healthy: e.state.healthy, reason: r.reason });
+    const verdict = e.state.healthy ? 'up' : e.hc.on_fail === 'remove' ? 'down, removed' : 'down, inhibited';
+    this.log(`fulcrum: health: ${e.service} ${destLabel(e.dest)} ${verdict} (${r.reason})`);
+  }
+
+  // The check of a failed dest went away: nothing says it is down any more.
+  private restore(e: Entry): void {
+    e.state = { healthy: true, streak: 0 };
+    this.apply(e);
+    events.publish({ kind: 'health', service: e.service, dest: destLabel(e.dest), healthy: true, reason: 'health check removed' });
+    this.log(`fulcrum: health: ${e.service} ${destLabel(e.dest)} up (health check removed)`);
+  }
+
+  private apply(e: Entry): void {
+    try {
+      this.sink(e.service, e.dest, e.state.healthy, e.hc.on_fail);
+    } catch (err) {
+      this.log(`fulcrum: health: ${e.service} ${destLabel(e.dest)}: cannot apply: ${(err as Error).message}`);
+    }
+  }
+}
+
+function wantedChecks(services: readonly ServiceConfig[]): Map<string, Wanted> {
+  const wanted = new Map<string, Wanted>();
+  for (const s of services) {
+    for (const d of s.dests) {
+      const hc = d.health_check ?? s.health_check;
+      const dest = { address: d.address, port: d.port };
+      if (hc !== undefined) wanted.set(keyOf(s.name, dest), { service: s.name, dest, hc });
+    }
+  }
+  return wanted;
+}
+
+function configured(services: readonly ServiceConfig[], e: Wanted): boolean {
+  const s = services.find((x) => x.name === e.service);
+  return s?.dests.some((d) => d.address === e.dest.address && d.port === e.dest.port) ?? false;
+}
+
+function keyOf(service: string, dest: CheckTarget): string {
+  return `${service}|${dest.address}|${dest.port}`;
+}
+
+function destLabel(dest: CheckTarget): string {
+  return `${dest.address}:${dest.port}`;
+}
+
+// Parsed configs have their keys in schema order, so equal checks serialise equally.
+function sameCheck(a: HealthCheckConfig, b: HealthCheckConfig): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// UDP check: hc.send (or an empty datagram) goes to the dest from a
+// connected socket. With hc.expect, a reply containing it within the
+// timeout is healthy and anything else is not. Without it, UDP gives no
+// positive answer: the dest counts as healthy unless an ICMP error (port
+// unreachable: nothing listens) arrives before the timeout, as
+// keepalived's UDP_CHECK does; such a check always takes the full timeout.
+
+import * as dgram from 'node:dgram';
+import type { HealthCheckConfig } from '../config/schema';
+import { failureReason, type CheckResult, type CheckTarget } from './result';
+
+export function udpCheck(target: CheckTarget, hc: HealthCheckConfig, signal: AbortSignal): Promise<CheckResult> {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket('udp4');
+    let settled = false;
+    const done = (result: CheckResult) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      socket.close();
+      resolve(result);
+    };
+    const onAbort = () =>
+      done(hc.expect === undefined
+        ? { ok: true, reason: 'no ICMP error' }
+        : { ok: false, reason: failureReason({ name: 'AbortError' }, hc.timeout) });
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort);
+    socket.on('error', (err) => done({ ok: false, reason: failureReason(err, hc.timeout) }));
+    socket.on('message', (msg) => {
+      if (hc.expect === undefined) return;
+      const ok = msg.toString().includes(hc.expect);
+      done(ok ? { ok, reason: 'expected reply' } : { ok, reason: `reply without '${hc.expect}'` });
+    });
+    const send = () => socket.connect(target.port, target.address, () => socket.send(hc.send ?? ''));
+    if (hc.source === undefined) send();
+    else socket.bind(0, hc.source, send);
+  });
+}

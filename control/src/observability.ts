@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Health checks and the metrics endpoint of a running balancer, started
+// and stopped together by `fulcrum start`. Whoever applies a new config
+// (SIGHUP, the gRPC API) calls sync() after Dataplane.apply() so the
+// checks follow the services.
+
+import type { Server } from 'node:http';
+import type { FulcrumConfig, ServiceConfig } from './config/schema';
+import type { Dataplane } from './dataplane/dataplane';
+import { HealthManager } from './health/manager';
+import { buildRegistry, startMetricsServer } from './metrics/server';
+
+export interface Observability {
+  health: HealthManager;
+  /** Re-syncs the health checks with the services just applied. */
+  sync(services: readonly ServiceConfig[]): void;
+  stop(): Promise<void>;
+}
+
+/** Starts the checks of cfg's services and GET /metrics on control.metrics.listen. Control thread only. */
+export async function startObservability(cfg: FulcrumConfig, dp: Dataplane): Promise<Observability> {
+  const health = new HealthManager((service, dest, available, action) => {
+    dp.setDestAvailable(service, dest, available, action);
+  });
+  let server: Server;
+  try {
+    server = await startMetricsServer(buildRegistry(dp, health, cfg.dataplane.max_conns), cfg.control.metrics.listen);
+  } catch (err) {
+    health.stop();
+    throw err;
+  }
+  health.sync(cfg.services);
+  return {
+    health,
+    sync: (services) => health.sync(services),
+    stop: async () => {
+      health.stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Prometheus keeps its connection open; do not wait for it.
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
