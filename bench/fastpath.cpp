@@ -115,13 +115,14 @@ constexpr uint32_t kArpBlock = 8;     // ARP replies at the head of an IPVS capt
 constexpr uint32_t kPktsPerFlow = 4;
 constexpr uint32_t kDataLen = 6;      // TCP payload that fills a 60-byte frame exactly
 
-enum class Workload { kEcho, kNat, kDr, kTun, kFullnat };
+enum class Workload { kEcho, kNat, kDr, kTun, kFullnat, kFlood };
 
 const char* workload_name(Workload w) {
   switch (w) {
     case Workload::kEcho: return "echo";
     case Workload::kNat: return "nat";
     case Workload::kFullnat: return "fullnat";
+    case Workload::kFlood: return "flood";
     case Workload::kDr: return "dr";
     case Workload::kTun: return "tun";
   }
@@ -216,6 +217,11 @@ Frame ipvs_frame(Workload w, uint32_t i, uint32_t k, uint32_t p, uint32_t d, uin
   bool fnat = w == Workload::kFullnat;  // the dest answers the local address
   TcpSeg r{dmac.data(), dest_ip_be(d), fnat ? laddr_ip_be(p) : client_ip_be(i), kNatDestPort,
            fnat ? lport_of(p) : client_port(i), 0, dseq, 0, 0, ip_id};
+  if (w == Workload::kFlood) {  // only SYNs, from 4 ports of each client
+    c.sport = uint16_t(c.sport + 16384 * k);
+    c.flags = kSyn;
+    return tcp_frame(c);
+  }
   if (k == 0) {  // the client's SYN
     c.flags = kSyn;
     return tcp_frame(c);
@@ -357,8 +363,8 @@ struct Options {
 [[noreturn]] void usage(const char* why) {
   if (why != nullptr) std::fprintf(stderr, "fastpath: %s\n", why);
   std::fprintf(stderr,
-               "usage: fastpath --write-pcap FILE [--workload echo|nat|dr|tun|fullnat] [--flows N] [--frames N]\n"
-               "       fastpath [--workload echo|nat|dr|tun|fullnat] [--flows N] [--duration S] [--warmup S]\n"
+               "usage: fastpath --write-pcap FILE [--workload echo|nat|dr|tun|fullnat|flood] [--flows N] [--frames N]\n"
+               "       fastpath [--workload echo|nat|dr|tun|fullnat|flood] [--flows N] [--duration S] [--warmup S]\n"
                "                [--lcores LIST] [--mbufs N] (--vdev DEVARGS | --pcap FILE) [-- EAL args...]\n"
                "  --frames: echo requests in an echo capture (1..65536, default 1024)\n"
                "  --flows:  TCP flows in a nat/dr/tun capture (a multiple of 4, 8..1048576, default 1024);\n"
@@ -382,6 +388,7 @@ Options parse_args(int argc, char** argv) {
       if (w == "echo") o.workload = Workload::kEcho;
       else if (w == "nat") o.workload = Workload::kNat;
       else if (w == "fullnat") o.workload = Workload::kFullnat;
+      else if (w == "flood") o.workload = Workload::kFlood;
       else if (w == "dr") o.workload = Workload::kDr;
       else if (w == "tun") o.workload = Workload::kTun;
       else usage(("unknown workload " + w).c_str());
@@ -486,6 +493,7 @@ fulcrum::SnapshotSpec make_spec(const Options& o) {
   for (uint32_t p = 0; p < kLaddrs && fwd == fulcrum::FwdMode::kFullnat; p++)
     s.laddrs.push_back(fulcrum::Laddr{p, laddr_ip_be(p)});
   s.client_addr = fulcrum::ClientAddr::kNone;  // the established path only
+  s.synproxy = o.workload == Workload::kFlood;   // every SYN answered with a cookie
   for (uint32_t k = 0; k < kDests; k++) {
     fulcrum::DestSpec d{};
     d.id = k;
@@ -598,8 +606,11 @@ int run(const Options& o) {
   for (uint32_t w = 0; w < nworkers; w++) {
     uint64_t rx = delta(w, Counter::rx_packets), tx = delta(w, Counter::tx_packets);
     uint64_t busy = delta(w, Counter::polls_busy);
-    // echo: replies sent; nat/dr/tun: packets the service forwarded.
-    uint64_t done = ipvs ? ip1.fwd[w] - ip0.fwd[w] : delta(w, Counter::icmp_echo_replies);
+    // echo: replies sent; flood: SYN cookies sent; nat/dr/tun/fullnat:
+    // packets the service forwarded.
+    uint64_t done = o.workload == Workload::kFlood ? delta(w, Counter::synproxy_syn_cookies)
+                    : ipvs                         ? ip1.fwd[w] - ip0.fwd[w]
+                                                   : delta(w, Counter::icmp_echo_replies);
     rx_all += rx, tx_all += tx, done_all += done;
     std::printf("%-6u %-5u %10.3f %10.3f %10.3f %8.4f %10.1f %9.1f\n", w, lcores[w],
                 rx / secs / 1e6, tx / secs / 1e6, done / secs / 1e6,
@@ -619,7 +630,15 @@ int run(const Options& o) {
   // The IPVS checks: every flow has its connection, created in the first
   // replay round (before the window) and never again, spread evenly by rr,
   // ESTABLISHED, and the service forwarded everything but the ARP frames.
-  if (ipvs) {
+  // The flood checks: every SYN answered with a cookie, no state ever.
+  if (o.workload == Workload::kFlood) {
+    uint64_t created = total(after, Counter::conns_created);
+    double share = double(kPktsPerFlow) * o.flows / double(ipvs_frames(o.flows));
+    std::printf("flood: SYN cookies %.3f Mpps, connections created %" PRIu64 "\n", done_all / secs / 1e6, created);
+    if (created != 0) fail("the SYN flood created " + std::to_string(created) + " connections");
+    if (double(done_all) < 0.98 * share * double(rx_all)) fail("not every SYN was answered");
+  }
+  if (ipvs && o.workload != Workload::kFlood) {
     uint64_t created0 = total(before, Counter::conns_created);
     uint64_t created1 = total(after, Counter::conns_created);
     uint64_t expired = total(after, Counter::conns_expired), reused = total(after, Counter::conns_reused);
@@ -658,7 +677,7 @@ int run(const Options& o) {
   for (size_t c = 0; c < kCounterCount; c++) {
     Counter cc = static_cast<Counter>(c);
     if (cc == Counter::rx_packets || cc == Counter::rx_bytes || cc == Counter::tx_packets ||
-        cc == Counter::tx_bytes || cc == Counter::icmp_echo_replies ||
+        cc == Counter::tx_bytes || cc == Counter::icmp_echo_replies || cc == Counter::synproxy_syn_cookies ||
         cc == Counter::polls_busy || cc == Counter::polls_idle)
       continue;
     uint64_t sum = 0;

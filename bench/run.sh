@@ -15,6 +15,8 @@
 #   fastpath tun 1k   DR and TUN mode ({nat,dr,tun}-1k.pcap)
 #   fastpath fullnat 1k  the NAT workload in FULLNAT: the dests answer two local
 #                     addresses (fullnat-1k.pcap)
+#   fastpath flood 1k SYNs from 4096 client ports to a synproxy service: each
+#                     answered with a cookie SYN-ACK, no connection made
 #   fastpath nat 64k  the same NAT workload with BENCH_LARGE_FLOWS flows (65536;
 #                     skipped when the free hugepages cannot hold its capture)
 #   testpmd 5tswap 64k  testpmd 5tswap on that capture: net_pcap copies each
@@ -132,7 +134,7 @@ PCAP=$(realpath "$OUT/echo.pcap")
 # name -> "workload flows"; the captures are named workload-flows.pcap.
 NAMES=("testpmd io" "testpmd 5tswap" "fastpath echo")
 declare -A FP=([fastpath echo]="echo")
-for w in nat dr tun fullnat; do
+for w in nat dr tun fullnat flood; do
   NAMES+=("fastpath $w 1k")
   FP[fastpath $w 1k]="$w 1024"
 done
