@@ -6,7 +6,15 @@
 //
 //   normal service      <proto, caddr & mask, 0, vaddr, vport> -> dest
 //   port-zero service   <proto, caddr & mask, 0, vaddr, 0>     -> dest
+//   FTP service (21)    <proto, caddr & mask, 0, vaddr, 0>     -> dest
 //   service group       <0, caddr & mask, 0, service id, 0>    -> dest
+//
+// The FTP key is the port-zero one, as in LVS: with a persistent FTP
+// service and a persistent port-zero service on one VIP, the data
+// connections (to any port, taken by the port-zero service) find the
+// template the control connection made and go to the same real server.
+// A template made by the other service of such a pair leads to this
+// service's dest with the same address.
 //
 // (The group's key holds the service id where LVS holds the firewall
 // mark: one template for every endpoint of the group.)
@@ -16,6 +24,8 @@
 // whose dest can no longer take connections (removed, quiesced, inhibited
 // or overloaded) is dropped and the client scheduled afresh, as LVS's
 // ip_vs_check_template does.
+#include <rte_byteorder.h>
+
 #include "ipvs/ipvs_internal.hpp"
 
 namespace fulcrum {
@@ -28,9 +38,21 @@ struct TemplateKey {
   uint16_t vport;
 };
 
+constexpr uint16_t kFtpPort = 21;
+
 TemplateKey template_key(const Service& s, uint8_t proto) {
   if (!s.extra.empty()) return TemplateKey{0, s.id, 0};
+  if (s.vport == rte_cpu_to_be_16(kFtpPort)) return TemplateKey{proto, s.vip, 0};
   return TemplateKey{proto, s.vip, s.vport};
+}
+
+// The dest of s a template leads to: its own, or for a template another
+// service made (FTP control and port-zero data), the one at its address.
+const Dest* template_dest(const Service& s, const Conn& t) {
+  if (t.service_id == s.id) return find_dest(s, t.dest_id);
+  for (const Dest& d : s.dests)
+    if (d.ip == t.daddr) return &d;
+  return nullptr;
 }
 
 uint32_t persist_ticks(const IpvsWorker& v, const Service& s) {
@@ -72,7 +94,7 @@ Conn* template_find(IpvsWorker& v, const Service& s, uint8_t proto, uint32_t cad
   TemplateKey k = template_key(s, proto);
   Conn* t = v.conns->lookup_template(k.proto, caddr_masked, k.vaddr, k.vport);
   if (t == nullptr) return nullptr;
-  const Dest* d = find_dest(s, t->dest_id);
+  const Dest* d = template_dest(s, *t);
   if (d == nullptr || !dest_usable(v, *d)) {
     invalidate(v, *t);
     return nullptr;

@@ -24,6 +24,9 @@
 //   8  TCP 10.0.0.106:80  FULLNAT from 10.0.1.51 (laddr 1), TOA, to 10.0.1.12:8080 (dest 11)
 //   9  TCP 10.0.0.107:80  FULLNAT from 10.0.1.52 (laddr 2), PROXY v2, to 10.0.1.11:8080 (dest 12)
 //   11 TCP 10.0.0.108:80  SYN proxy, NAT to 10.0.1.11:8080 (dest 14)
+//   12 TCP 10.0.0.104:21  rr, persistent 300 s per client address (FTP: shares
+//                         service 5's templates), NAT to 10.0.1.11:21 (dest 15),
+//                         10.0.1.12:21 (dest 16)
 // Each step is a burst received on a port and/or a run of ipvs_expire() at
 // some time, with the exact frames each port must send, the exact change
 // of every counter and of every dest and service statistic. Expected
@@ -97,6 +100,7 @@ inline constexpr uint32_t kWeb1 = 0, kWeb2 = 1, kDns2 = 2, kDr1 = 3, kTun2 = 4, 
                           kToa2 = 11, kProxy1 = 12;
 inline constexpr uint32_t kLaddrId = 0, kLaddrToaId = 1, kLaddrProxyId = 2;
 inline constexpr uint32_t kSvcSynproxy = 11, kSynproxy1 = 14;
+inline constexpr uint32_t kSvcFtp = 12, kFtp1 = 15, kFtp2 = 16;
 inline constexpr CookieKey kCookieKey{0x0123456789abcdefULL, 0xfedcba9876543210ULL};
 inline constexpr uint32_t kMaxServices = 16, kMaxDests = 32;
 inline constexpr uint32_t kPersistMs = 300'000;
@@ -167,6 +171,9 @@ inline SnapshotSpec ipvs_spec(uint32_t web_weight1 = 1, uint32_t sticky_weight1 
       fullnat(service(kSvcProxy, IPPROTO_TCP, kVipProxy, 80, {dest(kProxy1, kRs1, 8080, FwdMode::kFullnat)}),
               kLaddrProxyId, kLaddrProxy, ClientAddr::kProxyV2),
       synproxied(service(kSvcSynproxy, IPPROTO_TCP, kVipSynproxy, 80, {dest(kSynproxy1, kRs1, 8080, FwdMode::kNat)})),
+      persistent(service(kSvcFtp, IPPROTO_TCP, kVipAnyPort, 21,
+                         {dest(kFtp1, kRs1, 21, FwdMode::kNat), dest(kFtp2, kRs2, 21, FwdMode::kNat)}),
+                 "255.255.255.255"),
   };
   return spec;
 }

@@ -164,6 +164,23 @@ TEST_F(IpvsPersist, PortZeroServiceSendsAClientsFlowsToAnyPortToOneDest) {
   run(Step{.in = {udp.c2v(0, data(8))}, .counters = {{Counter::drop_no_service, 1}}});
 }
 
+// FTP (LVS): a persistent service on port 21 keys its templates like the
+// port-zero service of its VIP, so the data connection a client opens to
+// another port of the VIP (taken by the port-zero service) goes to the
+// server its control connection went to. Here rr would have sent it to
+// the port-zero service's first dest instead.
+TEST_F(IpvsPersist, FtpDataConnectionsFollowTheControlConnection) {
+  auto ftp = [](uint32_t dest_id, uint32_t caddr, const Mac& cmac) {
+    bool one = dest_id == kFtp1;
+    return Flow{IPPROTO_TCP, kVipAnyPort, 21, one ? kRs1 : kRs2, one ? kRs1Mac : kRs2Mac, 21, 40000,
+                kSvcFtp, dest_id, caddr, cmac};
+  };
+  run(syn(ftp(kFtp1, kNeighbour, kNeighbourMac), true));  // another client takes rr's first
+  run(syn(ftp(kFtp2, kClient, kClientMac), true));        // ours goes to 10.0.1.12
+  run(syn(any_port(kAnyPort2, 50123, 40001), false));     // its data connection too, on the template
+  EXPECT_EQ(templates().size(), 2u) << "the data connection made no template of its own";
+}
+
 // The template outlives its connections: it lasts the persistence timeout
 // after the last connection made from it (here at 100 s: until 400 s, not
 // 300 s), and the client's next flow within it still goes to its dest.
