@@ -7,8 +7,10 @@
 import { parseArgs } from 'node:util';
 
 import { ConfigError } from '../config/load';
+import { CLIENT_COMMANDS, CLIENT_USAGE, runClient } from './client';
 import { runDemo } from './demo';
 import { runStart } from './start';
+import { UsageError } from './usage';
 
 const USAGE = `usage: fulcrum <command> [options]
 
@@ -16,10 +18,9 @@ commands:
   start --config FILE     run the balancer in the foreground (SIGUSR1 prints counters)
   demo [--duration SEC]   sandbox topology in network namespaces: ARP and ping
                           answered by the DPDK dataplane, counters, clean-up
+${CLIENT_USAGE}
 
 see README.md and docs/ for the config reference`;
-
-class UsageError extends Error {}
 
 async function dispatch(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -36,12 +37,15 @@ async function dispatch(argv: string[]): Promise<number> {
       return runDemo({ durationSec: duration });
     }
     case undefined:
+      process.stdout.write(`${USAGE}\n`);
+      return 2;
     case 'help':
     case '--help':
     case '-h':
       process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
+      return 0;
     default:
+      if (CLIENT_COMMANDS.includes(command)) return runClient(command, rest);
       throw new UsageError(`unknown command '${command}'`);
   }
 }
