@@ -12,9 +12,9 @@ cd "$(dirname "$0")/.."
 # Build: DPDK, compilers, GoogleTest. Run and test: iproute2 (namespaces,
 # veth), ethtool (offloads), ping, taskset (util-linux), testpmd (dpdk-dev,
 # the benchmark reference), python3 (the TUN test's decapsulator), tcpdump
-# (tests that look at the wire).
+# (tests that look at the wire), openssl (the API's TLS test makes its certificates).
 PACKAGES=(libdpdk-dev dpdk dpdk-dev pkg-config cmake make g++ googletest libgtest-dev
-  iproute2 ethtool iputils-ping util-linux python3 tcpdump)
+  iproute2 ethtool iputils-ping util-linux python3 tcpdump openssl)
 HUGEPAGES=${FULCRUM_HUGEPAGES:-512}
 
 log() { printf 'setup: %s\n' "$*"; }
