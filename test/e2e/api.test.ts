@@ -112,8 +112,13 @@ test('UpdateService replaces the masked fields only; the whole service without a
   assert.equal(r.service?.scheduler, 'SCHEDULER_RR');
   assert.equal(r.service?.dests.length, 2, 'the mask kept the dests');
   assert.equal(savedState().services[0].scheduler, 'rr');
-  const whole = await api.call('UpdateService', { service: dns('dns', '10.0.0.53', { scheduler: 'SCHEDULER_SH' }) });
+  const whole = await api.call('UpdateService', {
+    service: dns('dns', '10.0.0.53', { scheduler: 'SCHEDULER_SH', health_check: { type: 'HEALTH_CHECK_TYPE_UDP', send: 'q' } }),
+  });
   assert.equal(whole.service?.scheduler, 'SCHEDULER_SH');
+  // A service read can be sent back as it is: nothing changes.
+  const same = await api.call('UpdateService', { service: whole.service });
+  assert.equal(same.generation, whole.generation);
   await rejectsWith(api.call('UpdateService', { service: { name: 'nope' } }), 'NOT_FOUND', /no service named 'nope'/);
   await rejectsWith(api.call('UpdateService', { service: { name: 'web' }, update_mask: { paths: ['name'] } }), 'INVALID_ARGUMENT', /cannot be renamed/);
   await rejectsWith(

@@ -155,9 +155,15 @@ export function serviceOut(s: ServiceConfig): Service {
   };
 }
 
+// The schema fills in path and expect_status for every check type but
+// accepts them only for http(s): show them only there, so a service read
+// can be sent back as it is.
 function healthCheckOut(h: NonNullable<ServiceConfig['health_check']>): Service['health_check'] {
+  const http = h.type === 'http' || h.type === 'https';
   return {
     ...h,
+    path: http ? h.path : '',
+    expect_status: http ? h.expect_status : 0,
     type: enumOut(h.type, 'HEALTH_CHECK_TYPE_'),
     send: h.send ?? '',
     expect: h.expect ?? '',
