@@ -8,6 +8,8 @@
 import * as path from 'node:path';
 
 import { BALANCER_ADDRESS, Sandbox, WEB_SERVICE as SERVICES, WEB_VIP as VIP } from '../demo/sandbox';
+import { listServices } from './client-read';
+import { withApi } from './remote';
 
 const DEFAULT_NON_TTY_SEC = 3;
 const HTTP_LOAD = path.resolve(__dirname, '../demo/http-load.js');
@@ -24,6 +26,7 @@ export async function runDemo(opts: { durationSec?: number }): Promise<number> {
     await showPing(sb);
     await showHttp(sb);
     await showCounters(sb);
+    await showApi(sb);
     await keepRunning(sb, opts.durationSec ?? (process.stdout.isTTY ? Infinity : DEFAULT_NON_TTY_SEC));
   } finally {
     step('stopping the balancer and removing the namespaces');
@@ -67,6 +70,12 @@ async function showHttp(sb: Sandbox): Promise<void> {
 async function showCounters(sb: Sandbox): Promise<void> {
   step('per-lcore counters, neighbour tables and services (fulcrum start prints them on SIGUSR1)');
   process.stdout.write(indent(await sb.status()));
+}
+
+async function showApi(sb: Sandbox): Promise<void> {
+  step(`the same services over the gRPC API: fulcrum list --stats --socket ${sb.socket}`);
+  process.stdout.write(indent(await withApi(sb.socket, (api) => listServices(api, { view: 'stats', json: false }))));
+  process.stdout.write(`  (while the demo runs, try: npx fulcrum list --rate --socket ${sb.socket})\n`);
 }
 
 async function keepRunning(sb: Sandbox, seconds: number): Promise<void> {
