@@ -8,10 +8,12 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
+
+import { status, type ServiceError } from '@grpc/grpc-js';
 
 import { FulcrumApi } from '../../control/src/api/client';
 import { Balancer } from './fixtures/balancer';
@@ -99,4 +101,25 @@ test('without the state file the config file services come back', { timeout: 90_
   const { state, generation } = await withApi(running, (api) => api.call('GetDesiredState', {}));
   assert.deepEqual(state?.services.map((s) => s.name), ['other']);
   assert.equal(generation, '0');
+});
+
+test('a state file that cannot be written refuses the change and rolls the dataplane back', { timeout: 30_000 }, async () => {
+  const b = running as Balancer;
+  // A directory where the file should be: the rename over it fails.
+  mkdirSync(b.stateFile);
+  await withApi(b, async (api) => {
+    await assert.rejects(api.call('CreateDest', { service: 'other', dest: { address: '10.0.1.12', port: 80 } }), (err: ServiceError) => {
+      assert.equal(err.code, status.UNAVAILABLE);
+      assert.match(err.details, /^cannot write state file .*state\.json: /);
+      return true;
+    });
+    const { state, generation } = await api.call('GetDesiredState', {});
+    assert.equal(generation, '0');
+    assert.deepEqual(state?.services[0].dests.map((d) => d.address), ['10.0.1.11']);
+    // The dataplane runs the old state again: its statistics rows list one dest.
+    const stats = await api.call('GetStats', {});
+    assert.deepEqual(stats.services[0].dests.map((d) => d.address), ['10.0.1.11']);
+  });
+  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'a temporary file was left');
+  rmSync(b.stateFile, { recursive: true });
 });
