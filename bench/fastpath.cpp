@@ -17,7 +17,8 @@
 //         --frames echo requests.
 //   nat   IPVS forwarding of established TCP connections to a service
 //   dr    10.0.0.100:80 with 4 dests (10.0.0.11-14, scheduler rr) in that
-//   tun   mode: connection lookup + TCP state + NAT rewrite / DR MAC
+//   tun   mode (fullnat: as nat, from a local address): connection lookup
+//         + TCP state + NAT rewrite / DR MAC
 //         rewrite / IP-in-IP encapsulation + route + neighbour + tx. The
 //         capture is a block of 8 ARP replies (the gateway 10.0.0.1 and the
 //         4 dests, so every neighbour is learned from the wire; the
@@ -43,7 +44,10 @@
 // ARP block, the SYN phase and the whole round are multiples of 4 frames,
 // so the first SYN the new snapshot sees sits at a position that is a
 // multiple of 4 and the rotation lines up with the capture. (So: one
-// worker for nat.)
+// worker for nat.) fullnat is nat whose dest answers a local address: the
+// flow at SYN position p leaves from 10.0.0.50 + p mod 2, port 1025 + p / 2,
+// which needs the whole first SYN phase seen in order: the snapshot is
+// published before the workers start.
 //
 //   fastpath --write-pcap FILE [--workload W] [--flows N] [--frames N]
 //   fastpath [--workload W] [--flows N] [--duration S] [--warmup S]
@@ -110,12 +114,13 @@ constexpr uint32_t kArpBlock = 8;     // ARP replies at the head of an IPVS capt
 constexpr uint32_t kPktsPerFlow = 4;
 constexpr uint32_t kDataLen = 6;      // TCP payload that fills a 60-byte frame exactly
 
-enum class Workload { kEcho, kNat, kDr, kTun };
+enum class Workload { kEcho, kNat, kDr, kTun, kFullnat };
 
 const char* workload_name(Workload w) {
   switch (w) {
     case Workload::kEcho: return "echo";
     case Workload::kNat: return "nat";
+    case Workload::kFullnat: return "fullnat";
     case Workload::kDr: return "dr";
     case Workload::kTun: return "tun";
   }
@@ -123,6 +128,16 @@ const char* workload_name(Workload w) {
 }
 
 bool is_ipvs(Workload w) { return w != Workload::kEcho; }
+// The modes whose replies come back through the balancer, and which
+// rewrite the dest port.
+bool has_replies(Workload w) { return w == Workload::kNat || w == Workload::kFullnat; }
+
+// FULLNAT: two local addresses 10.0.0.50-51. With one worker the pool hands
+// them out alternately and each one's ports in order from 1025, so the flow
+// at position p of the SYN phase leaves from laddr p mod 2, port 1025 + p / 2.
+constexpr uint32_t kLaddrs = 2;
+uint32_t laddr_ip_be(uint32_t p) { return htonl(0x0a000032u + p % kLaddrs); }
+uint16_t lport_of(uint32_t p) { return uint16_t(1025 + p / kLaddrs); }
 
 uint32_t ip_be(const char* s) {
   in_addr a{};
@@ -257,17 +272,20 @@ Frame tcp_frame(const TcpSeg& s) {
 uint32_t client_ip_be(uint32_t i) { return htonl(kClientNet + (i & 0x3fff) + 1); }
 uint16_t client_port(uint32_t i) { return uint16_t(1024 + (i >> 14)); }
 
-// Packet k (0..3) of flow i, whose connection goes to dest d.
-Frame ipvs_frame(Workload w, uint32_t i, uint32_t k, uint32_t d, uint16_t ip_id) {
+// Packet k (0..3) of flow i, whose SYN was at position p of the SYN phase
+// and whose connection goes to dest d.
+Frame ipvs_frame(Workload w, uint32_t i, uint32_t k, uint32_t p, uint32_t d, uint16_t ip_id) {
   uint32_t cseq = 0x10000000u + i * 7919u, dseq = 0x60000000u + i * 104729u;
   TcpSeg c{kPeerMac, client_ip_be(i), ip_be(kVip), client_port(i), kVport, 0, cseq, 0, 0, ip_id};
   std::array<uint8_t, 6> dmac = dest_mac(d);
-  TcpSeg r{dmac.data(), dest_ip_be(d), client_ip_be(i), kNatDestPort, client_port(i), 0, dseq, 0, 0, ip_id};
+  bool fnat = w == Workload::kFullnat;  // the dest answers the local address
+  TcpSeg r{dmac.data(), dest_ip_be(d), fnat ? laddr_ip_be(p) : client_ip_be(i), kNatDestPort,
+           fnat ? lport_of(p) : client_port(i), 0, dseq, 0, 0, ip_id};
   if (k == 0) {  // the client's SYN
     c.flags = kSyn;
     return tcp_frame(c);
   }
-  if (w == Workload::kNat) {
+  if (has_replies(w)) {
     if (k == 1) {  // the dest's SYN-ACK, through the balancer
       r.flags = kSyn | kAck, r.ack = cseq + 1;
       return tcp_frame(r);
@@ -356,14 +374,14 @@ bool write_ipvs_pcap(const std::string& path, Workload wl, uint32_t flows) {
     }
   }
   // The SYN phase fixes each flow's dest (position mod 4, see the top).
-  std::vector<uint32_t> dest(flows);
+  std::vector<uint32_t> syn_pos(flows);
   uint16_t ip_id = 0;
   for (uint32_t k = 0; k < kPktsPerFlow; k++) {
     std::vector<uint32_t> order = shuffled(flows, k + 1);
     for (uint32_t p = 0; p < flows; p++) {
       uint32_t i = order[p];
-      if (k == 0) dest[i] = p % kDests;
-      w.add(ipvs_frame(wl, i, k, dest[i], ip_id++));
+      if (k == 0) syn_pos[i] = p;
+      w.add(ipvs_frame(wl, i, k, syn_pos[i], syn_pos[i] % kDests, ip_id++));
     }
   }
   return w.close();
@@ -404,8 +422,8 @@ struct Options {
 [[noreturn]] void usage(const char* why) {
   if (why != nullptr) std::fprintf(stderr, "fastpath: %s\n", why);
   std::fprintf(stderr,
-               "usage: fastpath --write-pcap FILE [--workload echo|nat|dr|tun] [--flows N] [--frames N]\n"
-               "       fastpath [--workload echo|nat|dr|tun] [--flows N] [--duration S] [--warmup S]\n"
+               "usage: fastpath --write-pcap FILE [--workload echo|nat|dr|tun|fullnat] [--flows N] [--frames N]\n"
+               "       fastpath [--workload echo|nat|dr|tun|fullnat] [--flows N] [--duration S] [--warmup S]\n"
                "                [--lcores LIST] [--mbufs N] (--vdev DEVARGS | --pcap FILE) [-- EAL args...]\n"
                "  --frames: echo requests in an echo capture (1..65536, default 1024)\n"
                "  --flows:  TCP flows in a nat/dr/tun capture (a multiple of 4, 8..1048576, default 1024);\n"
@@ -428,6 +446,7 @@ Options parse_args(int argc, char** argv) {
       std::string w = value();
       if (w == "echo") o.workload = Workload::kEcho;
       else if (w == "nat") o.workload = Workload::kNat;
+      else if (w == "fullnat") o.workload = Workload::kFullnat;
       else if (w == "dr") o.workload = Workload::kDr;
       else if (w == "tun") o.workload = Workload::kTun;
       else usage(("unknown workload " + w).c_str());
@@ -525,14 +544,18 @@ fulcrum::SnapshotSpec make_spec(const Options& o) {
   s.vip = ip_be(kVip);
   s.vport = htons(kVport);
   s.scheduler = "rr";
-  fulcrum::FwdMode fwd = o.workload == Workload::kNat  ? fulcrum::FwdMode::kNat
-                         : o.workload == Workload::kDr ? fulcrum::FwdMode::kDr
-                                                       : fulcrum::FwdMode::kTun;
+  fulcrum::FwdMode fwd = o.workload == Workload::kNat       ? fulcrum::FwdMode::kNat
+                         : o.workload == Workload::kFullnat ? fulcrum::FwdMode::kFullnat
+                         : o.workload == Workload::kDr      ? fulcrum::FwdMode::kDr
+                                                            : fulcrum::FwdMode::kTun;
+  for (uint32_t p = 0; p < kLaddrs && fwd == fulcrum::FwdMode::kFullnat; p++)
+    s.laddrs.push_back(fulcrum::Laddr{p, laddr_ip_be(p)});
+  s.client_addr = fulcrum::ClientAddr::kNone;  // the established path only
   for (uint32_t k = 0; k < kDests; k++) {
     fulcrum::DestSpec d{};
     d.id = k;
     d.ip = dest_ip_be(k);
-    d.port = o.workload == Workload::kNat ? htons(kNatDestPort) : 0;
+    d.port = has_replies(o.workload) ? htons(kNatDestPort) : 0;
     d.fwd = fwd;
     d.weight = 1;
     d.available = true;
@@ -575,7 +598,10 @@ int run(const Options& o) {
     while (want < 2 * o.flows) want <<= 1;
     cfg.ipvs.max_conns = std::max(cfg.ipvs.max_conns, want);
   }
-  std::unique_ptr<fulcrum::Engine> engine = fulcrum::Engine::start(cfg, err);
+  // The snapshot goes in before the workers poll: FULLNAT's capture expects
+  // the pool to hand out ports in the order of the whole SYN phase.
+  fulcrum::SnapshotSpec spec = make_spec(o);
+  std::unique_ptr<fulcrum::Engine> engine = fulcrum::Engine::start(cfg, err, &spec);
   if (!engine) {
     std::fprintf(stderr, "fastpath: engine: %s\n", err.c_str());
     rte_eal_cleanup();
@@ -587,9 +613,8 @@ int run(const Options& o) {
     rte_eal_cleanup();
     return 2;
   };
-  if (o.workload == Workload::kNat && engine->workers() != 1)
-    return fail_start("nat needs exactly one worker (the capture's replies follow worker 0's rr rotation)");
-  if (!engine->apply(make_spec(o), err)) return fail_start("snapshot: " + err);
+  if (has_replies(o.workload) && engine->workers() != 1)
+    return fail_start("nat and fullnat need exactly one worker (the capture's replies follow worker 0's rr rotation)");
   const fulcrum::Port& port = engine->ports()[0];
   std::printf("fastpath: workload %s", workload_name(o.workload));
   if (is_ipvs(o.workload))
@@ -688,7 +713,7 @@ int run(const Options& o) {
     if (double(fwd_in + fwd_out) < 0.98 * share * double(rx_all))
       fail("the service forwarded " + std::to_string(fwd_in + fwd_out) + " of " + std::to_string(rx_all) +
            " packets received");
-    if (o.workload == Workload::kNat ? (fwd_out == 0 || fwd_in == 0) : fwd_out != 0)
+    if (has_replies(o.workload) ? (fwd_out == 0 || fwd_in == 0) : fwd_out != 0)
       fail("forwarded in/out split is not what the workload sends");
   }
 

@@ -13,6 +13,8 @@
 #   fastpath nat 1k   Fulcrum forwarding established TCP connections of 1024
 #   fastpath dr 1k    flows to a service with 4 dests in IPVS NAT (both ways),
 #   fastpath tun 1k   DR and TUN mode ({nat,dr,tun}-1k.pcap)
+#   fastpath fullnat 1k  the NAT workload in FULLNAT: the dests answer two local
+#                     addresses (fullnat-1k.pcap)
 #   fastpath nat 64k  the same NAT workload with BENCH_LARGE_FLOWS flows (65536;
 #                     skipped when the free hugepages cannot hold its capture)
 #   testpmd 5tswap 64k  testpmd 5tswap on that capture: net_pcap copies each
@@ -127,7 +129,7 @@ PCAP=$(realpath "$OUT/echo.pcap")
 # name -> "workload flows"; the captures are named workload-flows.pcap.
 NAMES=("testpmd io" "testpmd 5tswap" "fastpath echo")
 declare -A FP=([fastpath echo]="echo")
-for w in nat dr tun; do
+for w in nat dr tun fullnat; do
   NAMES+=("fastpath $w 1k")
   FP[fastpath $w 1k]="$w 1024"
 done
@@ -206,7 +208,7 @@ echo
 dirty=$(git status --porcelain -- dataplane CMakeLists.txt bench/fastpath.cpp 2>/dev/null | awk '{ print $2 }' | paste -sd' ')
 echo "Commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')${dirty:+ (uncommitted: $dirty)}, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "Machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), DPDK $(dpkg-query -W -f='${Version}' libdpdk-dev 2>/dev/null || echo '?'), kernel $(uname -r)"
-echo "Workloads: 64-byte frames; echo: ICMP echo requests (1024 distinct) + 1 ARP reply per replay round; nat/dr/tun: TCP service 10.0.0.100:80, 4 dests, rr, N established flows x 4 packets (nat: 2 each way) + 8 ARP replies per round; net_pcap infinite_rx, tx dropped by the PMD; lcores $LCORES ($WORKERS worker); median of $ROUNDS interleaved runs of ${SECONDS_MEASURED} s"
+echo "Workloads: 64-byte frames; echo: ICMP echo requests (1024 distinct) + 1 ARP reply per replay round; nat/dr/tun/fullnat: TCP service 10.0.0.100:80, 4 dests, rr, N established flows x 4 packets (nat, fullnat: 2 each way; fullnat from 2 local addresses) + 8 ARP replies per round; net_pcap infinite_rx, tx dropped by the PMD; lcores $LCORES ($WORKERS worker); median of $ROUNDS interleaved runs of ${SECONDS_MEASURED} s"
 echo
 echo "| name | Mpps per worker (median) | runs | x testpmd io | x testpmd 5tswap |"
 echo "|---|---:|---|---:|---:|"

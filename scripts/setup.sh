@@ -12,9 +12,11 @@ cd "$(dirname "$0")/.."
 # Build: DPDK, compilers, GoogleTest. Run and test: iproute2 (namespaces,
 # veth), ethtool (offloads), ping, taskset (util-linux), testpmd (dpdk-dev,
 # the benchmark reference), python3 (the TUN test's decapsulator), tcpdump
-# (tests that look at the wire), openssl (the API's TLS test makes its certificates).
+# (tests that look at the wire), nginx-light (a real server that reads the
+# PROXY protocol in the FULLNAT test), openssl (the API's TLS test makes its
+# certificates).
 PACKAGES=(libdpdk-dev dpdk dpdk-dev pkg-config cmake make g++ googletest libgtest-dev
-  iproute2 ethtool iputils-ping util-linux python3 tcpdump openssl)
+  iproute2 ethtool iputils-ping util-linux python3 tcpdump nginx-light openssl)
 HUGEPAGES=${FULCRUM_HUGEPAGES:-512}
 
 log() { printf 'setup: %s\n' "$*"; }

@@ -66,6 +66,9 @@ EngineConfig to_engine_config(const Napi::Object& o) {
   cfg.ipvs.max_conns = get_u32(o, "maxConns", cfg.ipvs.max_conns);
   cfg.ipvs.max_services = get_u32(o, "maxServices", cfg.ipvs.max_services);
   cfg.ipvs.max_dests = get_u32(o, "maxDests", cfg.ipvs.max_dests);
+  cfg.ipvs.max_laddrs = get_u32(o, "maxLaddrs", cfg.ipvs.max_laddrs);
+  cfg.ipvs.lports.first = uint16_t(get_u32(o, "lportFirst", cfg.ipvs.lports.first));
+  cfg.ipvs.lports.last = uint16_t(get_u32(o, "lportLast", cfg.ipvs.lports.last));
   Napi::Value nv = o.Get("neighbours");
   if (nv.IsObject()) {
     Napi::Object n = nv.As<Napi::Object>();
@@ -92,6 +95,34 @@ FwdMode to_fwd(const Napi::Object& o) {
   for (const auto& [n, m] : kModes)
     if (name == n) return m;
   throw Napi::TypeError::New(o.Env(), "unknown forward mode '" + name + "'");
+}
+
+std::vector<Laddr> to_laddrs(const Napi::Object& o) {
+  std::vector<Laddr> out;
+  Napi::Value lv = o.Get("laddrs");
+  if (!lv.IsArray()) return out;
+  Napi::Array laddrs = lv.As<Napi::Array>();
+  for (uint32_t i = 0; i < laddrs.Length(); i++) {
+    Napi::Object a = laddrs.Get(i).As<Napi::Object>();
+    out.push_back(Laddr{get_u32(a, "id", 0), get_ip(a, "ip")});
+  }
+  return out;
+}
+
+SnatSpec to_snat_spec(const Napi::Object& r) {
+  int32_t out_port = r.Get("outPort").IsNumber() ? int32_t(get_u32(r, "outPort", 0)) : -1;
+  return SnatSpec{get_u32(r, "id", 0), get_u32(r, "destId", 0), get_ip(r, "src"),
+                  uint8_t(get_u32(r, "srcDepth", 32)), get_ip(r, "dst"), uint8_t(get_u32(r, "dstDepth", 0)),
+                  out_port, to_laddrs(r)};
+}
+
+ClientAddr to_client_addr(const Napi::Object& s) {
+  if (!s.Get("clientAddress").IsString()) return ClientAddr::kNone;
+  std::string name = get_str(s, "clientAddress");
+  if (name == "toa") return ClientAddr::kToa;
+  if (name == "proxy_v2") return ClientAddr::kProxyV2;
+  if (name == "none") return ClientAddr::kNone;
+  throw Napi::TypeError::New(s.Env(), "unknown client address mode '" + name + "'");
 }
 
 DestSpec to_dest_spec(const Napi::Object& d) {
@@ -133,6 +164,8 @@ ServiceSpec to_service_spec(const Napi::Object& s) {
     Napi::Object to = t.As<Napi::Object>();
     spec.timeouts = TimeoutSet{get_u32(to, "tcp", 0), get_u32(to, "tcpfin", 0), get_u32(to, "udp", 0)};
   }
+  spec.laddrs = to_laddrs(s);
+  spec.client_addr = to_client_addr(s);
   Napi::Array dests = get_array(s, "dests");
   for (uint32_t i = 0; i < dests.Length(); i++) spec.dests.push_back(to_dest_spec(dests.Get(i).As<Napi::Object>()));
   return spec;
@@ -158,6 +191,11 @@ SnapshotSpec to_snapshot_spec(const Napi::Object& o) {
     Napi::Array services = sv.As<Napi::Array>();
     for (uint32_t i = 0; i < services.Length(); i++)
       spec.services.push_back(to_service_spec(services.Get(i).As<Napi::Object>()));
+  }
+  Napi::Value nv = o.Get("snat");
+  if (nv.IsArray()) {
+    Napi::Array rules = nv.As<Napi::Array>();
+    for (uint32_t i = 0; i < rules.Length(); i++) spec.snat.push_back(to_snat_spec(rules.Get(i).As<Napi::Object>()));
   }
   return spec;
 }
@@ -205,6 +243,11 @@ Napi::Array conn_rows(Napi::Env env, const std::vector<ConnInfo>& rows) {
     row.Set("serviceId", c.service_id);
     row.Set("destId", c.dest_id);
     row.Set("expiresMs", c.expires_ms);
+    row.Set("worker", c.worker);
+    if (c.laddr != 0) {
+      row.Set("laddr", ip_str(c.laddr));
+      row.Set("lport", ntohs(c.lport));
+    }
     out.Set(uint32_t(i), row);
   }
   return out;
@@ -256,6 +299,7 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
         InstanceMethod("counterNames", &FulcrumAddon::CounterNames),
         InstanceMethod("destStats", &FulcrumAddon::DestStatsBuffer),
         InstanceMethod("serviceStats", &FulcrumAddon::ServiceStatsBuffer),
+        InstanceMethod("laddrStats", &FulcrumAddon::LaddrStatsBuffer),
         InstanceMethod("statNames", &FulcrumAddon::StatNames),
         InstanceMethod("request", &FulcrumAddon::Request),
         InstanceMethod("poll", &FulcrumAddon::Poll),
@@ -338,6 +382,11 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
     return shared_buffer(info.Env(), e.service_stats(), size_t(e.workers()) * e.ipvs_config().max_services);
   }
 
+  Napi::Value LaddrStatsBuffer(const Napi::CallbackInfo& info) {
+    Engine& e = engine(info.Env());
+    return shared_buffer(info.Env(), e.laddr_stats(), size_t(e.workers()) * e.ipvs_config().max_laddrs);
+  }
+
   static Napi::Object layout(Napi::Env env, const char* const* names, size_t n, size_t row_bytes) {
     Napi::Array arr = Napi::Array::New(env, n);
     for (size_t i = 0; i < n; i++) arr.Set(uint32_t(i), names[i]);
@@ -351,6 +400,7 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
     Napi::Object out = Napi::Object::New(info.Env());
     out.Set("service", layout(info.Env(), kServiceStatNames, size_t(ServiceStat::count), sizeof(ServiceStats)));
     out.Set("dest", layout(info.Env(), kDestStatNames, size_t(DestStat::count), sizeof(DestStats)));
+    out.Set("laddr", layout(info.Env(), kLaddrStatNames, size_t(LaddrStat::count), sizeof(LaddrStats)));
     return out;
   }
 

@@ -42,6 +42,9 @@ struct ConnInfo {
   uint16_t cport, vport, dport;
   uint32_t service_id, dest_id;
   uint32_t expires_ms;  // from now
+  uint32_t laddr;       // FULLNAT: the local address and port the dest sees; 0 otherwise
+  uint16_t lport;
+  uint8_t worker;       // the worker whose table holds it
 };
 
 struct Request {

@@ -22,6 +22,10 @@ const OwnedAddress* Snapshot::find_owned(uint32_t ip) const {
   return it != addresses.end() && it->ip == ip ? &*it : nullptr;
 }
 
+bool Snapshot::is_nat_dest(uint32_t ip) const {
+  return std::binary_search(nat_dests.begin(), nat_dests.end(), ip);
+}
+
 uint32_t Snapshot::source_for(uint16_t port, uint32_t target) const {
   uint32_t first = 0;
   for (const OwnedAddress& a : addresses) {

@@ -28,6 +28,7 @@ struct OwnedAddress {
   uint16_t port;         // config index of the port that answers ARP, or kAnyPort
   uint64_t added_gen;    // generation that added it: announced by GARP once
   bool vip;              // a service address, not a port's own address
+  bool laddr;            // a FULLNAT/SNAT local address: replies are steered by port
 
   bool answers_on(uint16_t in_port) const { return port == in_port || port == kAnyPort; }
 };
@@ -44,6 +45,23 @@ struct RouteEntry {
   }
 };
 
+// Source NAT for a network behind the balancer: flows from src/src_mask
+// to dst/dst_mask (leaving by out_port, unless kAnyPort) leave from an
+// address and port of laddrs. Ids come from the service and dest id
+// spaces, so each rule has its statistics rows like a service with one dest.
+struct SnatRule {
+  uint32_t id;
+  uint32_t dest_id;
+  uint32_t src, src_mask;  // network order
+  uint32_t dst, dst_mask;
+  uint16_t out_port;
+  std::vector<Laddr> laddrs;
+
+  bool matches(uint32_t saddr, uint32_t daddr) const {
+    return (saddr & src_mask) == src && (daddr & dst_mask) == dst;
+  }
+};
+
 struct Snapshot {
   uint64_t generation = 0;
   std::vector<OwnedAddress> addresses;  // sorted by ip
@@ -53,6 +71,19 @@ struct Snapshot {
   std::shared_ptr<const RouteTable> routes;
   std::vector<RouteEntry> route_entries;  // what routes was built from
   std::unique_ptr<ServiceTable> services;  // null when there are none
+  bool has_laddrs = false;  // some owned address is a local address
+  // Client steering (engine/steer.hpp), on while some service is
+  // persistent: every connection belongs to the worker given by its client
+  // address under steer_mask (network order), the shortest persistence
+  // netmask of all services, so one client's template and all its
+  // connections live on one worker.
+  bool steer_clients = false;
+  uint32_t steer_mask = 0;
+  std::vector<uint32_t> nat_dests;  // sorted: NAT dest addresses, whose replies go to the client's worker
+
+  bool steering() const { return has_laddrs || steer_clients; }
+  bool is_nat_dest(uint32_t ip) const;
+  std::vector<SnatRule> snat;  // in config order: the first match wins
 
   // The owned address equal to ip (network order), or nullptr. Any thread.
   const OwnedAddress* find_owned(uint32_t ip) const;

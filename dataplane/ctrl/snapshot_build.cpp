@@ -27,7 +27,7 @@ bool add_addresses(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, 
     if (a.prefix > 32) return err = "address " + ip_str(a.ip) + ": bad prefix", false;
     const OwnedAddress* old = prev ? prev->find_owned(a.ip) : nullptr;
     bool same = old != nullptr && old->port == a.port;
-    s.addresses.push_back(OwnedAddress{a.ip, a.prefix, a.port, same ? old->added_gen : gen, false});
+    s.addresses.push_back(OwnedAddress{a.ip, a.prefix, a.port, same ? old->added_gen : gen, false, false});
   }
   std::sort(s.addresses.begin(), s.addresses.end(),
             [](const OwnedAddress& x, const OwnedAddress& y) { return x.ip < y.ip; });
@@ -76,6 +76,7 @@ std::unique_ptr<Snapshot> build_snapshot(const SnapshotSpec& spec, const Snapsho
   s->generation = gen;
   if (!add_addresses(*s, spec, prev, gen, nports, err)) return nullptr;
   if (!build_services(*s, spec, prev, gen, limits, err)) return nullptr;
+  if (!build_snat(*s, spec, prev, gen, limits, err)) return nullptr;
   if (!add_routes(*s, spec, prev, gen, nports, err)) return nullptr;
   return s;
 }

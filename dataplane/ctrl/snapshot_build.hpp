@@ -49,13 +49,27 @@ struct ServiceSpec {
   uint32_t persist_mask;  // network order
   bool expire_nodest;     // LVS expire_nodest_conn, per service
   TimeoutSet timeouts;    // 0 = default
+  std::vector<Laddr> laddrs;   // FULLNAT local-address pool
+  ClientAddr client_addr;
   std::vector<DestSpec> dests;
+};
+
+struct SnatSpec {
+  uint32_t id;       // stable, < max_services (shares the service id space)
+  uint32_t dest_id;  // stable, < max_dests
+  uint32_t src;      // network order, host bits zero
+  uint8_t src_depth;
+  uint32_t dst;
+  uint8_t dst_depth;
+  int32_t out_port;  // config index, -1 = any
+  std::vector<Laddr> laddrs;
 };
 
 struct SnapshotSpec {
   std::vector<AddressSpec> addresses;
   std::vector<RouteSpec> routes;  // static routes; connected ones are derived
   std::vector<ServiceSpec> services;
+  std::vector<SnatSpec> snat;
 };
 
 // Limits the engine was started with; specs beyond them are refused.
@@ -63,6 +77,7 @@ struct SnapshotLimits {
   uint16_t ports;
   uint32_t max_services;
   uint32_t max_dests;
+  uint32_t max_laddrs = 64;
 };
 
 // Builds the snapshot for generation gen. Each port address also yields
@@ -79,5 +94,10 @@ std::unique_ptr<Snapshot> build_snapshot(const SnapshotSpec& spec, const Snapsho
 // scheduler built for generation gen. Called by build_snapshot.
 bool build_services(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uint64_t gen,
                     const SnapshotLimits& limits, std::string& err);
+
+// The SNAT rules: checked, masks made, local addresses owned. Called by
+// build_snapshot after build_services.
+bool build_snat(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uint64_t gen,
+                const SnapshotLimits& limits, std::string& err);
 
 }  // namespace fulcrum

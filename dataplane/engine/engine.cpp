@@ -12,6 +12,7 @@ namespace fulcrum {
 namespace {
 
 constexpr unsigned kInboxSize = 1024;
+constexpr unsigned kRedirectRingSize = 1024;  // packets in flight between two workers
 constexpr unsigned kRequestRingSize = 64;
 
 std::atomic<bool> g_started_once{false};
@@ -46,13 +47,13 @@ rte_ring* make_ring(const std::string& name, unsigned esize, unsigned size, unsi
 
 }  // namespace
 
-std::unique_ptr<Engine> Engine::start(const EngineConfig& cfg, std::string& err) {
+std::unique_ptr<Engine> Engine::start(const EngineConfig& cfg, std::string& err, const SnapshotSpec* first) {
   if (g_started_once.exchange(true)) {
     err = "the engine was already started in this process; start a new process";
     return nullptr;
   }
   std::unique_ptr<Engine> e(new Engine());
-  if (!e->init(cfg, err) || !e->launch(err)) {
+  if (!e->init(cfg, err) || (first != nullptr && !e->apply(*first, err)) || !e->launch(err)) {
     e->stop();
     return nullptr;
   }
@@ -70,6 +71,7 @@ bool Engine::init(const EngineConfig& cfg, std::string& err) {
   ipvs_cfg_ = cfg.ipvs;
   dest_stats_ = DestStatBlocks(new DestStats[size_t(nworkers) * ipvs_cfg_.max_dests]());
   svc_stats_ = ServiceStatBlocks(new ServiceStats[size_t(nworkers) * ipvs_cfg_.max_services]());
+  laddr_stats_ = LaddrStatBlocks(new LaddrStats[size_t(nworkers) * ipvs_cfg_.max_laddrs]());
   pub_ = Publisher::create(nworkers, err);
   if (!pub_) return false;
   pub_->publish(std::make_unique<Snapshot>());
@@ -89,7 +91,8 @@ bool Engine::init_ipvs(std::string& err) {
   for (uint32_t w = 0; w < n; w++) rows.push_back(&dest_stats_[size_t(w) * ipvs_cfg_.max_dests]);
   for (auto& w : workers_) {
     w->ipvs = IpvsWorker::create(w->index, n, ipvs_cfg_, &dest_stats_[size_t(w->index) * ipvs_cfg_.max_dests],
-                                 &svc_stats_[size_t(w->index) * ipvs_cfg_.max_services], err);
+                                 &svc_stats_[size_t(w->index) * ipvs_cfg_.max_services],
+                                 &laddr_stats_[size_t(w->index) * ipvs_cfg_.max_laddrs], err);
     if (!w->ipvs) return false;
     w->ipvs->all_dest_stats = rows;
     w->ctx.ipvs = w->ipvs.get();
@@ -128,12 +131,38 @@ bool Engine::init_workers(const EngineConfig& cfg, std::string& err) {
       w->port_ids[p.index] = p.port_id;
     }
   }
+  if (!init_redirects(err)) return false;
   for (auto& w : workers_) {
     std::vector<rte_ring*> others;
     for (auto& o : workers_)
       if (o != w) others.push_back(o->inbox);
     if (!others.empty()) w->peers = std::make_unique<RingPeers>(std::move(others));
     w->ctx.peers = w->peers.get();
+  }
+  return true;
+}
+
+// One single-producer single-consumer ring per ordered pair of workers
+// (steer.hpp); none with a single worker.
+bool Engine::init_redirects(std::string& err) {
+  size_t n = workers_.size();
+  if (n < 2) return true;
+  for (auto& w : workers_) {
+    w->redirect_to.assign(n, nullptr);
+    w->redirect_from.assign(n, nullptr);
+  }
+  for (size_t from = 0; from < n; from++)
+    for (size_t to = 0; to < n; to++) {
+      if (from == to) continue;
+      std::string name = "fl_redir" + std::to_string(from) + "_" + std::to_string(to);
+      rte_ring* r = make_ring(name, sizeof(void*), kRedirectRingSize, RING_F_SP_ENQ | RING_F_SC_DEQ, rings_, err);
+      if (r == nullptr) return false;
+      workers_[from]->redirect_to[to] = r;
+      workers_[to]->redirect_from[from] = r;
+    }
+  for (auto& w : workers_) {
+    w->ctx.workers = uint16_t(n);
+    w->ctx.redirect_to = w->redirect_to.data();
   }
   return true;
 }
@@ -181,7 +210,8 @@ std::vector<unsigned> Engine::worker_lcores() const {
 }
 
 bool Engine::apply(const SnapshotSpec& spec, std::string& err) {
-  SnapshotLimits limits{uint16_t(ports_.size()), ipvs_cfg_.max_services, ipvs_cfg_.max_dests};
+  SnapshotLimits limits{uint16_t(ports_.size()), ipvs_cfg_.max_services, ipvs_cfg_.max_dests,
+                        ipvs_cfg_.max_laddrs};
   auto snap = build_snapshot(spec, pub_->current(), generation_ + 1, limits, err);
   if (!snap) return false;
   generation_++;

@@ -42,12 +42,16 @@ struct EngineConfig {
 using CounterBlocks = std::shared_ptr<LcoreCounters[]>;
 using DestStatBlocks = std::shared_ptr<DestStats[]>;        // [workers][max_dests]
 using ServiceStatBlocks = std::shared_ptr<ServiceStats[]>;  // [workers][max_services]
+using LaddrStatBlocks = std::shared_ptr<LaddrStats[]>;      // [workers][max_laddrs]
 
 class Engine {
  public:
   // EAL must be initialised. Returns nullptr and fills err on failure, with
-  // everything already set up torn down again. Control thread.
-  static std::unique_ptr<Engine> start(const EngineConfig& cfg, std::string& err);
+  // everything already set up torn down again. When first is given, it is
+  // published before the workers start, so no packet meets an empty
+  // snapshot. Control thread.
+  static std::unique_ptr<Engine> start(const EngineConfig& cfg, std::string& err,
+                                       const SnapshotSpec* first = nullptr);
   ~Engine();  // stop()
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -61,6 +65,7 @@ class Engine {
   const CounterBlocks& counters() const { return counters_; }
   const DestStatBlocks& dest_stats() const { return dest_stats_; }
   const ServiceStatBlocks& service_stats() const { return svc_stats_; }
+  const LaddrStatBlocks& laddr_stats() const { return laddr_stats_; }
   const IpvsConfig& ipvs_config() const { return ipvs_cfg_; }
   std::vector<unsigned> worker_lcores() const;
 
@@ -84,6 +89,7 @@ class Engine {
   bool init(const EngineConfig& cfg, std::string& err);
   bool init_workers(const EngineConfig& cfg, std::string& err);
   bool init_ipvs(std::string& err);
+  bool init_redirects(std::string& err);
   bool launch(std::string& err);
   void drop_requests();
 
@@ -93,6 +99,7 @@ class Engine {
   CounterBlocks counters_;
   DestStatBlocks dest_stats_;
   ServiceStatBlocks svc_stats_;
+  LaddrStatBlocks laddr_stats_;
   IpvsConfig ipvs_cfg_;
   std::unique_ptr<Publisher> pub_;
   std::vector<Port> ports_;

@@ -10,6 +10,7 @@
 #include "net/icmp.hpp"
 #include "net/output.hpp"
 #include "net/packet.hpp"
+#include "engine/steer.hpp"
 
 namespace fulcrum {
 namespace {
@@ -34,18 +35,19 @@ void ipv4_input(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta, const ConnH
   local_input(ctx, m, meta);
 }
 
-}  // namespace
-
-void process_burst(WorkerCtx& ctx, uint16_t in_port, rte_mbuf** pkts, uint16_t n) {
-  PacketMeta meta[kBurst];  // filled for [0, n) by the parse stage
+void parse_burst(WorkerCtx& ctx, rte_mbuf** pkts, PacketMeta* meta, uint16_t n, bool count_rx) {
   for (uint16_t i = 0; i < n && i < kPrefetchAhead; i++)
     rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; i++) {
     if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
-    ctx.count(Counter::rx_bytes, rte_pktmbuf_pkt_len(pkts[i]));
+    if (count_rx) ctx.count(Counter::rx_bytes, rte_pktmbuf_pkt_len(pkts[i]));
     parse_packet(pkts[i], meta[i]);
   }
-  ctx.count(Counter::rx_packets, n);
+  if (count_rx) ctx.count(Counter::rx_packets, n);
+}
+
+// Lookup and dispatch of a parsed burst.
+void dispatch_burst(WorkerCtx& ctx, uint16_t in_port, rte_mbuf** pkts, const PacketMeta* meta, uint16_t n) {
   ConnHit hits[kBurst];
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // meta[0, n) was filled above
@@ -58,6 +60,22 @@ void process_burst(WorkerCtx& ctx, uint16_t in_port, rte_mbuf** pkts, uint16_t n
       case PacketKind::kDrop: ctx.drop(pkts[i], meta[i].drop); break;
     }
   }
+}
+
+}  // namespace
+
+void process_burst(WorkerCtx& ctx, uint16_t in_port, rte_mbuf** pkts, uint16_t n) {
+  PacketMeta meta[kBurst];  // filled for [0, n) by the parse stage
+  parse_burst(ctx, pkts, meta, n, true);
+  if (ctx.redirect_to != nullptr && ctx.snap->steering()) n = steer_burst(ctx, pkts, meta, n);
+  dispatch_burst(ctx, in_port, pkts, meta, n);
+}
+
+void process_redirected(WorkerCtx& ctx, rte_mbuf** pkts, uint16_t n) {
+  PacketMeta meta[kBurst];
+  parse_burst(ctx, pkts, meta, n, false);
+  ctx.count(Counter::redirected_in, n);
+  dispatch_burst(ctx, 0, pkts, meta, n);  // only IPv4 is redirected: in_port serves ARP alone
 }
 
 }  // namespace fulcrum

@@ -21,6 +21,12 @@ namespace fulcrum {
 // Processes n (<= kBurst) packets received on in_port. Every mbuf is
 // consumed: queued in ctx.tx, held by the neighbour table, or freed and
 // counted. ctx.snap and ctx.now must be set. Owner worker.
+// Packets that belong to another worker's connections are handed to it
+// (steer.hpp) instead; pkts may be reordered.
 void process_burst(WorkerCtx& ctx, uint16_t in_port, rte_mbuf** pkts, uint16_t n);
+
+// Processes n packets another worker received and handed to this one
+// because it owns their connections. Not counted as received again.
+void process_redirected(WorkerCtx& ctx, rte_mbuf** pkts, uint16_t n);
 
 }  // namespace fulcrum

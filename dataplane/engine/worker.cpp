@@ -56,6 +56,20 @@ uint32_t poll_ports(Worker& w) {
   return got;
 }
 
+// Packets other workers received for connections this one owns.
+uint32_t poll_redirects(Worker& w) {
+  rte_mbuf* pkts[kBurst];
+  uint32_t got = 0;
+  for (rte_ring* r : w.redirect_from) {
+    if (r == nullptr) continue;
+    unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+    if (n == 0) continue;
+    process_redirected(w.ctx, pkts, uint16_t(n));
+    got += n;
+  }
+  return got;
+}
+
 // Picks up a newly published snapshot; worker 0 announces new addresses.
 void take_snapshot(Worker& w, uint64_t& seen_gen, uint64_t& announced) {
   w.ctx.snap = w.pub->current();
@@ -93,6 +107,7 @@ int worker_main(void* arg) {
     take_snapshot(w, seen_gen, announced);
     drain_inbox(w);
     uint32_t got = poll_ports(w);
+    got += poll_redirects(w);
     if (w.ctx.now - last_tick >= w.tick_tsc) {
       neigh_tick(w.ctx);
       last_tick = w.ctx.now;

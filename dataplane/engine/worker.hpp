@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include <rte_ring.h>
 
@@ -39,6 +40,8 @@ struct Worker {
   rte_ring* inbox = nullptr;          // NeighUpdate, many producers
   rte_ring* requests = nullptr;       // Request*, from the control thread
   rte_ring* done = nullptr;           // Request*, shared by all workers
+  std::vector<rte_ring*> redirect_to;    // [worker]: packets handed to it (null: self)
+  std::vector<rte_ring*> redirect_from;  // [worker]: packets it hands to this one
   std::unique_ptr<NeighTable> neigh;
   std::unique_ptr<NeighPeers> peers;
   std::unique_ptr<IpvsWorker> ipvs;

@@ -14,6 +14,7 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include "ctrl/snapshot.hpp"
 #include "engine/counters.hpp"
@@ -54,6 +55,10 @@ struct WorkerCtx {
   NeighTable* neigh = nullptr;
   rte_mempool* pool = nullptr;     // for packets we originate (ARP)
   NeighPeers* peers = nullptr;     // null with a single worker
+  // Software flow steering (see steer.hpp): redirect_to[w] is the ring to
+  // worker w (null for this worker); null with a single worker.
+  uint16_t workers = 1;
+  rte_ring* const* redirect_to = nullptr;
   IpvsWorker* ipvs = nullptr;      // null: no IPVS (tests of the L2/L3 path)
   const Snapshot* snap = nullptr;  // valid for the current loop iteration
   uint64_t now = 0;                // TSC at the start of the iteration

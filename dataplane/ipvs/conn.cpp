@@ -31,7 +31,10 @@ ConnKey in_key(const Conn& c) {
   if (c.flags & kConnTemplate) k.proto |= kTemplateSpace;
   return k;
 }
-ConnKey out_key(const Conn& c) { return make_key(c.proto, c.daddr, c.dport, c.caddr, c.cport); }
+ConnKey out_key(const Conn& c) {
+  if (conn_uses_laddr(c.fwd)) return make_key(c.proto, c.daddr, c.dport, c.laddr, c.lport);
+  return make_key(c.proto, c.daddr, c.dport, c.caddr, c.cport);
+}
 
 constexpr uintptr_t kReplyBit = 1;  // Conn objects are at least 8-byte aligned
 

@@ -5,8 +5,13 @@
 // Each worker owns one ConnTable: no other thread reads or writes it, so
 // nothing locks. A connection is found from both directions: by the
 // client's packets (<proto, caddr, cport, vaddr, vport>, the "in" key) and,
-// in the modes where replies come back through the balancer (NAT), by the
-// dest's replies (<proto, daddr, dport, caddr, cport>, the "out" key). Both
+// in the modes where replies come back through the balancer, by the dest's
+// replies (the "out" key: <proto, daddr, dport, caddr, cport> for NAT,
+// <proto, daddr, dport, laddr, lport> for FULLNAT and SNAT). An SNAT
+// connection's "dest" is the outside host the client talks to
+// (daddr:dport = vaddr:vport). ICMP echo through SNAT is a connection
+// too, the echo identifier standing in for the ports: the request is
+// <ICMP, caddr, id, vaddr, 0>, the reply <ICMP, daddr, 0, laddr, lid>. Both
 // keys live in one rte_hash whose data is the connection pointer with the
 // direction in its low bit. Connection objects come from a mempool sized by
 // config: when it is empty the new flow is refused and counted, and
@@ -45,7 +50,28 @@ struct Conn {
   uint32_t timeout_ticks; // of the current state (templates: the persistence timeout)
   uint32_t controlled;    // templates: connections that refer to it
   Conn* tmpl;             // the persistence template this connection refers to
+  // FULLNAT: the dest sees <laddr, lport> as the client.
+  uint32_t laddr;
+  uint16_t lport;
+  uint16_t laddr_id;
+  uint8_t client_addr;    // ClientAddr, fixed at creation
+  uint8_t fnat;           // kFnat*: what has been done for the client address
+  uint32_t pp_seq;        // PROXY v2: client sequence number of the first data byte (host order)
 };
+
+// Whether the dest's replies come back through the balancer (and so are
+// indexed, and drive the full TCP state table).
+inline bool conn_sees_replies(FwdMode m) {
+  return m == FwdMode::kNat || m == FwdMode::kFullnat || m == FwdMode::kSnat;
+}
+
+// Whether the connection leaves from a local address (and holds a port of
+// its pool): its replies come back to <laddr, lport>.
+inline bool conn_uses_laddr(FwdMode m) { return m == FwdMode::kFullnat || m == FwdMode::kSnat; }
+
+constexpr uint8_t kFnatToaAck = 1;    // TOA rode on the handshake's ACK
+constexpr uint8_t kFnatToaData = 2;   // TOA rode on the first data segment
+constexpr uint8_t kFnatProxySent = 4; // the PROXY v2 header went out; pp_seq is set
 
 constexpr uint8_t kConnHasOutKey = 1;  // indexed by its reply tuple too
 constexpr uint8_t kConnIndexed = 2;    // findable (an invalidated template is not)

@@ -5,14 +5,16 @@
 // the ports). The quoted packet is looked up like a packet of the
 // opposite direction:
 //
-//  - quoted dest-bound packet (caddr:cport -> daddr:dport), from the dest's
-//    side: matches the connection's reply key. For NAT the client must see
-//    its own packet quoted, so the quote becomes caddr:cport -> vaddr:vport
-//    and the error comes from the VIP; it goes to the client.
+//  - quoted dest-bound packet (caddr:cport -> daddr:dport, or for FULLNAT
+//    laddr:lport -> daddr:dport), from the dest's side: matches the
+//    connection's reply key. The client must see its own packet quoted, so
+//    the quote becomes caddr:cport -> vaddr:vport and the error comes from
+//    the VIP; it goes to the client.
 //  - quoted client-bound reply (vaddr:vport -> caddr:cport), from the
 //    client's side: matches the connection's client key. For NAT the quote
-//    becomes daddr:dport -> caddr:cport and the error goes to the dest; DR
-//    and TUN forward it to the dest as they forward the client's packets.
+//    becomes daddr:dport -> caddr:cport and the error goes to the dest (for
+//    FULLNAT daddr:dport -> laddr:lport, from laddr); DR and TUN forward it
+//    to the dest as they forward the client's packets.
 //
 // This is what makes path MTU discovery (fragmentation needed) work
 // through the balancer. The quoted L4 checksum is left alone: it may not
@@ -58,27 +60,45 @@ bool find_quote(rte_mbuf* m, const PacketMeta& meta, Quote& q) {
   return true;
 }
 
-// Rewrites one address of the quote and of the outer header, then every
-// checksum that covers them (all small: recomputed).
-void rewrite(rte_mbuf* m, const PacketMeta& meta, const Quote& q, bool quote_dst, uint32_t addr,
-             uint16_t port, bool outer_src, uint32_t outer_addr) {
-  if (quote_dst) {
-    q.ip->dst_addr = addr;
-    q.ports[1] = port;
-  } else {
-    q.ip->src_addr = addr;
-    q.ports[0] = port;
-  }
+// What the error looks like after translation: the quoted packet's
+// addresses and ports, and the error's own source and destination.
+struct Translation {
+  uint32_t q_saddr, q_daddr;
+  uint16_t q_sport, q_dport;
+  uint32_t saddr, daddr;
+};
+
+// Rewrites the quote and the outer header, then every checksum that covers
+// them (all small: recomputed).
+void rewrite(rte_mbuf* m, const PacketMeta& meta, const Quote& q, const Translation& t) {
+  q.ip->src_addr = t.q_saddr;
+  q.ip->dst_addr = t.q_daddr;
+  q.ports[0] = t.q_sport;
+  q.ports[1] = t.q_dport;
   ipv4_set_checksum(q.ip);
   auto* outer = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, meta.l3_off);
-  if (outer_src) outer->src_addr = outer_addr;
-  else outer->dst_addr = outer_addr;
+  outer->src_addr = t.saddr;
+  outer->dst_addr = t.daddr;
   ipv4_set_checksum(outer);
   auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, meta.l4_off);
   icmp->icmp_cksum = 0;
   uint16_t sum = 0;
   rte_raw_cksum_mbuf(m, meta.l4_off, meta.l4_len, &sum);
   icmp->icmp_cksum = uint16_t(~sum);
+}
+
+// From the dest's side, about a packet we sent it: the client must see its
+// own packet (caddr:cport -> vaddr:vport) quoted, in an error from the VIP.
+Translation to_client(const Conn& c) {
+  return Translation{c.caddr, c.vaddr, c.cport, c.vport, c.vaddr, c.caddr};
+}
+
+// From the client's side, about a reply we sent it: the dest must see its
+// own reply (daddr:dport -> caddr:cport, or laddr:lport for FULLNAT) quoted.
+Translation to_dest(const Conn& c, uint32_t from) {
+  bool fnat = conn_uses_laddr(c.fwd);
+  uint32_t addr = fnat ? c.laddr : c.caddr;
+  return Translation{c.daddr, addr, c.dport, fnat ? c.lport : c.cport, fnat ? c.laddr : from, c.daddr};
 }
 
 }  // namespace
@@ -92,15 +112,16 @@ bool ipvs_icmp_error(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta) {
   // The quoted packet went the other way: look it up reversed.
   ConnHit hit = ctx.ipvs->conns->lookup(q.ip->next_proto_id, q.ip->dst_addr, q.ports[1], q.ip->src_addr, q.ports[0]);
   if (hit.conn == nullptr) return false;
-  const Conn& c = *hit.conn;
+  Conn& c = *hit.conn;
   ctx.count(Counter::icmp_errors_translated);
-  if (hit.reply) {  // from the dest's side, about a packet we sent it: to the client
-    if (c.fwd != FwdMode::kNat) return ctx.drop(m, Counter::drop_fwd_mode), true;
-    rewrite(m, meta, q, true, c.vaddr, c.vport, true, c.vaddr);
+  if (hit.reply) {  // only NAT and FULLNAT index replies
+    rewrite(m, meta, q, to_client(c));
     return ip_output(ctx, m), true;
   }
-  if (c.fwd != FwdMode::kNat) return xmit_in(ctx, c, m, meta), true;
-  rewrite(m, meta, q, false, c.daddr, c.dport, false, c.daddr);
+  // DR and TUN forward it to the dest as they forward the client's packets.
+  if (!conn_sees_replies(c.fwd)) return xmit_in(ctx, c, m, meta), true;
+  auto* outer = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, meta.l3_off);
+  rewrite(m, meta, q, to_dest(c, outer->src_addr));
   ip_output(ctx, m);
   return true;
 }

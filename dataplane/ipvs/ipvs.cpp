@@ -28,8 +28,6 @@ uint8_t tcp_flags_of(const rte_mbuf* m, const PacketMeta& meta) {
   return rte_pktmbuf_mtod_offset(m, const rte_tcp_hdr*, meta.l4_off)->tcp_flags;
 }
 
-bool is_syn_only(uint8_t flags) { return (flags & (kTcpSyn | kTcpAck | kTcpRst | kTcpFin)) == kTcpSyn; }
-
 Conn* conn_of(TimerNode* n) {
   return reinterpret_cast<Conn*>(reinterpret_cast<char*>(n) - offsetof(Conn, timer));
 }
@@ -64,12 +62,14 @@ void account(IpvsWorker& v, const Conn& c, bool reply, uint32_t bytes) {
   s.add(reply ? ServiceStat::outbytes : ServiceStat::inbytes, bytes);
 }
 
+}  // namespace
+
 // Every packet of a known connection comes through here.
 void conn_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta& meta, uint8_t flags) {
   IpvsWorker& v = *ctx.ipvs;
   Conn& c = *hit.conn;
   if (c.proto == IPPROTO_TCP) {
-    TcpDir dir = hit.reply ? TcpDir::kOutput : c.fwd == FwdMode::kNat ? TcpDir::kInput : TcpDir::kInputOnly;
+    TcpDir dir = hit.reply ? TcpDir::kOutput : conn_sees_replies(c.fwd) ? TcpDir::kInput : TcpDir::kInputOnly;
     TcpState next = tcp_next_state(c.state, dir, flags);
     if (next != c.state) set_state(ctx, c, next);
   }
@@ -80,6 +80,8 @@ void conn_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta& met
   if (hit.reply) xmit_out(ctx, c, m, meta);
   else xmit_in(ctx, c, m, meta);
 }
+
+namespace {
 
 // LVS expire_nodest_conn: when the connection's service asks for it and
 // the dest was removed, the connection ends instead of draining. The
@@ -99,45 +101,64 @@ int32_t pick_dest(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& 
   return idx;
 }
 
-void conn_fill(Conn& c, const Service& s, const Dest& d, uint8_t proto, const Tuple& t) {
+// FULLNAT, SNAT: the <laddr, lport> the other side will see as the client.
+// False when the pool is exhausted on this worker (counted).
+bool conn_bind_laddr(WorkerCtx& ctx, const ConnPlan& plan, Conn& c) {
+  if (!conn_uses_laddr(c.fwd)) return true;
+  Laddr a;
+  if (!ctx.ipvs->laddrs->fetch(*plan.laddrs, a, c.lport)) return ctx.count(Counter::drop_laddr_exhausted), false;
+  c.laddr = a.ip;
+  c.laddr_id = uint16_t(a.id);
+  c.client_addr = uint8_t(plan.client_addr);
+  return true;
+}
+
+void conn_fill(Conn& c, const ConnPlan& plan, uint8_t proto, const Tuple& t) {
   c.caddr = t.saddr;
   c.cport = t.sport;
   c.vaddr = t.daddr;
   c.vport = t.dport;
-  c.daddr = d.ip;
-  c.dport = d.port != 0 ? d.port : t.dport;  // port 0: the port the client asked for
+  c.daddr = plan.daddr;
+  c.dport = plan.dport != 0 ? plan.dport : t.dport;  // port 0: the port the client asked for
   c.proto = proto;
-  c.fwd = d.fwd;
-  c.service_id = s.id;
-  c.dest_id = d.id;
+  c.fwd = plan.fwd;
+  c.service_id = plan.service_id;
+  c.dest_id = plan.dest_id;
 }
 
 // Creates the connection for a new flow to s. nullptr when refused (counted).
 Conn* conn_new(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t) {
-  IpvsWorker& v = *ctx.ipvs;
   Conn* tmpl;
   int32_t idx = pick_dest(ctx, s, proto, t, tmpl);
   if (idx < 0) return nullptr;
   const Dest& d = s.dests[size_t(idx)];
+  Conn* c = conn_create(ctx, ConnPlan{s.id, d.id, d.ip, d.port, d.fwd, &s.laddrs, s.client_addr}, proto, t);
+  if (c != nullptr && tmpl != nullptr) persist_bind(ctx, s, *c, *tmpl);
+  return c;
+}
+
+}  // namespace
+
+Conn* conn_create(WorkerCtx& ctx, const ConnPlan& plan, uint8_t proto, const Tuple& t) {
+  IpvsWorker& v = *ctx.ipvs;
   Conn* c = v.conns->alloc();
   if (c == nullptr) return ctx.count(Counter::drop_conn_pool_full), nullptr;
-  conn_fill(*c, s, d, proto, t);
-  if (!v.conns->insert(c, d.fwd == FwdMode::kNat)) {
+  conn_fill(*c, plan, proto, t);
+  if (!conn_bind_laddr(ctx, plan, *c)) return v.conns->release(c), nullptr;
+  if (!v.conns->insert(c, conn_sees_replies(plan.fwd))) {
+    if (conn_uses_laddr(c->fwd)) v.laddrs->release(c->laddr_id, c->lport);
     v.conns->release(c);
     return ctx.count(Counter::drop_conn_index_full), nullptr;
   }
-  if (tmpl != nullptr) persist_bind(ctx, s, *c, *tmpl);
-  v.dest_stats[d.id].add(DestStat::inactive);  // a new connection is not established yet
-  v.dest_stats[d.id].add(DestStat::conns);
-  v.svc_stats[s.id].add(ServiceStat::conns);
-  v.svc_stats[s.id].add(ServiceStat::live);
+  v.dest_stats[plan.dest_id].add(DestStat::inactive);  // a new connection is not established yet
+  v.dest_stats[plan.dest_id].add(DestStat::conns);
+  v.svc_stats[plan.service_id].add(ServiceStat::conns);
+  v.svc_stats[plan.service_id].add(ServiceStat::live);
   set_state(ctx, *c, TcpState::kNone);
   v.wheel->arm(&c->timer, v.now_tick + c->timeout_ticks);
   ctx.count(Counter::conns_created);
   return c;
 }
-
-}  // namespace
 
 void conn_free(IpvsWorker& v, Conn* c) {
   v.wheel->disarm(&c->timer);  // a no-op for what the wheel has just expired
@@ -147,6 +168,7 @@ void conn_free(IpvsWorker& v, Conn* c) {
     v.dest_stats[c->dest_id].sub(tcp_state_active(c->state) ? DestStat::active : DestStat::inactive);
     v.svc_stats[c->service_id].sub(ServiceStat::live);
     if (c->tmpl != nullptr) c->tmpl->controlled--;
+    if (conn_uses_laddr(c->fwd)) v.laddrs->release(c->laddr_id, c->lport);
   }
   v.conns->remove(c);
 }
@@ -176,7 +198,7 @@ void ipvs_lookup_burst(WorkerCtx& ctx, rte_mbuf** pkts, const PacketMeta* meta, 
 
 bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta, const ConnHit* pre) {
   if (ctx.ipvs == nullptr) return false;
-  if (meta.l4_proto == IPPROTO_ICMP) return ipvs_icmp_error(ctx, m, meta);
+  if (meta.l4_proto == IPPROTO_ICMP) return ipvs_icmp_error(ctx, m, meta) || snat_icmp_echo(ctx, m, meta);
   if (meta.l4_proto != IPPROTO_TCP && meta.l4_proto != IPPROTO_UDP) return false;
   IpvsWorker& v = *ctx.ipvs;
   Tuple t = tuple_of(m, meta);
@@ -186,7 +208,7 @@ bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta, const ConnHit*
                     : v.conns->lookup(meta.l4_proto, t.saddr, t.sport, t.daddr, t.dport);
   // A new SYN on a connection that is closing: IPVS conn_reuse_mode.
   if (hit.conn != nullptr && !hit.reply &&
-      tcp_conn_reuse_resched(hit.conn->state, flags, kConnReuseClosed, hit.conn->fwd != FwdMode::kNat)) {
+      tcp_conn_reuse_resched(hit.conn->state, flags, kConnReuseClosed, !conn_sees_replies(hit.conn->fwd))) {
     conn_free(v, hit.conn);
     ctx.count(Counter::conns_reused);
     hit = ConnHit{nullptr, false};
@@ -198,8 +220,8 @@ bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta, const ConnHit*
   }
   if (hit.conn != nullptr) return conn_packet(ctx, hit, m, meta, flags), true;
   const Service* s = ctx.snap->services ? ctx.snap->services->find(meta.l4_proto, t.daddr, t.dport) : nullptr;
-  if (s == nullptr) return false;
-  if (meta.l4_proto == IPPROTO_TCP && !is_syn_only(flags)) return ctx.drop(m, Counter::drop_no_conn), true;
+  if (s == nullptr) return !ctx.snap->snat.empty() && snat_in(ctx, m, meta, t, flags);
+  if (meta.l4_proto == IPPROTO_TCP && !tcp_is_syn_only(flags)) return ctx.drop(m, Counter::drop_no_conn), true;
   Conn* c = conn_new(ctx, *s, meta.l4_proto, t);
   if (c == nullptr) return rte_pktmbuf_free(m), true;
   conn_packet(ctx, ConnHit{c, false}, m, meta, flags);
@@ -231,7 +253,8 @@ std::vector<ConnInfo> ipvs_dump(const IpvsWorker& v, const ConnFilter& f) {
     if (rows.size() >= f.limit || !conn_matches(c, f)) return;
     uint64_t left = c.timer.expires > v.now_tick ? (c.timer.expires - v.now_tick) * v.cfg.tick_ms : 0;
     rows.push_back(ConnInfo{c.proto, uint8_t(c.state), (c.flags & kConnTemplate) != 0, c.caddr, c.vaddr,
-                            c.daddr, c.cport, c.vport, c.dport, c.service_id, c.dest_id, uint32_t(left)});
+                            c.daddr, c.cport, c.vport, c.dport, c.service_id, c.dest_id, uint32_t(left),
+                            c.laddr, c.lport, uint8_t(v.worker)});
   });
   return rows;
 }

@@ -21,6 +21,7 @@
 #include "ctrl/request.hpp"
 #include "engine/worker_ctx.hpp"
 #include "ipvs/conn.hpp"
+#include "ipvs/laddr.hpp"
 #include "ipvs/stats.hpp"
 #include "ipvs/timer_wheel.hpp"
 #include "net/packet.hpp"
@@ -31,6 +32,8 @@ struct IpvsConfig {
   uint32_t max_conns = 65536;    // per worker
   uint32_t max_services = 1024;  // service ids are below this
   uint32_t max_dests = 8192;     // dest ids are below this
+  uint32_t max_laddrs = 64;      // local address ids are below this
+  LportRange lports;             // the local ports FULLNAT/SNAT hand out
   uint32_t tick_ms = 10;         // timing wheel resolution
 };
 
@@ -46,6 +49,7 @@ struct IpvsWorker {
   uint64_t now_tick = 0;
   DestStats* dest_stats = nullptr;   // this worker's rows [max_dests]
   ServiceStats* svc_stats = nullptr; // [max_services]
+  std::unique_ptr<LaddrPools> laddrs; // this worker's ports on every local address
   std::vector<const DestStats*> all_dest_stats;  // every worker's rows, for load sums
   std::vector<std::unique_ptr<SchedState>> sched_state;  // by service id
   std::vector<uint64_t> sched_gen;                       // snapshot that built it
@@ -58,7 +62,8 @@ struct IpvsWorker {
   // Builds the state; nullptr and err on failure. Control thread.
   static std::unique_ptr<IpvsWorker> create(uint32_t worker, uint32_t workers,
                                             const IpvsConfig& cfg, DestStats* dest_stats,
-                                            ServiceStats* svc_stats, std::string& err);
+                                            ServiceStats* svc_stats, LaddrStats* laddr_stats,
+                                            std::string& err);
   ~IpvsWorker();  // frees every connection
 
   // Advances the clock to TSC value tsc. Owner worker.

@@ -17,6 +17,32 @@ struct Tuple {
   uint16_t sport, dport;
 };
 
+// What a new connection is made of, however it was chosen (scheduled to a
+// service's dest, or matched by an SNAT rule).
+struct ConnPlan {
+  uint32_t service_id, dest_id;  // an SNAT rule has ids from the same spaces
+  uint32_t daddr;
+  uint16_t dport;
+  FwdMode fwd;
+  const std::vector<Laddr>* laddrs;  // FULLNAT/SNAT: the pool
+  ClientAddr client_addr;
+};
+
+// Creates, indexes, counts and arms the connection for flow t. nullptr when
+// refused (counted: pool, index or local ports exhausted).
+Conn* conn_create(WorkerCtx& ctx, const ConnPlan& plan, uint8_t proto, const Tuple& t);
+
+// Every packet of a known connection: state, expiry, stats, xmit.
+void conn_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta& meta, uint8_t flags);
+
+// A packet no connection and no service claims, matched against the SNAT
+// rules (snat.cpp). False (m untouched) when no rule takes it.
+bool snat_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta, const Tuple& t, uint8_t flags);
+
+// ICMP echo through SNAT (snat.cpp): requests from inside, replies to a
+// local address. False (m untouched) when it is not such a packet.
+bool snat_icmp_echo(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta);
+
 // The dest index the service's scheduler picks for this flow, or -1.
 int32_t schedule(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t);
 

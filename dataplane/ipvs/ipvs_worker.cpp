@@ -13,7 +13,8 @@ constexpr uint32_t kWheelSlots = 4096;  // x 10 ms ticks: a 41 s horizon, longer
 
 std::unique_ptr<IpvsWorker> IpvsWorker::create(uint32_t worker, uint32_t workers,
                                                const IpvsConfig& cfg, DestStats* dest_stats,
-                                               ServiceStats* svc_stats, std::string& err) {
+                                               ServiceStats* svc_stats, LaddrStats* laddr_stats,
+                                               std::string& err) {
   auto v = std::make_unique<IpvsWorker>();
   v->worker = worker;
   v->workers = workers;
@@ -26,6 +27,7 @@ std::unique_ptr<IpvsWorker> IpvsWorker::create(uint32_t worker, uint32_t workers
   v->wheel = std::make_unique<TimerWheel>(cfg.tick_ms, kWheelSlots, v->now_tick);
   v->dest_stats = dest_stats;
   v->svc_stats = svc_stats;
+  v->laddrs = std::make_unique<LaddrPools>(worker, workers, cfg.max_laddrs, laddr_stats, cfg.lports);
   v->sched_state.resize(cfg.max_services);
   v->sched_gen.assign(cfg.max_services, UINT64_MAX);
   v->overloaded.assign(cfg.max_dests, 0);

@@ -60,6 +60,9 @@ inline constexpr size_t kTcpEventCount = 4;
 // The bits of the TCP header's flags byte that matter here.
 inline constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpAck = 0x10;
 
+// Only a plain SYN may open a connection.
+inline bool tcp_is_syn_only(uint8_t flags) { return (flags & (kTcpSyn | kTcpAck | kTcpRst | kTcpFin)) == kTcpSyn; }
+
 namespace tcp_table {
 // Short names so that the table below reads like the IPVS one.
 inline constexpr TcpState sNO = TcpState::kNone, sES = TcpState::kEstablished,

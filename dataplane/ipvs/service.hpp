@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "ipvs/laddr.hpp"
 #include "ipvs/proto_tcp.hpp"
 #include "sched/scheduler.hpp"
 
@@ -24,6 +25,11 @@ struct rte_hash;
 namespace fulcrum {
 
 enum class FwdMode : uint8_t { kNat, kDr, kTun, kFullnat, kSnat };
+
+// How a FULLNAT dest learns the client's address (the source it sees is a
+// local address): TCP option 254 (TOA), a PROXY protocol v2 header before
+// the first data, or not at all.
+enum class ClientAddr : uint8_t { kToa, kProxyV2, kNone };
 
 struct Dest {
   uint32_t id;          // stable, < max_dests
@@ -57,6 +63,8 @@ struct Service {
   uint32_t persist_mask;  // client netmask for persistence, network order
   bool expire_nodest;     // connections to a removed dest end at their next packet
   ProtoTimeouts timeouts;
+  std::vector<Laddr> laddrs;  // FULLNAT source addresses (the local-address pool)
+  ClientAddr client_addr;
   std::vector<Dest> dests;
   std::vector<SchedDest> sched_dests;  // dests as the scheduler sees them, same order
   std::unique_ptr<Scheduler> sched;

@@ -23,6 +23,10 @@ namespace fulcrum {
 #define FULCRUM_DEST_STATS(X) \
   X(active) X(inactive) X(persistent) X(conns) X(inpkts) X(outpkts) X(inbytes) X(outbytes)
 #define FULCRUM_SERVICE_STATS(X) X(conns) X(live) X(inpkts) X(outpkts) X(inbytes) X(outbytes)
+// Per local address (FULLNAT/SNAT pool) and worker: ports in use (a gauge),
+// ports this worker owns on it (its capacity, set at first use), flows
+// refused because every port was taken, and connections made.
+#define FULCRUM_LADDR_STATS(X) X(used) X(capacity) X(exhausted) X(conns)
 
 enum class DestStat : uint32_t {
 #define FULCRUM_STAT_ENUM(name) name,
@@ -32,11 +36,16 @@ enum class DestStat : uint32_t {
 enum class ServiceStat : uint32_t {
   FULCRUM_SERVICE_STATS(FULCRUM_STAT_ENUM)
       count
+};
+enum class LaddrStat : uint32_t {
+  FULCRUM_LADDR_STATS(FULCRUM_STAT_ENUM)
+      count
 #undef FULCRUM_STAT_ENUM
 };
 
 extern const char* const kDestStatNames[size_t(DestStat::count)];
 extern const char* const kServiceStatNames[size_t(ServiceStat::count)];
+extern const char* const kLaddrStatNames[size_t(LaddrStat::count)];
 
 template <class E>
 struct alignas(64) StatRow {
@@ -50,6 +59,7 @@ struct alignas(64) StatRow {
 
 using DestStats = StatRow<DestStat>;
 using ServiceStats = StatRow<ServiceStat>;
-static_assert(sizeof(DestStats) == 64 && sizeof(ServiceStats) == 64);
+using LaddrStats = StatRow<LaddrStat>;
+static_assert(sizeof(DestStats) == 64 && sizeof(ServiceStats) == 64 && sizeof(LaddrStats) == 64);
 
 }  // namespace fulcrum

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include <rte_icmp.h>
 #include <rte_ip.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
@@ -35,26 +36,38 @@ uint16_t load16(const uint8_t* p) {
   return v;
 }
 
-// One implementation for both directions: addr_off is where the address
-// sits in the IP header (12 source, 16 destination), port_off where the
-// port sits in the L4 header (0 source, 2 destination).
-void rewrite(rte_mbuf* m, const PacketMeta& meta, size_t addr_off, size_t port_off,
-             uint32_t addr, uint16_t port) {
+// One address and port to rewrite: addr_off is where the address sits in
+// the IP header (12 source, 16 destination), port_off where the port sits
+// in the L4 header (0 source, 2 destination).
+struct Field {
+  size_t addr_off, port_off;
+  uint32_t addr;
+  uint16_t port;
+};
+
+// One implementation for every rewrite: NAT changes one side, FULLNAT both,
+// each checksum is adjusted once per field.
+void rewrite(rte_mbuf* m, const PacketMeta& meta, const Field* fields, size_t n) {
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, meta.l3_off);
-  uint8_t* addr_field = reinterpret_cast<uint8_t*>(ip) + addr_off;
-  uint8_t* port_field = rte_pktmbuf_mtod_offset(m, uint8_t*, meta.l4_off) + port_off;
-  uint32_t old_addr = load32(addr_field);
-  uint16_t old_port = load16(port_field);
-  ip->hdr_checksum = cksum_adjust32(ip->hdr_checksum, old_addr, addr);
-  if (uint8_t* ck = l4_cksum(m, meta)) {
-    uint16_t sum = cksum_adjust32(load16(ck), old_addr, addr);
-    sum = cksum_adjust16(sum, old_port, port);
-    // In UDP a computed 0 is sent as 0xffff: 0 would mean "no checksum".
-    if (sum == 0 && meta.l4_proto == IPPROTO_UDP) sum = 0xffff;
-    std::memcpy(ck, &sum, sizeof(sum));
+  uint8_t* l4 = rte_pktmbuf_mtod_offset(m, uint8_t*, meta.l4_off);
+  uint8_t* ck = l4_cksum(m, meta);
+  uint16_t ip_sum = ip->hdr_checksum;
+  uint16_t l4_sum = ck != nullptr ? load16(ck) : 0;
+  for (size_t i = 0; i < n; i++) {
+    uint8_t* addr_field = reinterpret_cast<uint8_t*>(ip) + fields[i].addr_off;
+    uint8_t* port_field = l4 + fields[i].port_off;
+    uint32_t old_addr = load32(addr_field);
+    uint16_t old_port = load16(port_field);
+    ip_sum = cksum_adjust32(ip_sum, old_addr, fields[i].addr);
+    l4_sum = cksum_adjust16(cksum_adjust32(l4_sum, old_addr, fields[i].addr), old_port, fields[i].port);
+    std::memcpy(addr_field, &fields[i].addr, sizeof(uint32_t));
+    std::memcpy(port_field, &fields[i].port, sizeof(uint16_t));
   }
-  std::memcpy(addr_field, &addr, sizeof(addr));
-  std::memcpy(port_field, &port, sizeof(port));
+  ip->hdr_checksum = ip_sum;
+  if (ck == nullptr) return;
+  // In UDP a computed 0 is sent as 0xffff: 0 would mean "no checksum".
+  if (l4_sum == 0 && meta.l4_proto == IPPROTO_UDP) l4_sum = 0xffff;
+  std::memcpy(ck, &l4_sum, sizeof(l4_sum));
 }
 
 constexpr size_t kSrcAddr = offsetof(rte_ipv4_hdr, src_addr);
@@ -65,11 +78,29 @@ constexpr size_t kDstPort = 2;
 }  // namespace
 
 void rewrite_dst(rte_mbuf* m, const PacketMeta& meta, uint32_t addr, uint16_t port) {
-  rewrite(m, meta, kDstAddr, kDstPort, addr, port);
+  Field f{kDstAddr, kDstPort, addr, port};
+  rewrite(m, meta, &f, 1);
 }
 
 void rewrite_src(rte_mbuf* m, const PacketMeta& meta, uint32_t addr, uint16_t port) {
-  rewrite(m, meta, kSrcAddr, kSrcPort, addr, port);
+  Field f{kSrcAddr, kSrcPort, addr, port};
+  rewrite(m, meta, &f, 1);
+}
+
+void rewrite_icmp_echo(rte_mbuf* m, const PacketMeta& meta, bool src, uint32_t addr, uint16_t ident) {
+  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, meta.l3_off);
+  auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, meta.l4_off);
+  uint8_t* field = reinterpret_cast<uint8_t*>(ip) + (src ? kSrcAddr : kDstAddr);
+  ip->hdr_checksum = cksum_adjust32(ip->hdr_checksum, load32(field), addr);
+  std::memcpy(field, &addr, sizeof(addr));
+  icmp->icmp_cksum = cksum_adjust16(icmp->icmp_cksum, icmp->icmp_ident, ident);
+  icmp->icmp_ident = ident;
+}
+
+void rewrite_both(rte_mbuf* m, const PacketMeta& meta, uint32_t saddr, uint16_t sport, uint32_t daddr,
+                  uint16_t dport) {
+  Field f[2] = {{kSrcAddr, kSrcPort, saddr, sport}, {kDstAddr, kDstPort, daddr, dport}};
+  rewrite(m, meta, f, 2);
 }
 
 }  // namespace fulcrum

@@ -21,4 +21,13 @@ void rewrite_dst(rte_mbuf* m, const PacketMeta& meta, uint32_t addr, uint16_t po
 // Rewrites the source address and port.
 void rewrite_src(rte_mbuf* m, const PacketMeta& meta, uint32_t addr, uint16_t port);
 
+// ICMP echo through SNAT: rewrites the source (src) or destination address
+// and the echo identifier (network order), adjusting the IP and ICMP
+// checksums (the ICMP one covers no addresses).
+void rewrite_icmp_echo(rte_mbuf* m, const PacketMeta& meta, bool src, uint32_t addr, uint16_t ident);
+
+// Rewrites both (FULLNAT), adjusting each checksum once.
+void rewrite_both(rte_mbuf* m, const PacketMeta& meta, uint32_t saddr, uint16_t sport, uint32_t daddr,
+                  uint16_t dport);
+
 }  // namespace fulcrum

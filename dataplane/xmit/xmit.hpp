@@ -14,10 +14,11 @@
 
 namespace fulcrum {
 
-// A client -> VIP packet of c, sent towards its dest. Owner worker.
-void xmit_in(WorkerCtx& ctx, const Conn& c, rte_mbuf* m, const PacketMeta& meta);
+// A client -> VIP packet of c, sent towards its dest. Owner worker. c is
+// not const: FULLNAT records what it told the dest about the client.
+void xmit_in(WorkerCtx& ctx, Conn& c, rte_mbuf* m, const PacketMeta& meta);
 
-// A dest -> client reply of c (NAT), sent back to the client.
+// A dest -> client reply of c (NAT, FULLNAT), sent back to the client.
 void xmit_out(WorkerCtx& ctx, const Conn& c, rte_mbuf* m, const PacketMeta& meta);
 
 // The modes, one file each.
@@ -25,5 +26,9 @@ void nat_xmit_in(WorkerCtx& ctx, const Conn& c, rte_mbuf* m, const PacketMeta& m
 void nat_xmit_out(WorkerCtx& ctx, const Conn& c, rte_mbuf* m, const PacketMeta& meta);
 void dr_xmit_in(WorkerCtx& ctx, const Conn& c, rte_mbuf* m);
 void tun_xmit_in(WorkerCtx& ctx, const Conn& c, rte_mbuf* m, const PacketMeta& meta);
+void fullnat_xmit_in(WorkerCtx& ctx, Conn& c, rte_mbuf* m, const PacketMeta& meta);
+void fullnat_xmit_out(WorkerCtx& ctx, const Conn& c, rte_mbuf* m, const PacketMeta& meta);
+void snat_xmit_in(WorkerCtx& ctx, const Conn& c, rte_mbuf* m, const PacketMeta& meta);
+void snat_xmit_out(WorkerCtx& ctx, const Conn& c, rte_mbuf* m, const PacketMeta& meta);
 
 }  // namespace fulcrum

@@ -396,6 +396,15 @@ describe('FULLNAT and SNAT', () => {
     assertOneProblem(service(`${fullnat}    client_address: pp1\n`), 'services[0].client_address', "'pp1'", 'proxy_v2');
   });
 
+  test('local_ports: a range, with a port for every worker', () => {
+    const withPorts = (r: string) => MINIMAL.replace('lcores: "0-1"', `lcores: "0-1"\n  local_ports: "${r}"`);
+    assert.deepEqual(parseConfig(MINIMAL, 't.yaml', env).dataplane.local_ports, { first: 1025, last: 65535 });
+    assert.deepEqual(parseConfig(withPorts('61000-61007'), 't.yaml', env).dataplane.local_ports, { first: 61000, last: 61007 });
+    assertOneProblem(withPorts('61000'), 'dataplane.local_ports', 'not a port range');
+    assertOneProblem(withPorts('70000-70001'), 'dataplane.local_ports', 'first <= last <= 65535');
+    assertOneProblem(withPorts('5-5').replace('"0-1"', '"0-2"'), 'dataplane.local_ports', 'cannot be split between 2 workers');
+  });
+
   test('snat rules: prefixes, pool and out_port checked', () => {
     const rule = (extra: string) =>
       `${MINIMAL}snat:\n  - name: office\n    source: 10.9.0.0/16\n    local_addresses: [10.0.0.60]\n${extra}`;

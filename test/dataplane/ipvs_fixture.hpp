@@ -18,6 +18,11 @@
 //                         NAT to 10.0.1.11:8080 (dest 5), 10.0.1.12:8080 (dest 6)
 //   5  TCP 10.0.0.104:*   rr, port-zero, persistent 300 s per client address,
 //                         NAT to 10.0.1.11:0 (dest 7), 10.0.1.12:0 (dest 8)
+//   6  TCP 10.0.0.105:80  FULLNAT from 10.0.1.50 (laddr 0), no client address,
+//                         to 10.0.1.11:8080 (dest 9)
+//   7  UDP 10.0.0.105:53  FULLNAT from 10.0.1.50 (laddr 0) to 10.0.1.12:5353 (dest 10)
+//   8  TCP 10.0.0.106:80  FULLNAT from 10.0.1.51 (laddr 1), TOA, to 10.0.1.12:8080 (dest 11)
+//   9  TCP 10.0.0.107:80  FULLNAT from 10.0.1.52 (laddr 2), PROXY v2, to 10.0.1.11:8080 (dest 12)
 // Each step is a burst received on a port and/or a run of ipvs_expire() at
 // some time, with the exact frames each port must send, the exact change
 // of every counter and of every dest and service statistic. Expected
@@ -72,16 +77,24 @@ inline const uint32_t kVipDr = ip("10.0.0.101");
 inline const uint32_t kVipTun = ip("10.0.0.102");
 inline const uint32_t kVipSticky = ip("10.0.0.103");
 inline const uint32_t kVipAnyPort = ip("10.0.0.104");
+inline const uint32_t kVipFnat = ip("10.0.0.105");
+inline const uint32_t kVipToa = ip("10.0.0.106");
+inline const uint32_t kVipProxy = ip("10.0.0.107");
+inline const uint32_t kLaddr = ip("10.0.1.50");
+inline const uint32_t kLaddrToa = ip("10.0.1.51");
+inline const uint32_t kLaddrProxy = ip("10.0.1.52");
 // A router on the wan side, towards clients in 192.168.0.0/16.
 inline const uint32_t kRouter = ip("10.0.0.254");
 inline const Mac kRouterMac = mac("02:ee:00:00:00:fe");
 inline const uint32_t kFarNet = ip("192.168.0.0");
 
 inline constexpr uint32_t kSvcWeb = 0, kSvcDns = 1, kSvcDr = 2, kSvcTun = 3, kSvcSticky = 4,
-                          kSvcAnyPort = 5;
+                          kSvcAnyPort = 5, kSvcFnat = 6, kSvcFnatDns = 7, kSvcToa = 8, kSvcProxy = 9;
 inline constexpr uint32_t kWeb1 = 0, kWeb2 = 1, kDns2 = 2, kDr1 = 3, kTun2 = 4, kSticky1 = 5,
-                          kSticky2 = 6, kAnyPort1 = 7, kAnyPort2 = 8;
-inline constexpr uint32_t kMaxServices = 8, kMaxDests = 16;
+                          kSticky2 = 6, kAnyPort1 = 7, kAnyPort2 = 8, kFnat1 = 9, kFnatDns2 = 10,
+                          kToa2 = 11, kProxy1 = 12;
+inline constexpr uint32_t kLaddrId = 0, kLaddrToaId = 1, kLaddrProxyId = 2;
+inline constexpr uint32_t kMaxServices = 16, kMaxDests = 32;
 inline constexpr uint32_t kPersistMs = 300'000;
 inline constexpr uint16_t kMtu = 1500;
 inline constexpr size_t kEthLen = 14;
@@ -109,6 +122,13 @@ inline ServiceSpec persistent(ServiceSpec s, const char* mask) {
   return s;
 }
 
+// A FULLNAT service from one local address.
+inline ServiceSpec fullnat(ServiceSpec s, uint32_t laddr_id, uint32_t laddr, ClientAddr how) {
+  s.laddrs = {Laddr{laddr_id, laddr}};
+  s.client_addr = how;
+  return s;
+}
+
 // web_weight1, sticky_weight1: dest 0's and dest 5's weights, 0 to quiesce.
 inline SnapshotSpec ipvs_spec(uint32_t web_weight1 = 1, uint32_t sticky_weight1 = 1) {
   SnapshotSpec spec;
@@ -129,11 +149,27 @@ inline SnapshotSpec ipvs_spec(uint32_t web_weight1 = 1, uint32_t sticky_weight1 
                          {dest(kAnyPort1, kRs1, 0, FwdMode::kNat),
                           dest(kAnyPort2, kRs2, 0, FwdMode::kNat)}),
                  "255.255.255.255"),
+      fullnat(service(kSvcFnat, IPPROTO_TCP, kVipFnat, 80, {dest(kFnat1, kRs1, 8080, FwdMode::kFullnat)}),
+              kLaddrId, kLaddr, ClientAddr::kNone),
+      fullnat(service(kSvcFnatDns, IPPROTO_UDP, kVipFnat, 53, {dest(kFnatDns2, kRs2, 5353, FwdMode::kFullnat)}),
+              kLaddrId, kLaddr, ClientAddr::kNone),
+      fullnat(service(kSvcToa, IPPROTO_TCP, kVipToa, 80, {dest(kToa2, kRs2, 8080, FwdMode::kFullnat)}),
+              kLaddrToaId, kLaddrToa, ClientAddr::kToa),
+      fullnat(service(kSvcProxy, IPPROTO_TCP, kVipProxy, 80, {dest(kProxy1, kRs1, 8080, FwdMode::kFullnat)}),
+              kLaddrProxyId, kLaddrProxy, ClientAddr::kProxyV2),
   };
   return spec;
 }
 
-inline const SnapshotLimits kLimits{2, kMaxServices, kMaxDests};
+// The same without the persistent services (4, 5): with several workers,
+// persistence steers clients between workers (engine/steer.hpp).
+inline SnapshotSpec ipvs_spec_without_persistence() {
+  SnapshotSpec spec = ipvs_spec();
+  std::erase_if(spec.services, [](const ServiceSpec& s) { return s.persist_ms != 0; });
+  return spec;
+}
+
+inline const SnapshotLimits kLimits{2, kMaxServices, kMaxDests, 8};
 
 // ---- Frames ----------------------------------------------------------
 
@@ -168,6 +204,8 @@ struct Flow {
   uint32_t svc, dest;
   uint32_t caddr = kClient;
   Mac cmac = kClientMac;  // the client's next hop: itself or the router
+  uint32_t laddr = 0;     // FULLNAT: the local address and port the dest sees
+  uint16_t lport = 0;
 
   // Client -> VIP, as received on port 0.
   Bytes c2v(uint8_t flags, const Bytes& p = {}) const {
@@ -181,7 +219,15 @@ struct Flow {
   Bytes d2c(uint8_t flags, const Bytes& p = {}) const {
     return frame(proto, dmac, kLanMac, daddr, dport, caddr, cport, flags, p);
   }
-  // The reply as NAT sends it to the client on port 0: from the VIP.
+  // FULLNAT: the client's packet as sent to the dest, from <laddr, lport>.
+  Bytes fnat_to_dest(uint8_t flags, const Bytes& p = {}) const {
+    return frame(proto, kLanMac, dmac, laddr, lport, daddr, dport, flags, p);
+  }
+  // FULLNAT: the dest's reply, to <laddr, lport>, as received on port 1.
+  Bytes d2l(uint8_t flags, const Bytes& p = {}) const {
+    return frame(proto, dmac, kLanMac, daddr, dport, laddr, lport, flags, p);
+  }
+  // The reply as NAT (and FULLNAT) sends it to the client on port 0: from the VIP.
   Bytes nat_to_client(uint8_t flags, const Bytes& p = {}) const {
     return frame(proto, kWanMac, cmac, vip, vport, caddr, cport, flags, p);
   }
@@ -201,6 +247,23 @@ inline Flow dr(uint16_t cport = 40000) {
 }
 inline Flow tun(uint16_t cport = 40000) {
   return Flow{IPPROTO_TCP, kVipTun, 80, kRs2, kRs2Mac, 80, cport, kSvcTun, kTun2};
+}
+// FULLNAT flows; lport is the port the pool is expected to hand out.
+inline Flow fnat(uint16_t lport, uint16_t cport = 40000) {
+  return Flow{IPPROTO_TCP, kVipFnat, 80, kRs1, kRs1Mac, 8080, cport, kSvcFnat, kFnat1,
+              kClient, kClientMac, kLaddr, lport};
+}
+inline Flow fnat_dns(uint16_t lport, uint16_t cport = 5000) {
+  return Flow{IPPROTO_UDP, kVipFnat, 53, kRs2, kRs2Mac, 5353, cport, kSvcFnatDns, kFnatDns2,
+              kClient, kClientMac, kLaddr, lport};
+}
+inline Flow toa(uint16_t lport, uint16_t cport = 40000) {
+  return Flow{IPPROTO_TCP, kVipToa, 80, kRs2, kRs2Mac, 8080, cport, kSvcToa, kToa2,
+              kClient, kClientMac, kLaddrToa, lport};
+}
+inline Flow proxy(uint16_t lport, uint16_t cport = 40000) {
+  return Flow{IPPROTO_TCP, kVipProxy, 80, kRs1, kRs1Mac, 8080, cport, kSvcProxy, kProxy1,
+              kClient, kClientMac, kLaddrProxy, lport};
 }
 
 // frame with new Ethernet addresses and nothing else changed (DR).
@@ -356,7 +419,8 @@ class IpvsGolden : public ::testing::Test {
     ctx_->pool = test_pool();
     ctx_->snap = snap_.get();
     ctx_->now = kNow;
-    make_ipvs(IpvsConfig{.max_conns = 1024, .max_services = kMaxServices, .max_dests = kMaxDests});
+    make_ipvs(IpvsConfig{.max_conns = 1024, .max_services = kMaxServices, .max_dests = kMaxDests,
+                         .max_laddrs = 8});
   }
 
   void TearDown() override {
@@ -367,6 +431,7 @@ class IpvsGolden : public ::testing::Test {
     }
     ipvs_.reset();
     snap2_.reset();
+    retired_.clear();
     snap_.reset();
     neigh_.reset();  // frees whatever it still holds
     leak_.reset();   // every mbuf must be back in the pool
@@ -379,8 +444,9 @@ class IpvsGolden : public ::testing::Test {
     ipvs_.reset();  // its connection table's name is reused
     dest_rows_.assign(cfg.max_dests, DestStats{});
     svc_rows_.assign(cfg.max_services, ServiceStats{});
+    laddr_rows_.assign(cfg.max_laddrs, LaddrStats{});
     std::string err;
-    ipvs_ = IpvsWorker::create(0, 1, cfg, dest_rows_.data(), svc_rows_.data(), err);
+    ipvs_ = IpvsWorker::create(0, 1, cfg, dest_rows_.data(), svc_rows_.data(), laddr_rows_.data(), err);
     ASSERT_NE(ipvs_, nullptr) << err;
     ipvs_->all_dest_stats = {dest_rows_.data()};  // what the engine does, for one worker
     base_ms_ = (ipvs_->now_ms / cfg.tick_ms + 1) * cfg.tick_ms;
@@ -391,11 +457,12 @@ class IpvsGolden : public ::testing::Test {
   // Sets the IPVS clock to ms after the test's start.
   void at(uint64_t ms) { ipvs_->tick((base_ms_ + ms) * ipvs_->tsc_per_ms); }
 
-  // Builds generation 2 from spec over the first snapshot and publishes
+  // Builds the next generation from spec over the first snapshot and publishes
   // it to the worker, as the engine does between loop iterations.
   void switch_to(const SnapshotSpec& spec) {
     std::string err;
-    snap2_ = build_snapshot(spec, snap_.get(), 2, kLimits, err);
+    if (snap2_) retired_.push_back(std::move(snap2_));  // as the publisher keeps them for a while
+    snap2_ = build_snapshot(spec, snap_.get(), next_gen_++, kLimits, err);
     ASSERT_NE(snap2_, nullptr) << err;
     ctx_->snap = snap2_.get();
   }
@@ -511,9 +578,12 @@ class IpvsGolden : public ::testing::Test {
   std::unique_ptr<LcoreCounters> ctr_;
   std::unique_ptr<NeighTable> neigh_;
   std::unique_ptr<Snapshot> snap_, snap2_;
+  std::vector<std::unique_ptr<Snapshot>> retired_;
+  uint64_t next_gen_ = 2;
   std::unique_ptr<WorkerCtx> ctx_;
   std::vector<DestStats> dest_rows_;
   std::vector<ServiceStats> svc_rows_;
+  std::vector<LaddrStats> laddr_rows_;
   std::unique_ptr<IpvsWorker> ipvs_;
   uint64_t base_ms_ = 0;
 };

@@ -143,6 +143,11 @@ PacketBuilder& PacketBuilder::tcp(uint16_t sport, uint16_t dport, uint8_t flags,
   return *this;
 }
 PacketBuilder& PacketBuilder::tcp_data_off(uint8_t words) { return l4_.tcp_doff = words, *this; }
+PacketBuilder& PacketBuilder::tcp_options(Bytes opts) {
+  l4_.tcp_doff = uint8_t(5 + opts.size() / 4);
+  l4_.tcp_opts = std::move(opts);
+  return *this;
+}
 
 PacketBuilder& PacketBuilder::arp(uint16_t op, const Mac& sha, uint32_t sip, const Mac& tha,
                                   uint32_t tip) {
@@ -210,6 +215,7 @@ Bytes PacketBuilder::build_l4(const Bytes& payload) const {
       put16(b, 8192);  // window
       put16(b, 0);     // checksum
       put16(b, 0);     // urgent pointer
+      b.insert(b.end(), l4_.tcp_opts.begin(), l4_.tcp_opts.end());
       b.insert(b.end(), payload.begin(), payload.end());
       set16(b, 16, inet_checksum(b.data(), b.size(),
                                  pseudo_sum(src, dst, kProtoTcp, uint16_t(b.size()))));

@@ -74,6 +74,7 @@ class PacketBuilder {
   PacketBuilder& tcp(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq = 0,
                      uint32_t ack = 0);
   PacketBuilder& tcp_data_off(uint8_t words);      // instead of 5
+  PacketBuilder& tcp_options(Bytes opts);          // length a multiple of 4; data offset follows
 
   // ARP for Ethernet/IPv4. Ethernet addresses come from eth().
   PacketBuilder& arp(uint16_t op, const Mac& sha, uint32_t sip, const Mac& tha, uint32_t tip);
@@ -111,6 +112,7 @@ class PacketBuilder {
     uint8_t tcp_flags = 0;
     uint32_t tcp_seq = 0, tcp_ack = 0;
     uint8_t tcp_doff = 5;
+    Bytes tcp_opts;
     uint16_t arp_op = 0;
     Mac sha{}, tha{};
     uint32_t sip = 0, tip = 0;

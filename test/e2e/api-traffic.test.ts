@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 
 import { FulcrumApi } from '../../control/src/api/client';
 import type { Connection__Output } from '../../control/src/api/gen/fulcrum/v1/Connection';
-import { CLIENT_ADDRESS, Sandbox, serverAddress } from '../../control/src/demo/sandbox';
+import { CLIENT_ADDRESS, Sandbox, serverAddress, WEB_LADDR } from '../../control/src/demo/sandbox';
 
 const HTTP_LOAD = path.resolve(__dirname, '../../control/src/demo/http-load.js');
 const KEEPALIVE = path.resolve(__dirname, 'fixtures/keepalive.js');
@@ -34,8 +34,8 @@ after(async () => {
   await sb?.stop();
 });
 
-async function load(count: number): Promise<Record<string, number>> {
-  const r = await sb.client([process.execPath, HTTP_LOAD, `http://${VIP}/`, String(count)], 60_000);
+async function load(count: number, vip = VIP): Promise<Record<string, number>> {
+  const r = await sb.client([process.execPath, HTTP_LOAD, `http://${vip}/`, String(count)], 60_000);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { answers: Record<string, number>; errors: number };
   assert.equal(out.errors, 0, JSON.stringify(out));
@@ -125,4 +125,21 @@ test('GetStats reports the service and dest rates over the window', { timeout: 6
   const quiesced = web.dests.filter((d) => d.rates?.conns_per_s === 0);
   assert.equal(quiesced.length, 1, 'the weight-0 dest got new connections');
   assert.ok(BigInt(web.counters?.conns ?? '0') >= 230n, JSON.stringify(web.counters));
+});
+
+test('a FULLNAT service built with the laddr RPCs: its connections show the local address', { timeout: 60_000 }, async () => {
+  const FULL_VIP = '10.0.0.101';
+  const service = { name: 'full', protocol: 'PROTOCOL_TCP' as const, vip: FULL_VIP, port: 80, scheduler: 'SCHEDULER_RR' as const };
+  await api.call('CreateService', { service: { ...service, dests: [{ address: serverAddress(0), port: 80 }] } });
+  await api.call('CreateLocalAddress', { service: 'full', address: WEB_LADDR });
+  await api.call('UpdateService', { service: { ...service, forward: 'FORWARD_MODE_FULLNAT' }, update_mask: { paths: ['forward'] } });
+  assert.deepEqual(await load(5, FULL_VIP), { s1: 5 });
+  const rows = await conns({ service: 'full', state: 'TIME_WAIT' });
+  assert.equal(rows.length, 5);
+  for (const c of rows) {
+    assert.equal(c.laddr, WEB_LADDR);
+    assert.ok(c.lport > 0);
+  }
+  // The pool address cannot go while the service is FULLNAT.
+  await assert.rejects(api.call('DeleteLocalAddress', { service: 'full', address: WEB_LADDR }), /local_addresses: forward fullnat needs at least one local address/);
 });

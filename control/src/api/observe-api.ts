@@ -99,6 +99,8 @@ function connectionOut(c: ConnRow, names: Map<number, string>): Connection {
     daddr: c.daddr,
     dport: c.dport,
     expires_in: durationOut(c.expiresMs),
+    laddr: c.laddr ?? '',
+    lport: c.lport ?? 0,
   };
 }
 

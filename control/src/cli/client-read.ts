@@ -78,6 +78,7 @@ export async function listConnections(api: FulcrumApi, opts: ConnsOptions): Prom
   return formatConnections(
     rows.map((c) => ({
       ...c,
+      laddr: c.laddr === '' ? undefined : c.laddr,
       proto: c.protocol as 'tcp' | 'udp' | 'group',
       expiresMs: c.expires_in === null ? 0 : Number(c.expires_in.seconds) * 1000 + c.expires_in.nanos / 1e6,
     })),

@@ -7,7 +7,7 @@
 
 import * as path from 'node:path';
 
-import { BALANCER_ADDRESS, Sandbox, WEB_SERVICE as SERVICES, WEB_VIP as VIP } from '../demo/sandbox';
+import { BALANCER_ADDRESS, Sandbox, WEB_LADDR, WEB_SERVICE, WEB_SERVICE_FULLNAT, WEB_VIP as VIP } from '../demo/sandbox';
 import { listServices } from './client-read';
 import { withApi } from './remote';
 
@@ -16,10 +16,21 @@ const HTTP_LOAD = path.resolve(__dirname, '../demo/http-load.js');
 const REQUESTS = 300;
 const BATCH = 50;
 
-export async function runDemo(opts: { durationSec?: number }): Promise<number> {
+export type DemoForward = 'fullnat' | 'nat';
+
+export async function runDemo(opts: { durationSec?: number; forward?: DemoForward }): Promise<number> {
   if (process.getuid?.() !== 0) throw new Error('the demo creates network namespaces: run it as root');
+  const forward = opts.forward ?? 'fullnat';
   step('building the sandbox: client <-> balancer (DPDK net_af_packet wan0, lan0) <-> 3 HTTP servers');
-  const sb = await Sandbox.start({ tag: 'demo', servers: 3, services: SERVICES });
+  process.stdout.write(
+    indent(
+      forward === 'fullnat'
+        ? `FULLNAT: the servers see the balancer's local address ${WEB_LADDR} as the client and have no route to it`
+        : 'NAT: the servers route their replies back through the balancer',
+    ),
+  );
+  const services = forward === 'fullnat' ? WEB_SERVICE_FULLNAT : WEB_SERVICE;
+  const sb = await Sandbox.start({ tag: 'demo', servers: 3, services, serverMode: forward });
   try {
     process.stdout.write(indent(sb.log.trim()));
     await showArp(sb);

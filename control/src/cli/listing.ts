@@ -118,11 +118,15 @@ function mmss(ms: number): string {
   return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
-export type ListedConn = Pick<ConnRow, 'proto' | 'expiresMs' | 'state' | 'caddr' | 'cport' | 'vaddr' | 'vport' | 'daddr' | 'dport'>;
+export type ListedConn = Pick<
+  ConnRow,
+  'proto' | 'expiresMs' | 'state' | 'caddr' | 'cport' | 'vaddr' | 'vport' | 'daddr' | 'dport' | 'laddr' | 'lport'
+>;
 
-/** Connections as `ipvsadm -L -c -n` prints them. */
+/** Connections as `ipvsadm -L -c -n` prints them; FULLNAT adds the local address the dest sees. */
 export function formatConnections(rows: ListedConn[]): string {
-  const lines = ['pro expire state       source                virtual               destination'];
+  const local = rows.some((c) => c.laddr !== undefined);
+  const lines = [`pro expire state       source                virtual               destination${local ? '           local' : ''}`];
   for (const c of rows) {
     const cells = [
       c.proto.toUpperCase().padEnd(3),
@@ -132,6 +136,8 @@ export function formatConnections(rows: ListedConn[]): string {
       `${c.vaddr}:${c.vport}`.padEnd(21),
       `${c.daddr}:${c.dport}`,
     ];
+    if (local) cells[cells.length - 1] = cells[cells.length - 1].padEnd(21);
+    if (c.laddr !== undefined) cells.push(`${c.laddr}:${c.lport}`);
     lines.push(cells.join(' '));
   }
   return lines.join('\n');

@@ -16,8 +16,10 @@ const USAGE = `usage: fulcrum <command> [options]
 
 commands:
   start --config FILE     run the balancer in the foreground (SIGUSR1 prints counters)
-  demo [--duration SEC]   sandbox topology in network namespaces: ARP and ping
-                          answered by the DPDK dataplane, counters, clean-up
+  demo [--duration SEC] [--forward fullnat|nat]
+                          sandbox topology in network namespaces: ARP, ping and
+                          HTTP balanced by the DPDK dataplane (FULLNAT by default),
+                          counters, clean-up
 ${CLIENT_USAGE}
 
 see README.md and docs/ for the config reference`;
@@ -31,10 +33,12 @@ async function dispatch(argv: string[]): Promise<number> {
       return runStart(values.config);
     }
     case 'demo': {
-      const { values } = parseArgs({ args: rest, options: { duration: { type: 'string' } } });
+      const { values } = parseArgs({ args: rest, options: { duration: { type: 'string' }, forward: { type: 'string' } } });
       const duration = values.duration === undefined ? undefined : Number(values.duration);
       if (duration !== undefined && !(duration > 0)) throw new UsageError('--duration takes a number of seconds > 0');
-      return runDemo({ durationSec: duration });
+      const forward = values.forward ?? 'fullnat';
+      if (forward !== 'fullnat' && forward !== 'nat') throw new UsageError(`--forward takes fullnat or nat, not '${forward}'`);
+      return runDemo({ durationSec: duration, forward });
     }
     case undefined:
       process.stdout.write(`${USAGE}\n`);

@@ -9,6 +9,7 @@ import { ApiServer } from '../api/server';
 import { loadConfigFile } from '../config/load';
 import type { FulcrumConfig } from '../config/schema';
 import { Dataplane } from '../dataplane/dataplane';
+import { PoolWatch } from '../dataplane/pool-watch';
 import { changeText } from '../state/diff';
 import { readStateFile } from '../state/file';
 import { DesiredStateStore } from '../state/store';
@@ -34,6 +35,8 @@ export async function runStart(configPath: string): Promise<number> {
   process.stdout.write(`fulcrum: ${cfg.services.length} service(s), ${cfg.snat.length} snat rule(s) from ${source}\n`);
   process.stdout.write(`fulcrum: api on unix:${cfg.control.grpc.socket}${api.tcpPort ? ` and ${cfg.control.grpc.listen} (tls)` : ''}\n`);
   printStartup(cfg, dp);
+  const pools = new PoolWatch(dp);
+  pools.start();
   const portNames = cfg.dataplane.ports.map((p) => p.name);
   const dump = () =>
     formatStatus(dp, portNames).then(
@@ -54,6 +57,7 @@ export async function runStart(configPath: string): Promise<number> {
   });
   await api.stop();
   await dump();
+  pools.stop();
   dp.stop();
   process.stdout.write(`fulcrum: ${signal}: workers stopped, ports closed\n`);
   return 0;

@@ -22,6 +22,19 @@ export async function formatStatus(dp: Dataplane, portNames: string[]): Promise<
   );
   parts.push(`neighbours:\n${formatTable(['lcore', 'port', 'address', 'mac', 'state', 'held'], rows)}`);
   parts.push(`services:\n${formatListing(dp.services())}`);
+  const pools = dp.laddrs().flatMap(({ address, workers }) =>
+    workers.map((w, i) => [address, String(lcores[i]), String(w.used), String(w.capacity), String(w.exhausted), String(w.conns)]),
+  );
+  const snat = dp.snatRules().map(({ config: r, stats: s }) => [
+    r.name, r.source, r.destination, r.out_port ?? 'any', r.local_addresses.join(','), String(s.conns), String(s.live),
+    String(s.inpkts), String(s.outpkts),
+  ]);
+  if (snat.length > 0) {
+    parts.push(`snat:\n${formatTable(['rule', 'source', 'destination', 'out', 'laddrs', 'conns', 'live', 'inpkts', 'outpkts'], snat)}`);
+  }
+  if (pools.length > 0) {
+    parts.push(`local addresses:\n${formatTable(['laddr', 'lcore', 'used', 'capacity', 'exhausted', 'conns'], pools)}`);
+  }
   const conns = await dp.connections({ limit: STATUS_CONNS, templates: false });
   parts.push(`connections (first ${STATUS_CONNS} per worker):\n${formatConnections(conns)}`);
   const templates = await dp.connections({ limit: STATUS_CONNS, templates: true });

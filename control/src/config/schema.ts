@@ -201,6 +201,8 @@ const dataplaneObject = (env?: ValidationEnv) =>
     max_conns: int(1024, 67_108_864).default(65_536),
     max_services: int(1, 65_536).default(1024),
     max_dests: int(1, 1_048_576).default(8192),
+    max_laddrs: int(1, 4096).default(64),
+    local_ports: localPortsSchema.default('1025-65535'),
     neighbours: neighboursSchema.default({}),
     ports: z.array(portObject(env)).min(1, 'at least one port is required'),
     routes: z.array(routeSchema).default([]),
@@ -382,6 +384,19 @@ function checkRoutePrefixes(routes: RouteConfig[], subnets: Connected[], ctx: z.
   });
 }
 
+// "first-last": the local ports FULLNAT/SNAT hand out. Every worker needs
+// at least one (ports are split between workers by port % workers).
+const localPortsSchema = text((s) => {
+  const m = /^(\d+)-(\d+)$/.exec(s);
+  if (m === null) return `'${s}' is not a port range (first-last, e.g. 1025-65535)`;
+  const [first, last] = [Number(m[1]), Number(m[2])];
+  if (first < 1 || last > 65535 || first > last) return `'${s}': need 1 <= first <= last <= 65535`;
+  return undefined;
+}).transform((s) => {
+  const [first, last] = s.split('-').map(Number);
+  return { first, last };
+});
+
 const dataplaneSchema = (env?: ValidationEnv) =>
   dataplaneObject(env).superRefine((dp, ctx) => {
     checkPortsUnique(dp.ports, ctx);
@@ -389,7 +404,16 @@ const dataplaneSchema = (env?: ValidationEnv) =>
     checkMbufs(dp, ctx);
     checkRoutes(dp, ctx);
     checkInMemory(dp, ctx);
+    checkLocalPorts(dp, ctx);
   });
+
+/** Each worker owns the ports p with p % workers == its index: each needs one. */
+function checkLocalPorts(dp: DataplaneConfig, ctx: z.RefinementCtx): void {
+  const slots = workerCount(dp.lcores);
+  if (slots === undefined || typeof dp.local_ports !== 'object') return;
+  const count = dp.local_ports.last - dp.local_ports.first + 1;
+  if (count < slots) report(ctx, ['local_ports'], `${count} port(s) cannot be split between ${slots} workers`);
+}
 
 /** DPDK 22.11 refuses --in-memory together with --no-huge (legacy memory mode). */
 function checkInMemory(dp: DataplaneConfig, ctx: z.RefinementCtx): void {

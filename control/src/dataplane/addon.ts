@@ -18,6 +18,11 @@ export interface EngineStartSpec {
   maxConns: number;
   maxServices: number;
   maxDests: number;
+  /** Local addresses (FULLNAT/SNAT pool addresses): ids stay below this. */
+  maxLaddrs: number;
+  /** The local ports FULLNAT/SNAT hand out, split between the workers. */
+  lportFirst: number;
+  lportLast: number;
   mbufs: number;
   mbufCache: number;
   rxDesc: number;
@@ -69,7 +74,24 @@ export interface ServiceSpec {
   expireNodest: boolean;
   /** Seconds, as ipvsadm --set; 0 keeps the default. */
   timeouts: { tcp: number; tcpfin: number; udp: number };
+  /** FULLNAT local-address pool, with stable ids (per address, shared between services). */
+  laddrs: { id: number; ip: string }[];
+  /** FULLNAT: how the dest learns the client's address. */
+  clientAddress: 'toa' | 'proxy_v2' | 'none';
   dests: DestSpec[];
+}
+
+/** Source NAT for a network behind the balancer; ids from the service and dest spaces. */
+export interface SnatSpec {
+  id: number;
+  destId: number;
+  src: string;
+  srcDepth: number;
+  dst: string;
+  dstDepth: number;
+  /** Config index of the output port; absent = any. */
+  outPort?: number;
+  laddrs: { id: number; ip: string }[];
 }
 
 export interface SnapshotSpec {
@@ -78,6 +100,7 @@ export interface SnapshotSpec {
   /** Static routes; gateway absent = directly connected through port. */
   routes: { prefix: string; depth: number; port: number; gateway?: string }[];
   services: ServiceSpec[];
+  snat: SnatSpec[];
 }
 
 export interface NeighbourRow {
@@ -105,6 +128,11 @@ export interface ConnRow {
   serviceId: number;
   destId: number;
   expiresMs: number;
+  /** The worker whose table holds it. */
+  worker: number;
+  /** FULLNAT: the local address and port the dest sees as the client. */
+  laddr?: string;
+  lport?: number;
 }
 
 /** Which connections to list; absent fields match everything. */
@@ -140,7 +168,9 @@ export interface NativeAddon {
   /** Per-worker rows [maxServices] and [maxDests], zero-copy like counters(). */
   serviceStats(): ArrayBuffer;
   destStats(): ArrayBuffer;
-  statNames(): { service: { names: string[]; stride: number }; dest: { names: string[]; stride: number } };
+  /** Per-worker rows [maxLaddrs]: ports used, capacity, refusals, connections. */
+  laddrStats(): ArrayBuffer;
+  statNames(): Record<'service' | 'dest' | 'laddr', { names: string[]; stride: number }>;
   request(worker: number, kind: RequestKind, filter?: ConnFilter): number;
   poll(): RequestResult[];
 }

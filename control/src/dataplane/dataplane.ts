@@ -11,11 +11,12 @@
 import { execFileSync } from 'node:child_process';
 
 import { buildEalArgs, controlCpu } from '../config/eal';
-import type { DestConfig, FulcrumConfig, ServiceConfig } from '../config/schema';
+import type { DestConfig, FulcrumConfig, ServiceConfig, SnatConfig } from '../config/schema';
 import { loadAddon, type ConnFilter, type ConnRow, type EngineStartInfo, type NativeAddon, type NeighbourRow, type RequestKind, type RequestResult } from './addon';
 import { StatView, type CounterSet } from './counters';
 import { IdAllocator } from './ids';
-import { destKey, serviceKey, serviceSpecs } from './services';
+import { destKey, laddrKeys, serviceKey, serviceSpecs, type SpecIds } from './services';
+import { snatDestKey, snatKey, snatLaddrKeys, snatSpecs } from './snat';
 import { engineStartSpec, snapshotSpec } from './spec';
 
 const RECLAIM_INTERVAL_MS = 100;
@@ -28,6 +29,12 @@ export interface ServiceListing {
   dests: { config: DestConfig; stats: CounterSet }[];
 }
 
+export interface LaddrListing {
+  address: string;
+  /** Per worker: used, capacity, exhausted, conns. */
+  workers: CounterSet[];
+}
+
 interface Pending {
   resolve: (r: RequestResult) => void;
   reject: (e: Error) => void;
@@ -37,10 +44,11 @@ interface Pending {
 export class Dataplane {
   private readonly addon: NativeAddon;
   private info: EngineStartInfo | undefined;
-  private views: { counters: StatView; services: StatView; dests: StatView } | undefined;
+  private views: { counters: StatView; services: StatView; dests: StatView; laddrs: StatView } | undefined;
   private serviceIds: IdAllocator | undefined;
-  private applied: { services: ServiceConfig[]; serviceIds: Map<string, number>; destIds: Map<string, number> } | undefined;
+  private applied: { services: ServiceConfig[]; snat: SnatConfig[]; ids: SpecIds } | undefined;
   private destIds: IdAllocator | undefined;
+  private laddrIds: IdAllocator | undefined;
   private reclaimTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly pending = new Map<number, Pending>();
@@ -64,9 +72,11 @@ export class Dataplane {
       counters: new StatView(this.addon.counters(), this.addon.counterNames(), 1),
       services: new StatView(this.addon.serviceStats(), layouts.service, cfg.dataplane.max_services),
       dests: new StatView(this.addon.destStats(), layouts.dest, cfg.dataplane.max_dests),
+      laddrs: new StatView(this.addon.laddrStats(), layouts.laddr, cfg.dataplane.max_laddrs),
     };
     this.serviceIds = new IdAllocator(cfg.dataplane.max_services, 'service');
     this.destIds = new IdAllocator(cfg.dataplane.max_dests, 'dest');
+    this.laddrIds = new IdAllocator(cfg.dataplane.max_laddrs, 'laddr');
     this.apply(cfg);
     this.reclaimTimer = setInterval(() => this.addon.reclaim(), RECLAIM_INTERVAL_MS);
     this.reclaimTimer.unref();
@@ -86,26 +96,50 @@ export class Dataplane {
       (i === 0 ? svcStats : destStats).field(f),
     );
     const services = cfg.services;
-    const serviceIds = (this.serviceIds as IdAllocator).assign(services.map(serviceKey), (id) => svcStats.sum(id, live) === 0n);
-    const destKeys = services.flatMap((s) => s.dests.map((d) => destKey(s, d)));
+    const serviceKeys = [...services.map(serviceKey), ...cfg.snat.map(snatKey)];
+    const serviceIds = (this.serviceIds as IdAllocator).assign(serviceKeys, (id) => svcStats.sum(id, live) === 0n);
+    const destKeys = [...services.flatMap((s) => s.dests.map((d) => destKey(s, d))), ...cfg.snat.map(snatDestKey)];
     // Persistence templates refer to their dest by id too.
     const destIdle = (id: number) =>
       destStats.sum(id, active) + destStats.sum(id, inactive) + destStats.sum(id, persistent) === 0n;
     const destIds = (this.destIds as IdAllocator).assign(destKeys, destIdle);
-    const generation = this.addon.apply(snapshotSpec(cfg, serviceSpecs(services, serviceIds, destIds)));
-    this.applied = { services, serviceIds, destIds };
+    // A local address's pool keeps its ports until no connection holds one.
+    const laddrStats = this.stats.laddrs;
+    const used = laddrStats.field('used');
+    const laddrs = [...new Set([...laddrKeys(services), ...snatLaddrKeys(cfg.snat)])];
+    const laddrIds = (this.laddrIds as IdAllocator).assign(laddrs, (id) => laddrStats.sum(id, used) === 0n);
+    const ids: SpecIds = { services: serviceIds, dests: destIds, laddrs: laddrIds };
+    const generation = this.addon.apply(snapshotSpec(cfg, serviceSpecs(services, ids), snatSpecs(cfg, ids)));
+    this.applied = { services, snat: cfg.snat, ids };
     return generation;
   }
 
   /** The running services with their statistics summed over the workers. */
   services(): ServiceListing[] {
     if (this.applied === undefined) return [];
-    const { services, serviceIds, destIds } = this.applied;
+    const { services, ids } = this.applied;
     const stats = this.stats;
     return services.map((s) => ({
       config: s,
-      stats: stats.services.total(serviceIds.get(serviceKey(s)) as number),
-      dests: s.dests.map((d) => ({ config: d, stats: stats.dests.total(destIds.get(destKey(s, d)) as number) })),
+      stats: stats.services.total(ids.services.get(serviceKey(s)) as number),
+      dests: s.dests.map((d) => ({ config: d, stats: stats.dests.total(ids.dests.get(destKey(s, d)) as number) })),
+    }));
+  }
+
+  /** The SNAT rules with their statistics (a service row) summed over the workers. */
+  snatRules(): { config: SnatConfig; stats: CounterSet }[] {
+    if (this.applied === undefined) return [];
+    const { snat, ids } = this.applied;
+    return snat.map((r) => ({ config: r, stats: this.stats.services.total(ids.services.get(snatKey(r)) as number) }));
+  }
+
+  /** Every local address in use with its port pool per worker: used, capacity, refusals, connections. */
+  laddrs(): LaddrListing[] {
+    if (this.applied === undefined) return [];
+    const view = this.stats.laddrs;
+    return [...this.applied.ids.laddrs].map(([address, id]) => ({
+      address,
+      workers: this.startInfo.workerLcores.map((_, w) => view.row(w, id)),
     }));
   }
 
@@ -114,11 +148,11 @@ export class Dataplane {
    * `service|address|port`): connection rows and filters carry ids.
    */
   ids(): { services: ReadonlyMap<string, number>; dests: ReadonlyMap<string, number> } {
-    return { services: this.applied?.serviceIds ?? new Map(), dests: this.applied?.destIds ?? new Map() };
+    return { services: this.applied?.ids.services ?? new Map(), dests: this.applied?.ids.dests ?? new Map() };
   }
 
   /** Zero-copy statistics: per-lcore counters, per-service and per-dest rows. */
-  get stats(): { counters: StatView; services: StatView; dests: StatView } {
+  get stats(): { counters: StatView; services: StatView; dests: StatView; laddrs: StatView } {
     if (this.views === undefined) throw new Error('the dataplane is not started');
     return this.views;
   }

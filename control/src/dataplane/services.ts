@@ -8,7 +8,7 @@ import { formatIPv4, netmaskPrefix, parseIPv4, prefixMask } from '../config/ipv4
 import type { DestConfig, ServiceConfig } from '../config/schema';
 import type { DestSpec, ForwardName, ServiceSpec } from './addon';
 
-const IMPLEMENTED: ReadonlySet<ForwardName> = new Set(['nat', 'dr', 'tun']);
+const IMPLEMENTED: ReadonlySet<ForwardName> = new Set(['nat', 'dr', 'tun', 'fullnat']);
 
 export function serviceKey(s: ServiceConfig): string {
   return s.name;
@@ -18,12 +18,23 @@ export function destKey(s: ServiceConfig, d: DestConfig): string {
   return `${s.name}|${d.address}|${d.port}`;
 }
 
-export function serviceSpecs(
-  services: readonly ServiceConfig[],
-  serviceIds: Map<string, number>,
-  destIds: Map<string, number>,
-): ServiceSpec[] {
+/** Local addresses are keyed by address: services sharing one share its port pool. */
+export function laddrKeys(services: readonly ServiceConfig[]): string[] {
+  return [...new Set(services.flatMap((s) => s.local_addresses.map((a) => formatIPv4(parseIPv4(a) as number))))];
+}
+
+export interface SpecIds {
+  services: Map<string, number>;
+  dests: Map<string, number>;
+  laddrs: Map<string, number>;
+}
+
+export function serviceSpecs(services: readonly ServiceConfig[], ids: SpecIds): ServiceSpec[] {
+  const { services: serviceIds, dests: destIds, laddrs: laddrIds } = ids;
   return services.map((s, i) => {
+    // Accepted by the schema so configs can be written ahead, but never
+    // silently ignored: a service asking for SYN cookies must get them.
+    if (s.synproxy) throw new Error(`services[${i}].synproxy: the SYN proxy is not implemented yet`);
     const fwd = forwardOf(s, undefined, i);
     return {
       id: serviceIds.get(serviceKey(s)) as number,
@@ -43,6 +54,11 @@ export function serviceSpecs(
       expireNodest: s.expire_nodest_conn,
       persistMask: formatIPv4(prefixMask(netmaskPrefix(s.persistence?.netmask ?? '255.255.255.255') as number)),
       timeouts: { tcp: seconds(s.timeouts.tcp), tcpfin: seconds(s.timeouts.tcpfin), udp: seconds(s.timeouts.udp) },
+      laddrs: s.local_addresses.map((a) => {
+        const ip = formatIPv4(parseIPv4(a) as number);
+        return { id: laddrIds.get(ip) as number, ip };
+      }),
+      clientAddress: s.client_address,
       dests: s.dests.map((d, j) => destSpec(s, d, destIds, forwardOf(s, d, i, j) ?? fwd)),
     };
   });
@@ -72,7 +88,8 @@ function forwardOf(s: ServiceConfig, d: DestConfig | undefined, i: number, j?: n
   const mode = d?.forward ?? s.forward;
   if (!IMPLEMENTED.has(mode)) {
     const field = j === undefined ? `services[${i}].forward` : `services[${i}].dests[${j}].forward`;
-    throw new Error(`${field}: forward mode ${mode} is not implemented yet (nat, dr and tun are)`);
+    if (mode === 'snat') throw new Error(`${field}: snat is not a forward mode of services: source NAT is configured as top-level snat rules`);
+    throw new Error(`${field}: forward mode ${mode} is not implemented yet (nat, dr, tun and fullnat are)`);
   }
   return mode;
 }

@@ -7,7 +7,7 @@
 import { portDeviceName } from '../config/eal';
 import { formatIPv4, inSubnet, parseCidr, parseIPv4, type Cidr } from '../config/ipv4';
 import type { FulcrumConfig, RouteConfig } from '../config/schema';
-import type { EngineStartSpec, ServiceSpec, SnapshotSpec } from './addon';
+import type { EngineStartSpec, ServiceSpec, SnapshotSpec, SnatSpec } from './addon';
 
 export function engineStartSpec(cfg: FulcrumConfig): EngineStartSpec {
   const dp = cfg.dataplane;
@@ -16,6 +16,9 @@ export function engineStartSpec(cfg: FulcrumConfig): EngineStartSpec {
     maxConns: dp.max_conns,
     maxServices: dp.max_services,
     maxDests: dp.max_dests,
+    maxLaddrs: dp.max_laddrs,
+    lportFirst: dp.local_ports.first,
+    lportLast: dp.local_ports.last,
     mbufs: dp.mbufs,
     mbufCache: dp.mbuf_cache,
     rxDesc: dp.rx_desc,
@@ -32,12 +35,13 @@ export function engineStartSpec(cfg: FulcrumConfig): EngineStartSpec {
 }
 
 /** Addresses and routes; services come from serviceSpecs with their ids. */
-export function snapshotSpec(cfg: FulcrumConfig, services: ServiceSpec[]): SnapshotSpec {
+export function snapshotSpec(cfg: FulcrumConfig, services: ServiceSpec[], snat: SnatSpec[] = []): SnapshotSpec {
   const subnets = cfg.dataplane.ports.map((p) => parseCidr(p.address) as Cidr);
   return {
     addresses: subnets.map((c, port) => ({ ip: formatIPv4(c.address), prefix: c.prefix, port })),
     routes: cfg.dataplane.routes.map((r) => routeSpec(cfg, subnets, r)),
     services,
+    snat,
   };
 }
 

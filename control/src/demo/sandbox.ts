@@ -18,6 +18,9 @@
 //        to the server's MAC.
 //   tun  the balancer sends the client's packet inside IP-in-IP (proto 4)
 //        to the server's address; the server decapsulates it on tunl0.
+//   fullnat the balancer rewrites both addresses: the servers see one of
+//        its local addresses as the client and answer it on the LAN; they
+//        have no route to the clients at all.
 // In dr and tun every server owns the VIPs (on lo, without answering ARP for
 // them) and answers the client directly. For that the client has a second
 // leg on the server LAN, and the servers route 10.0.0.0/24 through it:
@@ -47,7 +50,7 @@ const HELPER_READY_TIMEOUT_MS = 10_000;
 const BIN = path.resolve(__dirname, '../../../../bin/fulcrum.js');
 
 /** How the servers get the client's packets and answer; see the top of this file. */
-export type ServerMode = 'nat' | 'dr' | 'tun';
+export type ServerMode = 'nat' | 'dr' | 'tun' | 'fullnat';
 
 export interface SandboxOptions {
   /** Short label for namespace names. */
@@ -64,6 +67,10 @@ export interface SandboxOptions {
   vips?: string[];
   /** The API's unix socket; default: one in the sandbox's own directory, beside its state file. */
   socket?: string;
+  /** Further lines of the config's dataplane section (YAML, indented two spaces). */
+  dataplane?: string[];
+  /** The config's snat section, as YAML list items. */
+  snat?: string;
 }
 
 export const LAN_ADDRESS = '10.0.1.2';
@@ -81,6 +88,9 @@ export const WEB_SERVICE = `
       - { address: 10.0.1.11, port: 80, weight: 3 }
       - { address: 10.0.1.12, port: 80, weight: 2 }
       - { address: 10.0.1.13, port: 80, weight: 1 }`;
+/** The demo's default: the same service in FULLNAT, from local address 10.0.1.50, telling servers the client by TOA. */
+export const WEB_LADDR = '10.0.1.50';
+export const WEB_SERVICE_FULLNAT = WEB_SERVICE.replace('forward: nat', `forward: fullnat\n    local_addresses: [${WEB_LADDR}]`);
 export function serverAddress(i: number): string {
   return `10.0.1.${11 + i}`;
 }
@@ -236,8 +246,8 @@ export class Sandbox {
 function checkOptions(opts: SandboxOptions): void {
   const mode = opts.serverMode ?? 'nat';
   const vips = opts.vips ?? [];
-  if (mode === 'nat') {
-    if (vips.length > 0) throw new Error('vips are for serverMode dr or tun: in nat mode the servers do not own the VIPs');
+  if (mode === 'nat' || mode === 'fullnat') {
+    if (vips.length > 0) throw new Error(`vips are for serverMode dr or tun: in ${mode} mode the servers do not own the VIPs`);
     return;
   }
   if ((opts.servers ?? 0) === 0) throw new Error(`serverMode ${mode} needs servers`);
@@ -255,7 +265,7 @@ function topologySpec(opts: SandboxOptions): TopologySpec {
   const servers = serverNamespaces(opts);
   const parts = [clientWan()];
   if (servers.length > 0) {
-    parts.push(serverLan(servers), (opts.serverMode ?? 'nat') === 'nat' ? returnThroughBalancer(servers) : returnDirect(servers));
+    parts.push(serverLan(servers), returnPath(opts.serverMode ?? 'nat', servers));
   }
   return {
     tag: opts.tag,
@@ -289,6 +299,12 @@ function serverLan(servers: string[]): SpecPart {
   };
 }
 
+function returnPath(mode: ServerMode, servers: string[]): SpecPart {
+  if (mode === 'nat') return returnThroughBalancer(servers);
+  if (mode === 'fullnat') return {};  // replies go to a local address on the LAN
+  return returnDirect(servers);
+}
+
 // nat: the balancer has to see the replies to rewrite them back, so it is
 // the servers' default gateway.
 function returnThroughBalancer(servers: string[]): SpecPart {
@@ -316,7 +332,7 @@ async function prepareServers(topo: Topology, spec: TopologySpec, opts: SandboxO
   await bridgeSwitch(topo, spec);
   const mode = opts.serverMode ?? 'nat';
   for (const ns of servers) {
-    if (mode !== 'nat') await ownVips(topo, ns, opts.vips ?? []);
+    if (mode === 'dr' || mode === 'tun') await ownVips(topo, ns, opts.vips ?? []);
     if (mode === 'tun') await addTunnel(topo, ns);
   }
   await Promise.all(servers.map((ns) => startHelper(topo, ns, [process.execPath, '-e', HTTP_SERVER, ns], 'HTTP server')));
@@ -414,6 +430,7 @@ function sandboxConfig(opts: SandboxOptions, configPath: string): string {
     `  eal_args: ["${huge ? '--in-memory' : '--no-shconf'}"]`,
     '  mbufs: 4095',
     '  max_conns: 16384',
+    ...(opts.dataplane ?? []),
     '  ports:',
     '    - name: wan',
     '      device: net_af_packet0,iface=wan0',
@@ -423,6 +440,7 @@ function sandboxConfig(opts: SandboxOptions, configPath: string): string {
     `  grpc: { socket: ${apiSocket(opts, configPath)} }`,
     `  state_file: ${path.join(controlDir(configPath), 'state.json')}`,
     ...(opts.services ? ['services:', opts.services] : []),
+    ...(opts.snat ? ['snat:', opts.snat] : []),
     '',
   ].join('\n');
 }
@@ -445,7 +463,7 @@ export function parseCounterTable(text: string): CounterTable {
   const table: CounterTable = { total: {}, workers: [] };
   for (const line of text.split('\n')) {
     const cells = line.trim().split(/\s+/);
-    if (cells.length < 3 || !/^[a-z_]+$/.test(cells[0]) || !cells.slice(1).every((c) => /^\d+$/.test(c))) continue;
+    if (cells.length < 3 || !/^[a-z_][a-z0-9_]*$/.test(cells[0]) || !cells.slice(1).every((c) => /^\d+$/.test(c))) continue;
     const values = cells.slice(1).map(BigInt);
     table.total[cells[0]] = values[values.length - 1];
     values.slice(0, -1).forEach((v, w) => ((table.workers[w] ??= {})[cells[0]] = v));
