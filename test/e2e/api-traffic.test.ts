@@ -140,6 +140,10 @@ test('a FULLNAT service built with the laddr RPCs: its connections show the loca
     assert.equal(c.laddr, WEB_LADDR);
     assert.ok(c.lport > 0);
   }
+  const pool = (await api.call('GetStats', {})).local_addresses.find((l) => l.address === WEB_LADDR);
+  assert.ok(pool, 'no pool statistics for the laddr');
+  assert.equal(pool.workers.reduce((t, w) => t + Number(w.conns), 0), 5);
+  assert.ok(pool.workers.every((w) => Number(w.capacity) > 0));
   // The pool address cannot go while the service is FULLNAT.
   await assert.rejects(api.call('DeleteLocalAddress', { service: 'full', address: WEB_LADDR }), /local_addresses: forward fullnat needs at least one local address/);
 });

@@ -5,9 +5,11 @@
 // only grow, so a rate is the difference over the elapsed time, measured
 // with the monotonic clock rather than taken from the requested window.
 
+import type { SnatConfig } from '../config/schema';
 import type { CounterSet } from '../dataplane/counters';
 import type { Dataplane, ServiceListing } from '../dataplane/dataplane';
 import type { Counters } from './gen/fulcrum/v1/Counters';
+import type { LocalAddressStats } from './gen/fulcrum/v1/LocalAddressStats';
 import type { GetStatsResponse } from './gen/fulcrum/v1/GetStatsResponse';
 import type { Rates } from './gen/fulcrum/v1/Rates';
 import type { ServiceStats } from './gen/fulcrum/v1/ServiceStats';
@@ -22,6 +24,7 @@ interface Sample {
   at: bigint;
   workers: CounterSet[];
   services: ServiceListing[];
+  snat: { config: SnatConfig; stats: CounterSet }[];
 }
 
 function sample(dp: Dataplane): Sample {
@@ -30,6 +33,7 @@ function sample(dp: Dataplane): Sample {
     at: process.hrtime.bigint(),
     workers: dp.startInfo.workerLcores.map((_, w) => view.row(w)),
     services: dp.services(),
+    snat: dp.snatRules(),
   };
 }
 
@@ -51,7 +55,25 @@ function encode(dp: Dataplane, now: Sample, before: Sample | undefined): GetStat
     rates: before === undefined ? {} : Object.fromEntries(Object.entries(c).map(([k, v]) => [k, rate(v, before.workers[w][k])])),
   }));
   const services = now.services.map((s) => serviceStats(s, before?.services.find((x) => x.config.name === s.config.name), rate));
-  return { workers, services, window: durationOut(Math.round(seconds * 1000)) };
+  const snat_rules = now.snat.map((r) => {
+    const old = before?.snat.find((x) => x.config.name === r.config.name);
+    return { name: r.config.name, counters: counters(r.stats), rates: rates(r.stats, old?.stats, rate) };
+  });
+  return { workers, services, snat_rules, local_addresses: localAddresses(dp), window: durationOut(Math.round(seconds * 1000)) };
+}
+
+function localAddresses(dp: Dataplane): LocalAddressStats[] {
+  const lcores = dp.startInfo.workerLcores;
+  return dp.laddrs().map((l) => ({
+    address: l.address,
+    workers: l.workers.map((w, i) => ({
+      lcore: lcores[i],
+      used: String(w.used),
+      capacity: String(w.capacity),
+      exhausted: String(w.exhausted),
+      conns: String(w.conns),
+    })),
+  }));
 }
 
 type RateFn = (a: bigint, b: bigint | undefined) => number;
