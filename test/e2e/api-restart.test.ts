@@ -57,7 +57,18 @@ test('a restart restores exactly the last accepted state, over the config file',
     await api.call('UpdateService', { service: { name: 'web', persistence: { timeout: { seconds: 300 }, netmask: '255.255.255.0' } }, update_mask: { paths: ['persistence'] } });
     return api.call('GetDesiredState', {});
   });
+  // An open event stream is ended cleanly by the shutdown, not cut.
+  const watcher = new FulcrumApi(running.socket);
+  const stream = watcher.client.WatchEvents({});
+  const ended = new Promise<string>((resolve) => {
+    stream.on('data', () => undefined);
+    stream.on('end', () => resolve('end'));
+    stream.on('error', (err: ServiceError) => resolve(`error ${status[err.code]}`));
+  });
+  await new Promise((r) => setTimeout(r, 200));
   assert.equal(await running.stop(), 0);
+  assert.equal(await ended, 'end');
+  watcher.close();
   assert.equal(existsSync(running.socket), false, 'the socket outlived a clean stop');
 
   // The config file now says something else; the state file wins.

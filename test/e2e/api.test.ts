@@ -213,6 +213,18 @@ test('Apply refuses an invalid state as a whole, naming every field', async () =
   assert.deepEqual(savedState(), before);
 });
 
+test('Apply adds an SNAT rule; its counters and pool address are reported', async () => {
+  const { state } = await api.call('GetDesiredState', {});
+  const rule = { name: 'out', source: '10.0.1.0/24', out_port: 'wan', local_addresses: ['10.0.0.9'] };
+  const r = await api.call('Apply', { state: { services: state?.services, snat: [rule] } });
+  assert.deepEqual(r.changes.map((c) => c.text), ['+ snat rule out']);
+  assert.deepEqual((await api.call('GetDesiredState', {})).state?.snat, [{ ...rule, destination: '0.0.0.0/0' }]);
+  assert.equal((JSON.parse(readFileSync(lb.stateFile, 'utf8')) as { snat: { name: string }[] }).snat[0].name, 'out');
+  const stats = await api.call('GetStats', {});
+  assert.deepEqual(stats.snat_rules.map((x) => x.name), ['out']);
+  assert.ok(stats.local_addresses.some((l) => l.address === '10.0.0.9'), JSON.stringify(stats.local_addresses));
+});
+
 test('WatchEvents streams a config event for every applied change', { timeout: 10_000 }, async () => {
   const stream = api.client.WatchEvents({});
   const got = new Promise<Event__Output>((resolve, reject) => {

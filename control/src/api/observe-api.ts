@@ -22,7 +22,27 @@ import { collectStats, MAX_WINDOW_MS, MIN_WINDOW_MS } from './stats';
 
 const DEFAULT_CONN_LIMIT = 10_000;
 
-export function observeHandlers(dp: Dataplane): Pick<FulcrumHandlers, 'GetStats' | 'ListConnections' | 'WatchEvents'> {
+/** The open WatchEvents streams, so a shutdown can end them instead of waiting for the clients. */
+export class EventStreams {
+  private readonly open = new Set<() => void>();
+
+  /** Registers a stream's end; returns the function that forgets it. */
+  add(end: () => void): () => void {
+    this.open.add(end);
+    return () => {
+      this.open.delete(end);
+    };
+  }
+
+  endAll(): void {
+    for (const end of [...this.open]) end();
+  }
+}
+
+export function observeHandlers(
+  dp: Dataplane,
+  streams: EventStreams,
+): Pick<FulcrumHandlers, 'GetStats' | 'ListConnections' | 'WatchEvents'> {
   return {
     GetStats: unary(({ window }) => {
       const ms = window === null ? 0 : durationMs(window);
@@ -35,7 +55,7 @@ export function observeHandlers(dp: Dataplane): Pick<FulcrumHandlers, 'GetStats'
       // grpc-js sends a stream's status from an 'error' event.
       listConnections(dp, call).catch((err: unknown) => call.emit('error', toServiceError(err)));
     },
-    WatchEvents: (call) => watchEvents(call),
+    WatchEvents: (call) => watchEvents(call, streams),
   };
 }
 
@@ -104,12 +124,17 @@ function connectionOut(c: ConnRow, names: Map<number, string>): Connection {
   };
 }
 
-function watchEvents(call: ServerWritableStream<WatchEventsRequest__Output, Event>): void {
+function watchEvents(call: ServerWritableStream<WatchEventsRequest__Output, Event>, streams: EventStreams): void {
   const unsubscribe = events.subscribe((e) => call.write(eventOut(e)));
+  let ended = false;
   const stop = () => {
+    if (ended) return;
+    ended = true;
     unsubscribe();
+    forget();
     call.end();
   };
+  const forget = streams.add(stop);
   call.on('cancelled', stop);
   call.on('error', stop);
 }

@@ -20,7 +20,7 @@ import type { ControlConfig } from '../config/schema';
 import type { Dataplane } from '../dataplane/dataplane';
 import type { DesiredStateStore } from '../state/store';
 import { desiredHandlers } from './desired-api';
-import { observeHandlers } from './observe-api';
+import { EventStreams, observeHandlers } from './observe-api';
 import { fulcrumProto } from './proto';
 import { prepareSocketPath } from './socket';
 
@@ -32,6 +32,7 @@ export class ApiServer {
     private readonly server: grpc.Server,
     private readonly socket: string,
     readonly health: HealthImplementation,
+    private readonly streams: EventStreams,
     /** The TCP port actually bound (0 without a TCP listener). */
     readonly tcpPort: number,
   ) {}
@@ -40,7 +41,8 @@ export class ApiServer {
   static async start(cfg: ControlConfig['grpc'], store: DesiredStateStore, dp: Dataplane): Promise<ApiServer> {
     const server = new grpc.Server();
     const { definition, grpc: proto } = fulcrumProto();
-    server.addService(proto.fulcrum.v1.Fulcrum.service, { ...desiredHandlers(store), ...observeHandlers(dp) });
+    const streams = new EventStreams();
+    server.addService(proto.fulcrum.v1.Fulcrum.service, { ...desiredHandlers(store), ...observeHandlers(dp, streams) });
     const health = new HealthImplementation({ '': 'SERVING', [FULCRUM_SERVICE]: 'SERVING' });
     health.addToServer(server);
     const healthDefinition = protoLoader.loadSync(healthProtoPath);
@@ -48,16 +50,20 @@ export class ApiServer {
     try {
       await bindSocket(server, cfg.socket);
       const tcpPort = cfg.listen === undefined || cfg.tls === undefined ? 0 : await bind(server, cfg.listen, tlsCredentials(cfg.tls));
-      return new ApiServer(server, cfg.socket, health, tcpPort);
+      return new ApiServer(server, cfg.socket, health, streams, tcpPort);
     } catch (err) {
       server.forceShutdown();
       throw err;
     }
   }
 
-  /** Finishes calls in progress (cancels them after a grace period) and removes the socket. */
+  /**
+   * Finishes calls in progress (cancels them after a grace period), ends
+   * the event streams, and removes the socket.
+   */
   async stop(): Promise<void> {
     this.health.setStatus('', 'NOT_SERVING');
+    this.streams.endAll();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
