@@ -135,6 +135,7 @@ test('service, dest and laddr commands edit the running state', async () => {
   await ok('dest', 'edit', 'dns', '10.0.1.21:53', '-x', '10');
   await ok('laddr', 'add', 'dns', '10.0.1.50');
   assert.equal(await ok('laddr', 'list', 'dns'), '10.0.1.50\n');
+  assert.match(await ok('stats'), /\n\nlocal address port pools:\nlocal address +lcore +used +capacity +exhausted +conns\n10\.0\.1\.50 +1 +0 +\d+ +0 +0\n$/);
   const list = await ok('list', '--thresholds');
   assert.match(list, /\nUDP  10\.0\.0\.53:53\n {2}-> 10\.0\.1\.21:53 +10 +0 +0 +0\n$/);
   assert.match(await ok('list'), /\nUDP  10\.0\.0\.53:53 rr persistent 60\n {2}-> 10\.0\.1\.21:53 {18}Masq {4}2 /);

@@ -85,11 +85,11 @@ export async function listConnections(api: FulcrumApi, opts: ConnsOptions): Prom
   );
 }
 
-/** Per-worker counters that are not zero (and always rx/tx), with a total; rates with --rate. */
+/** Per-worker counters that are not zero (and always rx/tx), with a total, rates with --rate; then the laddr port pools. */
 export async function workerStats(api: FulcrumApi, opts: { rate: boolean; json: boolean }): Promise<string> {
   const window = opts.rate ? { seconds: 0, nanos: RATE_WINDOW_MS * 1e6 } : null;
   const stats = await api.call('GetStats', { window });
-  if (opts.json) return json({ workers: stats.workers });
+  if (opts.json) return json({ workers: stats.workers, local_addresses: stats.local_addresses });
   const names = Object.keys(stats.workers[0]?.counters ?? {});
   type Worker = (typeof stats.workers)[number];
   const cell = (w: Worker, k: string) => (opts.rate ? String(Math.round(w.rates[k] ?? 0)) : w.counters[k]);
@@ -99,7 +99,13 @@ export async function workerStats(api: FulcrumApi, opts: { rate: boolean; json: 
       : String(stats.workers.reduce((t, w) => t + BigInt(w.counters[k]), 0n));
   const shown = names.filter((k) => /^(rx|tx)_packets$/.test(k) || total(k) !== '0');
   const header = [opts.rate ? 'counter/s' : 'counter', ...stats.workers.map((w) => `lcore ${w.lcore}`), 'total'];
-  return formatTable(header, shown.map((k) => [k, ...stats.workers.map((w) => cell(w, k)), total(k)]));
+  const counters = formatTable(header, shown.map((k) => [k, ...stats.workers.map((w) => cell(w, k)), total(k)]));
+  if (stats.local_addresses.length === 0) return counters;
+  const pools = stats.local_addresses.flatMap((l) =>
+    l.workers.map((w) => [l.address, String(w.lcore), w.used, w.capacity, w.exhausted, w.conns]),
+  );
+  const header2 = ['local address', 'lcore', 'used', 'capacity', 'exhausted', 'conns'];
+  return `${counters}\n\nlocal address port pools:\n${formatTable(header2, pools)}`;
 }
 
 /** The API's answer as JSON, without proto-loader's synthetic `_field` oneof markers. */
