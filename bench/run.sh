@@ -25,6 +25,9 @@
 # because the host's speed drifts: only the ratios within one run mean
 # anything.
 #
+# Then bench/cps: new connections per second (wrr, mh) and the connection
+# table at BENCH_SCALE_CONNS (1048576) connections.
+#
 # Environment: BENCH_ROUNDS (3), BENCH_SECONDS (measured seconds per run, 4),
 # BENCH_LARGE_FLOWS (65536; 0 skips the row), BENCH_LARGE_REF (1; 0 drops
 # the "testpmd 5tswap 64k" row, testpmd on the large capture, and saves
@@ -65,9 +68,9 @@ check_host() {
 
 # ------------------------------------------------------------------ build
 build() {
-  log "building $BUILD/fastpath (Release)"
+  log "building $BUILD/fastpath and $BUILD/cps (Release)"
   cmake -S . -B "$BUILD" -DFULCRUM_BENCH=ON -DCMAKE_BUILD_TYPE=Release >"$OUT/build.log" 2>&1 &&
-    cmake --build "$BUILD" -j2 --target fastpath >>"$OUT/build.log" 2>&1 ||
+    cmake --build "$BUILD" -j2 --target fastpath cps >>"$OUT/build.log" 2>&1 ||
     { tail -30 "$OUT/build.log" >&2; die "build failed (log: $OUT/build.log)"; }
 }
 
@@ -223,6 +226,32 @@ if [ -n "$LARGE_NAME" ] && [ "$LARGE_REF" = 1 ]; then
   ref="testpmd 5tswap $(short "$LARGE_FLOWS")"
   echo
   echo "$LARGE_NAME against testpmd 5tswap on the same capture ($ref): $(ratio "${MED[$LARGE_NAME]}" "${MED[$ref]}")"
+fi
+
+# ---------------------------------------------------- cps and scale
+# bench/cps drives process_burst and the connection table with no port:
+# new connections per second over the full TCP lifecycle (with the echo
+# path of the same harness as its reference), and memory and lookup cost
+# per connection at SCALE_CONNS.
+echo
+echo "| bench/cps | M new conns/s per worker | cycles per conn | echo cycles per packet (reference) |"
+echo "|---|---:|---:|---:|"
+for sched in wrr mh; do
+  logf="$OUT/cps-$sched.log"
+  if timeout 60 "$BUILD/cps" --sched "$sched" --seconds "$SECONDS_MEASURED" >"$logf" 2>&1; then
+    awk -v s="$sched" '/^RESULT cps/ { for (i = 3; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+      printf "| %s | %s | %s | %s |\n", s, r["mcps"], r["cycles_per_conn"], r["echo_cycles"] }' "$logf"
+  else
+    log "cps $sched FAILED (log: $logf)"; FAILED=1
+  fi
+done
+SCALE_CONNS=${BENCH_SCALE_CONNS:-1048576}
+logf="$OUT/scale.log"
+echo
+if timeout 120 "$BUILD/cps" --scale "$SCALE_CONNS" >"$logf" 2>&1; then
+  grep '^scale:' "$logf"
+else
+  log "scale FAILED (log: $logf)"; FAILED=1
 fi
 
 if [ "$FAILED" -ne 0 ]; then

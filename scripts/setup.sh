@@ -13,10 +13,10 @@ cd "$(dirname "$0")/.."
 # veth), ethtool (offloads), ping, taskset (util-linux), testpmd (dpdk-dev,
 # the benchmark reference), python3 (the TUN test's decapsulator), tcpdump
 # (tests that look at the wire), nginx-light (a real server that reads the
-# PROXY protocol in the FULLNAT test), openssl (the API's TLS test makes its
-# certificates).
+# PROXY protocol in the FULLNAT test), hping3 (floods in the robustness tests),
+# openssl (the API's TLS test makes its certificates).
 PACKAGES=(libdpdk-dev dpdk dpdk-dev pkg-config cmake make g++ googletest libgtest-dev
-  iproute2 ethtool iputils-ping util-linux python3 tcpdump nginx-light openssl)
+  iproute2 ethtool iputils-ping util-linux python3 tcpdump nginx-light hping3 openssl)
 HUGEPAGES=${FULCRUM_HUGEPAGES:-512}
 
 log() { printf 'setup: %s\n' "$*"; }

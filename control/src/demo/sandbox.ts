@@ -71,6 +71,8 @@ export interface SandboxOptions {
   dataplane?: string[];
   /** The config's snat section, as YAML list items. */
   snat?: string;
+  /** Connections per worker (default 16384). */
+  maxConns?: number;
 }
 
 export const LAN_ADDRESS = '10.0.1.2';
@@ -429,7 +431,7 @@ function sandboxConfig(opts: SandboxOptions, configPath: string): string {
     // Nothing shared on disk, so several sandboxes can run at once.
     `  eal_args: ["${huge ? '--in-memory' : '--no-shconf'}"]`,
     '  mbufs: 4095',
-    '  max_conns: 16384',
+    `  max_conns: ${opts.maxConns ?? 16384}`,
     ...(opts.dataplane ?? []),
     '  ports:',
     '    - name: wan',
