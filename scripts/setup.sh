@@ -15,8 +15,8 @@ cd "$(dirname "$0")/.."
 # (tests that look at the wire), nginx-light (a real server that reads the
 # PROXY protocol in the FULLNAT test), hping3 (floods in the robustness
 # tests), prometheus (evaluates the Grafana dashboard's queries in the
-# metrics test), openssl (the HTTPS health-check test's certificate),
-# systemd (systemd-analyze checks deploy/fulcrum.service).
+# metrics test), openssl (certificates for the HTTPS health-check and the
+# API's TLS tests), systemd (systemd-analyze checks deploy/fulcrum.service).
 PACKAGES=(libdpdk-dev dpdk dpdk-dev pkg-config cmake make g++ googletest libgtest-dev
   iproute2 ethtool iputils-ping util-linux python3 tcpdump nginx-light hping3 prometheus openssl systemd)
 HUGEPAGES=${FULCRUM_HUGEPAGES:-512}

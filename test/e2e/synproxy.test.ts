@@ -110,7 +110,7 @@ for (const [mode, vip] of [['NAT', NAT_VIP], ['FULLNAT', FNAT_VIP]] as const) {
   });
 }
 
-test('a dest that refuses: the client, already connected to the proxy, gets an RST', { timeout: 20_000 }, async () => {
+test('a dest that refuses: the client, connected to the proxy, gets a reset (not a refusal)', { timeout: 20_000 }, async () => {
   const script = `
 const s = require('net').connect(80, '${REFUSING_VIP}');
 let connected = false;
@@ -119,7 +119,11 @@ s.on('error', (e) => { console.log(JSON.stringify({ connected, error: e.code }))
 s.on('close', () => { console.log(JSON.stringify({ connected, error: 'closed' })); process.exit(0); });
 setTimeout(() => { console.log(JSON.stringify({ connected, error: 'timeout' })); process.exit(0); }, 8000);`;
   const r = await sb.client([process.execPath, '-e', script], 15_000);
-  assert.deepEqual(JSON.parse(r.stdout), { connected: true, error: 'ECONNRESET' });
+  // The handshake with the proxy completed, so the kernel reports a reset
+  // of an established connection (without the proxy, the dest's RST to the
+  // SYN would be ECONNREFUSED). Whether Node emitted 'connect' before the
+  // reset arrived is a race of its own.
+  assert.equal(JSON.parse(r.stdout).error, 'ECONNRESET', r.stdout);
   const c = await sb.counters();
   assert.ok((c.synproxy_dest_refused ?? 0n) >= 1n);
 });

@@ -8,6 +8,8 @@
 import * as path from 'node:path';
 
 import { BALANCER_ADDRESS, METRICS_URL, Sandbox, WEB_LADDR, WEB_SERVICE, WEB_SERVICE_FULLNAT, WEB_VIP as VIP } from '../demo/sandbox';
+import { listServices } from './client-read';
+import { withApi } from './remote';
 
 const DEFAULT_NON_TTY_SEC = 3;
 const HTTP_LOAD = path.resolve(__dirname, '../demo/http-load.js');
@@ -36,6 +38,7 @@ export async function runDemo(opts: { durationSec?: number; forward?: DemoForwar
     await showHttp(sb);
     await showCounters(sb);
     await showMetrics(sb);
+    await showApi(sb);
     await keepRunning(sb, opts.durationSec ?? (process.stdout.isTTY ? Infinity : DEFAULT_NON_TTY_SEC));
   } finally {
     step('stopping the balancer and removing the namespaces');
@@ -86,6 +89,12 @@ async function showMetrics(sb: Sandbox): Promise<void> {
   const r = await sb.get(METRICS_URL);
   if (!r.ok) throw new Error(`metrics: ${r.body}`);
   process.stdout.write(indent(r.body.split('\n').filter((l) => l.startsWith('fulcrum_dest_connections_total')).join('\n')));
+}
+
+async function showApi(sb: Sandbox): Promise<void> {
+  step(`the same services over the gRPC API: fulcrum list --stats --socket ${sb.socket}`);
+  process.stdout.write(indent(await withApi(sb.socket, (api) => listServices(api, { view: 'stats', json: false }))));
+  process.stdout.write(`  (while the demo runs, try: npx fulcrum list --rate --socket ${sb.socket})\n`);
 }
 
 async function keepRunning(sb: Sandbox, seconds: number): Promise<void> {

@@ -7,8 +7,10 @@
 import { parseArgs } from 'node:util';
 
 import { ConfigError } from '../config/load';
+import { CLIENT_COMMANDS, CLIENT_USAGE, runClient } from './client';
 import { runDemo } from './demo';
 import { runStart } from './start';
+import { UsageError } from './usage';
 
 const USAGE = `usage: fulcrum <command> [options]
 
@@ -18,10 +20,9 @@ commands:
                           sandbox topology in network namespaces: ARP, ping and
                           HTTP balanced by the DPDK dataplane (FULLNAT by default),
                           counters, clean-up
+${CLIENT_USAGE}
 
 see README.md and docs/ for the config reference`;
-
-class UsageError extends Error {}
 
 async function dispatch(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -40,12 +41,15 @@ async function dispatch(argv: string[]): Promise<number> {
       return runDemo({ durationSec: duration, forward });
     }
     case undefined:
+      process.stdout.write(`${USAGE}\n`);
+      return 2;
     case 'help':
     case '--help':
     case '-h':
       process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
+      return 0;
     default:
+      if (CLIENT_COMMANDS.includes(command)) return runClient(command, rest);
       throw new UsageError(`unknown command '${command}'`);
   }
 }

@@ -2,21 +2,49 @@
 //
 // `fulcrum start --config FILE`: run the balancer in the foreground until
 // SIGINT or SIGTERM. SIGUSR1 prints the per-lcore counters and the neighbour tables.
+// The services and snat rules come from the state file when there is one
+// (the last state accepted through the API), else from the config file.
 
+import { ApiServer } from '../api/server';
 import { loadConfigFile } from '../config/load';
 import type { FulcrumConfig } from '../config/schema';
 import { Dataplane } from '../dataplane/dataplane';
 import { PoolWatch } from '../dataplane/pool-watch';
-import { startObservability, type Observability } from '../observability';
+import { startObservability } from '../observability';
+import { changeText } from '../state/diff';
+import { readStateFile } from '../state/file';
+import { DesiredStateStore } from '../state/store';
 import { formatStatus } from './status';
 
 export const READY_LINE = 'fulcrum: ready';
 
 export async function runStart(configPath: string): Promise<number> {
-  const cfg = loadConfigFile(configPath);
+  const fileCfg = loadConfigFile(configPath);
+  const saved = readStateFile(fileCfg.control.state_file, fileCfg.dataplane.ports.map((p) => p.name));
+  const cfg = saved === undefined ? fileCfg : { ...fileCfg, ...saved.desired };
   const dp = new Dataplane();
   dp.start(cfg);
   const obs = await startObservability(cfg, dp);
+  // Every accepted change (API, apply, SIGHUP) reaches the health checkers too.
+  const sink = {
+    apply(next: FulcrumConfig): number {
+      const generation = dp.apply(next);
+      obs.sync(next.services);
+      return generation;
+    },
+  };
+  const store = new DesiredStateStore(cfg, sink, cfg.control.state_file, saved?.generation ?? 0);
+  let api: ApiServer;
+  try {
+    api = await ApiServer.start(cfg.control.grpc, store, dp);
+  } catch (err) {
+    await obs.stop();
+    dp.stop();
+    throw err;
+  }
+  const source = saved === undefined ? configPath : `state file ${cfg.control.state_file}, generation ${saved.generation}`;
+  process.stdout.write(`fulcrum: ${cfg.services.length} service(s), ${cfg.snat.length} snat rule(s) from ${source}\n`);
+  process.stdout.write(`fulcrum: api on unix:${cfg.control.grpc.socket}${api.tcpPort ? ` and ${cfg.control.grpc.listen} (tls)` : ''}\n`);
   printStartup(cfg, dp);
   const pools = new PoolWatch(dp);
   pools.start();
@@ -27,7 +55,7 @@ export async function runStart(configPath: string): Promise<number> {
       (err: Error) => process.stderr.write(`fulcrum: status: ${err.message}\n`),
     );
   process.on('SIGUSR1', dump);
-  process.on('SIGHUP', () => reload(dp, configPath, cfg, obs));
+  process.on('SIGHUP', () => reload(store, configPath, cfg));
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     // A ref'd timer keeps the event loop alive while only DPDK works.
     const keepAlive = setInterval(() => undefined, 1 << 30);
@@ -38,6 +66,7 @@ export async function runStart(configPath: string): Promise<number> {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
   });
+  await api.stop();
   await dump();
   pools.stop();
   await obs.stop();
@@ -46,19 +75,21 @@ export async function runStart(configPath: string): Promise<number> {
   return 0;
 }
 
-// SIGHUP: read the config file again and apply what changed in routes and
-// services (the dataplane section's ports and pools need a restart).
-// Existing connections are untouched; an invalid file changes nothing.
-function reload(dp: Dataplane, configPath: string, running: FulcrumConfig, obs: Observability): void {
+// SIGHUP: read the config file again and apply what changed in routes,
+// services and snat rules (services and snat become the desired state, as
+// with `fulcrum apply -f`; the dataplane section's ports and pools need a
+// restart). Existing
+// connections are untouched; an invalid file changes nothing.
+function reload(store: DesiredStateStore, configPath: string, running: FulcrumConfig): void {
   try {
     const next = loadConfigFile(configPath);
     const fixed = (c: FulcrumConfig) => JSON.stringify({ ...c.dataplane, routes: [] });
     if (fixed(next) !== fixed(running)) {
       throw new Error('dataplane settings other than routes changed: restart to apply them');
     }
-    const generation = dp.apply(next);
-    obs.sync(next.services);
-    process.stdout.write(`fulcrum: reloaded ${configPath}: generation ${generation}, ${next.services.length} service(s)\n`);
+    const r = store.reload(next);
+    const lines = r.changes.map((c) => `  ${changeText(c)}\n`).join('');
+    process.stdout.write(`fulcrum: reloaded ${configPath}: generation ${r.generation}, ${next.services.length} service(s)\n${lines}`);
   } catch (err) {
     process.stderr.write(`fulcrum: reload refused, running config kept:\n${(err as Error).message}\n`);
     process.stdout.write('fulcrum: reload refused\n');
@@ -74,6 +105,5 @@ function printStartup(cfg: FulcrumConfig, dp: Dataplane): void {
       `fulcrum: port ${p.name} ${cfg.dataplane.ports[i].address} ${p.mac} (${p.device}, ${p.driver}${rss})\n`,
     );
   });
-  process.stdout.write(`fulcrum: metrics on http://${cfg.control.metrics.listen}/metrics\n`);
   process.stdout.write(`${READY_LINE}\n`);
 }

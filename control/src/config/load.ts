@@ -91,7 +91,7 @@ function valueAt(data: unknown, path: readonly (string | number)[]): unknown {
 }
 
 /** Our checks word their own messages; only zod's structural issues need rewording. */
-function issuesToProblems(issues: ZodIssue[], data: unknown): ConfigProblem[] {
+export function issuesToProblems(issues: ZodIssue[], data: unknown): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const seen = new Set<string>();
   for (const issue of issues) {

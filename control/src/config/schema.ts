@@ -714,13 +714,26 @@ export function configSchema(env?: ValidationEnv) {
     control: controlObject(env).default({}),
     services: servicesSchema.default([]),
     snat: snatSchema.default([]),
-  }).superRefine((cfg, ctx) => checkSnatPorts(cfg, ctx));
+  }).superRefine((cfg, ctx) => checkSnatPorts(cfg.snat, cfg.dataplane.ports.map((p) => p.name), ctx));
 }
 
+/**
+ * The desired state alone (services and snat rules), as the gRPC API and
+ * the state file carry it: the same checks as in a config file, with
+ * snat out_port checked against the running config's port names.
+ */
+export function desiredStateSchema(portNames: readonly string[]) {
+  return strictObject({
+    services: servicesSchema.default([]),
+    snat: snatSchema.default([]),
+  }).superRefine((state, ctx) => checkSnatPorts(state.snat, portNames, ctx));
+}
+
+export type DesiredStateConfig = z.output<ReturnType<typeof desiredStateSchema>>;
+
 /** An snat rule's out_port names a configured port. */
-function checkSnatPorts(cfg: { dataplane: DataplaneConfig; snat: SnatConfig[] }, ctx: z.RefinementCtx): void {
-  const names = cfg.dataplane.ports.map((p) => p.name);
-  cfg.snat.forEach((r, i) => {
+function checkSnatPorts(snat: SnatConfig[], names: readonly string[], ctx: z.RefinementCtx): void {
+  snat.forEach((r, i) => {
     if (r.out_port !== undefined && !names.includes(r.out_port)) {
       report(ctx, ['snat', i, 'out_port'], `unknown port '${r.out_port}' (ports: ${names.join(', ')})`);
     }

@@ -169,6 +169,14 @@ export class Dataplane {
     }));
   }
 
+  /**
+   * The ids the running snapshot gives services (by name) and dests (by
+   * `service|address|port`): connection rows and filters carry ids.
+   */
+  ids(): { services: ReadonlyMap<string, number>; dests: ReadonlyMap<string, number> } {
+    return { services: this.applied?.ids.services ?? new Map(), dests: this.applied?.ids.dests ?? new Map() };
+  }
+
   /** Zero-copy statistics: per-lcore counters, per-service and per-dest rows. */
   get stats(): { counters: StatView; services: StatView; dests: StatView; laddrs: StatView } {
     if (this.views === undefined) throw new Error('the dataplane is not started');

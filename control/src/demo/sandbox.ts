@@ -72,6 +72,8 @@ export interface SandboxOptions {
   serverMode?: ServerMode;
   /** dr and tun: the VIPs every server owns (those of the dr and tun services). */
   vips?: string[];
+  /** The API's unix socket; default: one in the sandbox's own directory, beside its state file. */
+  socket?: string;
   /** Further lines of the config's dataplane section (YAML, indented two spaces). */
   dataplane?: string[];
   /** The config's snat section, as YAML list items. */
@@ -158,9 +160,12 @@ export class Sandbox {
     const spec = topologySpec(opts);
     const topo = await Topology.create(spec);
     const configPath = path.join(os.tmpdir(), `fulcrum-${opts.tag}-${process.pid}.yaml`);
+    // The API socket and state file of this sandbox alone: never the
+    // system's, and never a state file left by an earlier run.
+    rmSync(controlDir(configPath), { recursive: true, force: true });
     try {
       const httpServers = await prepareServers(topo, spec, opts);
-      writeFileSync(configPath, sandboxConfig(opts));
+      writeFileSync(configPath, sandboxConfig(opts, configPath));
       const child = topo.spawn('lb', [process.execPath, BIN, 'start', '--config', configPath]);
       const sandbox = new Sandbox(topo, child, configPath, opts, httpServers);
       await sandbox.waitFor(READY_LINE, START_TIMEOUT_MS);
@@ -170,6 +175,16 @@ export class Sandbox {
       rmSync(configPath, { force: true });
       throw err;
     }
+  }
+
+  /** The balancer's API socket. */
+  get socket(): string {
+    return apiSocket(this.opts, this.configPath);
+  }
+
+  /** The balancer's state file. */
+  get stateFile(): string {
+    return path.join(controlDir(this.configPath), 'state.json');
   }
 
   /** Everything the balancer printed so far. */
@@ -201,7 +216,7 @@ export class Sandbox {
    * (SIGHUP); resolves when it has, rejects with its message if refused.
    */
   async reload(services: string): Promise<void> {
-    writeFileSync(this.configPath, sandboxConfig({ ...this.opts, services }));
+    writeFileSync(this.configPath, sandboxConfig({ ...this.opts, services }, this.configPath));
     const mark = this.output.length;
     this.balancer.kill('SIGHUP');
     await this.waitFor('fulcrum: re', 10_000, mark);
@@ -245,6 +260,7 @@ export class Sandbox {
     const code = await Promise.race([exited, delay(10_000).then(() => null)]);
     await this.topo.destroy();
     rmSync(this.configPath, { force: true });
+    rmSync(controlDir(this.configPath), { recursive: true, force: true });
     return code;
   }
 
@@ -444,7 +460,15 @@ function sysctl(topo: Topology, ns: string, key: string, value: string): Promise
   return inNs(topo, ns, ['sysctl', '-q', '-w', `${key}=${value}`]);
 }
 
-function sandboxConfig(opts: SandboxOptions): string {
+function controlDir(configPath: string): string {
+  return configPath.replace(/\.yaml$/, '.d');
+}
+
+function apiSocket(opts: SandboxOptions, configPath: string): string {
+  return opts.socket ?? path.join(controlDir(configPath), 'fulcrum.sock');
+}
+
+function sandboxConfig(opts: SandboxOptions, configPath: string): string {
   const huge = hugepagesAvailable();
   const lan = (opts.servers ?? 0) > 0;
   return [
@@ -461,6 +485,9 @@ function sandboxConfig(opts: SandboxOptions): string {
     '      device: net_af_packet0,iface=wan0',
     `      address: ${BALANCER_ADDRESS}/24`,
     ...(lan ? ['    - name: lan', '      device: net_af_packet1,iface=lan0', `      address: ${LAN_ADDRESS}/24`] : []),
+    'control:',
+    `  grpc: { socket: ${apiSocket(opts, configPath)} }`,
+    `  state_file: ${path.join(controlDir(configPath), 'state.json')}`,
     ...(opts.services ? ['services:', opts.services] : []),
     ...(opts.snat ? ['snat:', opts.snat] : []),
     '',

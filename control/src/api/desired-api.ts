@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The desired-state RPCs: services, dests, local addresses, Apply. Each
+// handler decodes the message into the config's input form, calls one
+// edit of the store, and encodes the result.
+
+import type { DesiredStateStore } from '../state/store';
+import * as edits from '../state/edits';
+import { changeText, type Change } from '../state/diff';
+import type { ServiceConfig } from '../config/schema';
+import { StateError } from '../state/errors';
+import { desiredIn, desiredOut, destIn, destOut, serviceIn, serviceOut } from './convert';
+import { unary } from './errors';
+import type { FulcrumHandlers } from './gen/fulcrum/v1/Fulcrum';
+import type { Change as ChangeMessage } from './gen/fulcrum/v1/Change';
+
+type DesiredHandlers = Pick<
+  FulcrumHandlers,
+  | 'CreateService' | 'UpdateService' | 'DeleteService' | 'GetService' | 'ListServices'
+  | 'CreateDest' | 'UpdateDest' | 'DeleteDest' | 'GetDest' | 'ListDests'
+  | 'CreateLocalAddress' | 'DeleteLocalAddress' | 'ListLocalAddresses'
+  | 'Apply' | 'GetDesiredState'
+>;
+
+export function desiredHandlers(store: DesiredStateStore): DesiredHandlers {
+  const running = (name: string): ServiceConfig => {
+    const s = store.current.services.find((x) => x.name === name);
+    if (s === undefined) throw new StateError('not_found', `no service named '${name}'`);
+    return s;
+  };
+  const runningDest = (service: string, address: string, port: number) => {
+    const d = running(service).dests.find((x) => x.address === address && x.port === port);
+    if (d === undefined) throw new StateError('not_found', `service '${service}' has no dest ${address}:${port}`);
+    return d;
+  };
+  const onService = (name: string, edit: (svc: ReturnType<typeof edits.findService>) => void) =>
+    store.change((d) => edit(edits.findService(d, name))).generation;
+
+  return {
+    CreateService: unary(({ service }) => {
+      const svc = serviceIn(required(service, 'service'));
+      const generation = store.change((d) => edits.createService(d, svc)).generation;
+      return { service: serviceOut(running(String(svc.name))), generation };
+    }),
+    UpdateService: unary(({ service, update_mask }) => {
+      const svc = serviceIn(required(service, 'service'));
+      const generation = store.change((d) => edits.updateService(d, svc, update_mask?.paths ?? [])).generation;
+      return { service: serviceOut(running(String(svc.name))), generation };
+    }),
+    DeleteService: unary(({ name }) => ({ generation: store.change((d) => edits.deleteService(d, name)).generation })),
+    GetService: unary(({ name }) => ({ service: serviceOut(running(name)) })),
+    ListServices: unary(() => ({ services: store.current.services.map(serviceOut) })),
+
+    CreateDest: unary(({ service, dest }) => {
+      const d = destIn(required(dest, 'dest'));
+      const generation = onService(service, (svc) => edits.createDest(svc, d));
+      return { dest: destOut(runningDest(service, dest!.address, dest!.port)), generation };
+    }),
+    UpdateDest: unary(({ service, dest }) => {
+      const d = destIn(required(dest, 'dest'));
+      const generation = onService(service, (svc) => edits.updateDest(svc, d));
+      return { dest: destOut(runningDest(service, dest!.address, dest!.port)), generation };
+    }),
+    DeleteDest: unary(({ service, address, port }) => ({
+      generation: onService(service, (svc) => edits.deleteDest(svc, address, port)),
+    })),
+    GetDest: unary(({ service, address, port }) => ({ dest: destOut(runningDest(service, address, port)) })),
+    ListDests: unary(({ service }) => ({ dests: running(service).dests.map(destOut) })),
+
+    CreateLocalAddress: unary(({ service, address }) => ({
+      generation: onService(service, (svc) => edits.createLocalAddress(svc, address)),
+    })),
+    DeleteLocalAddress: unary(({ service, address }) => ({
+      generation: onService(service, (svc) => edits.deleteLocalAddress(svc, address)),
+    })),
+    ListLocalAddresses: unary(({ service }) => ({ addresses: running(service).local_addresses })),
+
+    Apply: unary(({ state, dry_run }) => {
+      const r = store.apply(desiredIn(state), dry_run);
+      return { changes: r.changes.map(changeOut), applied: r.applied, generation: String(r.generation) };
+    }),
+    GetDesiredState: unary(() => ({ state: desiredOut(store.current), generation: String(store.generation) })),
+  };
+}
+
+function required<T>(v: T | null, field: string): T {
+  if (v === null) throw StateError.invalid([{ path: field, message: 'is required' }]);
+  return v;
+}
+
+const ACTIONS = { add: 'ACTION_ADD', remove: 'ACTION_REMOVE', change: 'ACTION_CHANGE' } as const;
+
+function changeOut(c: Change): ChangeMessage {
+  return { action: ACTIONS[c.action], object: c.object, fields: c.fields, text: changeText(c) };
+}

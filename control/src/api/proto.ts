@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The fulcrum.v1 package, loaded from proto/ at run time by
+// @grpc/proto-loader with the options the generated types (gen/, made by
+// scripts/build.sh) were made with: field names as in the .proto, enums
+// as their names, 64-bit integers as decimal strings, defaults filled in.
+// Server, CLI and tests load it through here, so they agree.
+
+import * as path from 'node:path';
+
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+import type { ProtoGrpcType } from './gen/fulcrum';
+
+/** proto/, from dist/control/src/api or control/src/api. */
+export const PROTO_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../../../proto' : '../../../proto');
+export const PROTO_FILE = 'fulcrum/v1/fulcrum.proto';
+
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_DIR],
+};
+
+let loaded: { definition: protoLoader.PackageDefinition; grpc: ProtoGrpcType } | undefined;
+
+export function fulcrumProto(): { definition: protoLoader.PackageDefinition; grpc: ProtoGrpcType } {
+  if (loaded === undefined) {
+    const definition = protoLoader.loadSync(PROTO_FILE, LOADER_OPTIONS);
+    loaded = { definition, grpc: grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType };
+  }
+  return loaded;
+}

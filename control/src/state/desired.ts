@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The desired state: the services and snat rules an operator declared.
+// It exists in two forms. The input form is what a config file says (the
+// YAML keys, durations as "2s"); the validated form is what the schema
+// makes of it (defaults filled in, durations in milliseconds). The store
+// edits and persists the input form and runs the validated one, and
+// every input goes through the config file's own schema, so the API, the
+// state file and the YAML follow one set of rules.
+
+import { issuesToProblems } from '../config/load';
+import { desiredStateSchema, formatDuration, type DesiredStateConfig, type ServiceConfig } from '../config/schema';
+import { StateError } from './errors';
+
+export type Desired = DesiredStateConfig;
+
+/** A config-file object: keys as in the YAML, values as a user writes them. */
+export type Input = Record<string, unknown>;
+
+export interface DesiredInput {
+  services: Input[];
+  snat: Input[];
+}
+
+/** Validates an input-form desired state; throws StateError('invalid') naming every bad field. */
+export function validateDesired(input: unknown, portNames: readonly string[]): Desired {
+  const result = desiredStateSchema(portNames).safeParse(input);
+  if (result.success) return result.data;
+  throw StateError.invalid(issuesToProblems(result.error.issues, input));
+}
+
+const ms = (v: number | undefined) => (v === undefined ? undefined : formatDuration(v));
+
+// Keys the schema fills in for every check type but accepts only for some.
+const HTTP_ONLY = ['path', 'expect_status'];
+const UDP_ONLY = ['send', 'expect'];
+
+/** The input form of a validated service: what the schema maps back to it. */
+export function serviceInput(s: ServiceConfig): Input {
+  const out: Input = { ...s };
+  if (s.health_check) {
+    const hc: Input = { ...s.health_check, interval: ms(s.health_check.interval), timeout: ms(s.health_check.timeout) };
+    const type = s.health_check.type;
+    if (type !== 'http' && type !== 'https') HTTP_ONLY.forEach((k) => delete hc[k]);
+    if (type !== 'udp') UDP_ONLY.forEach((k) => delete hc[k]);
+    out.health_check = hc;
+  }
+  out.timeouts = { tcp: ms(s.timeouts.tcp), tcpfin: ms(s.timeouts.tcpfin), udp: ms(s.timeouts.udp) };
+  out.lblc = { expire: ms(s.lblc.expire), shrink: ms(s.lblc.shrink) };
+  return plain(out);
+}
+
+export function desiredInput(d: Desired): DesiredInput {
+  return { services: d.services.map(serviceInput), snat: d.snat.map((r) => plain(r)) };
+}
+
+/** A deep copy without undefined values (which a strict schema would see as keys). */
+export function plain<T>(o: T): T {
+  return JSON.parse(JSON.stringify(o)) as T;
+}

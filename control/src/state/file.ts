@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The state file: the last accepted desired state, so a restart restores
+// exactly it. Written atomically (temporary file, fsync, rename, fsync of
+// the directory): after a crash the file holds the old or the new state,
+// never a mix. JSON with the config file's keys, so an operator can read
+// it and `fulcrum apply -f` a copy of it.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { desiredInput, validateDesired, type Desired } from './desired';
+import { StateError } from './errors';
+
+const FORMAT = 'fulcrum-state';
+const VERSION = 1;
+
+export interface SavedState {
+  generation: number;
+  desired: Desired;
+}
+
+/** Writes the state; throws StateError('unavailable') naming the file. Control thread. */
+export function writeStateFile(file: string, state: SavedState): void {
+  const doc = { format: FORMAT, version: VERSION, generation: state.generation, ...desiredInput(state.desired) };
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      fs.writeFileSync(fd, `${JSON.stringify(doc, null, 2)}\n`);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+    syncDir(dir);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw new StateError('unavailable', `cannot write state file ${file}: ${(err as Error).message}`);
+  }
+}
+
+function syncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export class StateFileError extends Error {
+  constructor(file: string, problem: string) {
+    super(`state file ${file}: ${problem} (fix it, or delete it to start from the config file's services)`);
+    this.name = 'StateFileError';
+  }
+}
+
+/** The saved state, or undefined when there is no state file. Throws StateFileError when it is unusable. */
+export function readStateFile(file: string, portNames: readonly string[]): SavedState | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new StateFileError(file, `cannot read: ${(err as Error).message}`);
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new StateFileError(file, `not valid JSON: ${(err as Error).message}`);
+  }
+  if (doc === null || typeof doc !== 'object' || doc.format !== FORMAT || doc.version !== VERSION) {
+    throw new StateFileError(file, `not a ${FORMAT} version ${VERSION} document`);
+  }
+  const generation = doc.generation;
+  if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0) {
+    throw new StateFileError(file, 'generation is not a whole number');
+  }
+  try {
+    return { generation, desired: validateDesired({ services: doc.services, snat: doc.snat }, portNames) };
+  } catch (err) {
+    throw new StateFileError(file, (err as Error).message);
+  }
+}
