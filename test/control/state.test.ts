@@ -39,7 +39,8 @@ const RICH = {
       lblc: { expire: '2h' },
       dests: [
         { address: '10.0.1.11', port: 8080, weight: 0, forward: 'dr' },
-        { address: '10.0.1.12', port: 8080, upper: 100, lower: 50 },
+        { address: '10.0.1.12', port: 8080, upper: 100, lower: 50,
+          health_check: { type: 'tcp', port: 8081, source: '10.0.1.2', on_fail: 'remove' } },
       ],
     },
     { name: 'dns', protocol: 'udp', vip: '10.0.0.53', port: 53, health_check: { type: 'udp', send: 'ping', expect: 'pong' } },
@@ -107,7 +108,7 @@ test('the diff names each object and field that changed', () => {
   const lines = diffDesired(before, desiredInput(validateDesired(next, PORTS))).map(changeText);
   assert.deepEqual(lines, [
     '- service dns',
-    '~ service web: health_check: {"type":"http","path":"/healthz","expect_status":200,"interval":"1500ms","timeout":"1s","rise":3,"fall":3} -> {"type":"http","path":"/healthz","expect_status":200,"interval":"2s","timeout":"1s","rise":3,"fall":3}',
+    '~ service web: health_check: {"type":"http","path":"/healthz","expect_status":200,"interval":"1500ms","timeout":"1s","rise":3,"fall":3,"on_fail":"inhibit"} -> {"type":"http","path":"/healthz","expect_status":200,"interval":"2s","timeout":"1s","rise":3,"fall":3,"on_fail":"inhibit"}',
     '~ service web dest 10.0.1.12:8080: weight: 1 -> 4',
     '- service web laddr 10.0.1.50',
     '+ service web laddr 10.0.1.51',

@@ -18,7 +18,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { FulcrumApi } from '../../control/src/api/client';
 import type { Event__Output } from '../../control/src/api/gen/fulcrum/v1/Event';
 import type { Service } from '../../control/src/api/gen/fulcrum/v1/Service';
-import { Balancer } from './fixtures/balancer';
+import { Balancer, metricsPort } from './fixtures/balancer';
 import { rejectsWith } from './fixtures/grpc-assert';
 
 const WEB = `  - name: web
@@ -293,4 +293,14 @@ test('the health service answers SERVING; reflection lists the Fulcrum service',
   reflection.close();
   assert.ok(names.includes('fulcrum.v1.Fulcrum'), names.join(', '));
   assert.ok(names.includes('grpc.health.v1.Health'), names.join(', '));
+});
+
+test('every unary call is timed in /metrics by method and status code', async () => {
+  await api.call('ListServices', {});
+  await rejectsWith(api.call('GetService', { name: 'no-such-service' }), 'NOT_FOUND', /no service named/);
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort(lb.dir)}/metrics`)).text();
+  const count = (method: string, code: string) =>
+    Number(new RegExp(`^fulcrum_control_request_duration_seconds_count\\{method="${method}",code="${code}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  assert.ok(count('ListServices', 'OK') >= 1, text.split('\n').filter((l) => l.includes('request_duration_seconds_count')).join('\n'));
+  assert.ok(count('GetService', 'NOT_FOUND') >= 1);
 });

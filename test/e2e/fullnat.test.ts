@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { CLIENT_ADDRESS, Sandbox, parseCounterTable } from '../../control/src/demo/sandbox';
+import { CLIENT_ADDRESS, METRICS_URL, Sandbox, parseCounterTable } from '../../control/src/demo/sandbox';
 import { readTcpSegments, tcpOptions } from './fixtures/pcap';
 
 const LOAD = path.resolve(__dirname, '../../control/src/demo/http-load.js');
@@ -205,4 +205,17 @@ test('8 MB up and down through PROXY v2 arrive intact (sequence translation)', {
   const c = await sb.counters();
   assert.equal(c.proxy_v2_no_room ?? 0n, 0n);
   assert.ok((c.proxy_v2_added ?? 0n) >= 7n);
+});
+
+test('/metrics exports each local address port pool per worker', { timeout: 20_000 }, async () => {
+  const r = await sb.get(METRICS_URL);
+  assert.ok(r.ok, r.body);
+  for (const laddr of LADDRS) {
+    const caps = [...r.body.matchAll(new RegExp(`^fulcrum_laddr_ports_capacity\\{laddr="${laddr.replace(/\./g, '\\.')}",lcore="\\d"\\} (\\d+)$`, 'gm'))]
+      .map((m) => Number(m[1]))
+      .sort();
+    assert.deepEqual(caps, [32255, 32256], `${laddr}:\n${r.body.split('\n').filter((l) => l.includes('laddr')).join('\n')}`);
+  }
+  assert.match(r.body, /^fulcrum_laddr_ports_used\{laddr="10\.0\.1\.5[01]",lcore="\d"\} [1-9]\d*$/m);
+  assert.match(r.body, /^fulcrum_laddr_exhausted_total\{laddr="10\.0\.1\.50",lcore="\d"\} 0$/m);
 });

@@ -56,6 +56,7 @@ export function destIn(d: Dest__Output): Input {
     forward: enumIn(d.forward, 'FORWARD_MODE_'),
     upper: d.upper,
     lower: d.lower,
+    health_check: d.health_check === null ? undefined : healthCheckIn(d.health_check),
   });
 }
 
@@ -89,6 +90,15 @@ export function serviceIn(s: Service__Output): Input {
 }
 
 function healthCheckIn(h: NonNullable<Service__Output['health_check']>): Input {
+  return {
+    ...healthCheckCommonIn(h),
+    on_fail: enumIn(h.on_fail, 'HEALTH_FAIL_ACTION_'),
+    port: orUndefined(h.port, 0),
+    source: orUndefined(h.source, ''),
+  };
+}
+
+function healthCheckCommonIn(h: NonNullable<Service__Output['health_check']>): Input {
   return {
     type: enumIn(h.type, 'HEALTH_CHECK_TYPE_'),
     path: orUndefined(h.path, ''),
@@ -126,6 +136,7 @@ export function destOut(d: DestConfig): Dest {
     forward: d.forward === undefined ? 'FORWARD_MODE_UNSPECIFIED' : enumOut(d.forward, 'FORWARD_MODE_'),
     upper: d.upper,
     lower: d.lower,
+    health_check: d.health_check === undefined ? null : healthCheckOut(d.health_check),
   };
 }
 
@@ -169,6 +180,9 @@ function healthCheckOut(h: NonNullable<ServiceConfig['health_check']>): Service[
     expect: h.expect ?? '',
     interval: durationOut(h.interval),
     timeout: durationOut(h.timeout),
+    on_fail: enumOut(h.on_fail, 'HEALTH_FAIL_ACTION_'),
+    port: h.port ?? 0,
+    source: h.source ?? '',
   };
 }
 
