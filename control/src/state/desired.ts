@@ -35,16 +35,21 @@ const ms = (v: number | undefined) => (v === undefined ? undefined : formatDurat
 const HTTP_ONLY = ['path', 'expect_status'];
 const UDP_ONLY = ['send', 'expect'];
 
+type HealthCheck = NonNullable<ServiceConfig['health_check']>;
+
+/** The input form of a validated health check (a service's or a dest's). */
+function healthCheckInput(h: HealthCheck): Input {
+  const hc: Input = { ...h, interval: ms(h.interval), timeout: ms(h.timeout) };
+  if (h.type !== 'http' && h.type !== 'https') HTTP_ONLY.forEach((k) => delete hc[k]);
+  if (h.type !== 'udp') UDP_ONLY.forEach((k) => delete hc[k]);
+  return hc;
+}
+
 /** The input form of a validated service: what the schema maps back to it. */
 export function serviceInput(s: ServiceConfig): Input {
   const out: Input = { ...s };
-  if (s.health_check) {
-    const hc: Input = { ...s.health_check, interval: ms(s.health_check.interval), timeout: ms(s.health_check.timeout) };
-    const type = s.health_check.type;
-    if (type !== 'http' && type !== 'https') HTTP_ONLY.forEach((k) => delete hc[k]);
-    if (type !== 'udp') UDP_ONLY.forEach((k) => delete hc[k]);
-    out.health_check = hc;
-  }
+  if (s.health_check) out.health_check = healthCheckInput(s.health_check);
+  out.dests = s.dests.map((d) => (d.health_check ? { ...d, health_check: healthCheckInput(d.health_check) } : d));
   out.timeouts = { tcp: ms(s.timeouts.tcp), tcpfin: ms(s.timeouts.tcpfin), udp: ms(s.timeouts.udp) };
   out.lblc = { expire: ms(s.lblc.expire), shrink: ms(s.lblc.shrink) };
   return plain(out);
