@@ -223,6 +223,7 @@ Napi::Object port_info(Napi::Env env, const Port& p) {
   o.Set("portId", p.port_id);
   o.Set("mac", mac_str(p.mac));
   o.Set("rss", p.rss);
+  o.Set("flowRules", p.flow_rules.empty() ? std::string("supported") : p.flow_rules);
   return o;
 }
 

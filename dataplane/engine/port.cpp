@@ -5,6 +5,8 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "engine/flow_probe.hpp"
+
 namespace fulcrum {
 namespace {
 
@@ -80,6 +82,7 @@ bool port_open(const PortSpec& spec, const PortSetup& setup, uint16_t index, Por
   out.started = true;
   rte_eth_promiscuous_enable(out.port_id);  // not every vdev supports it; harmless then
   rte_eth_macaddr_get(out.port_id, &out.mac);
+  out.flow_rules = flow_rule_probe(out.port_id, setup.queues);
   return true;
 }
 

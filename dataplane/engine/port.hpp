@@ -37,6 +37,7 @@ struct Port {
   rte_ether_addr mac{};
   rte_mempool* pool = nullptr;
   bool rss = false;
+  std::string flow_rules;  // "" when the NIC would take reply-steering flow rules; else why not
   bool started = false;
 };
 

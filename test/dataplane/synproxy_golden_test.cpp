@@ -138,6 +138,25 @@ TEST_F(SynproxyGolden, TheDestsSynAckIsAbsorbedAndDataIsTranslatedBothWays) {
            .stats = in_pkt(kFlow, sack)});
 }
 
+// The dest's numbers wrap around 2^32 while ours do not (or the other way
+// round): the translation is modular.
+TEST_F(SynproxyGolden, TranslationWrapsAround) {
+  open();
+  const uint32_t near_end = 0xfffffff8u;
+  Bytes sa = from_dest({near_end, kIsn + 1, kSyn | kAck, cat({mss(1400), sack_ts(kDestTs, kClientTs + 1), ws(7)})});
+  run(Step{.port = 1, .in = {sa},
+           .out1 = {to_dest({kIsn + 1, near_end + 1, kAck, ts_only(kClientTs + 1, kDestTs), {}, 64, 0, 8192})},
+           .counters = {{Counter::synproxy_established, 1}}, .stats = established(kFlow)});
+  // 20 bytes from the dest cross 2^32 in its numbers: ours are cookie + 1.
+  Bytes resp = from_dest({near_end + 1, kIsn + 1, kAck | kPsh, {}, data(20)});
+  run(Step{.port = 1, .in = {resp}, .out0 = {to_client({cookie() + 1, kIsn + 1, kAck | kPsh, {}, data(20)})},
+           .stats = out_pkt(kFlow, resp)});
+  // The client acknowledges them in ours; the dest sees its wrapped number.
+  Bytes ack = from_client({kIsn + 1, cookie() + 21, kAck, {}});
+  run(Step{.in = {ack}, .out1 = {to_dest({kIsn + 1, near_end + 21, kAck, {}})}, .stats = in_pkt(kFlow, ack)});
+  EXPECT_LT(near_end + 21, 100u) << "the test must cross 2^32";
+}
+
 TEST_F(SynproxyGolden, DataSentBeforeTheDestAnswersIsHeldThenReleasedInOrder) {
   open();
   Bytes d1 = from_client({kIsn + 1, cookie() + 1, kAck | kPsh, {}, data(10)});

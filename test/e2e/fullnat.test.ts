@@ -111,6 +111,8 @@ test('1000 HTTP connections through FULLNAT on two workers all succeed', { timeo
   assert.equal(errors, 0, JSON.stringify(answers));
   assert.equal((answers.s1 ?? 0) + (answers.s2 ?? 0) + (answers.s3 ?? 0), 1000, JSON.stringify(answers));
   assert.ok(answers.s1 > answers.s2 && answers.s2 > answers.s3, `wrr 3:2:1: ${JSON.stringify(answers)}`);
+  // The log says how replies are steered, and what the NICs would offer.
+  assert.match(sb.log, /reply steering: software, between 2 workers \(wan: flow rules [^;]+; lan: flow rules [^)]+\)/);
   const { workers, total } = parseCounterTable(await sb.status());
   assert.equal(workers.length, 2);
   for (const [w, c] of workers.entries()) assert.ok(c.conns_created > 0n, `worker ${w} created no connection`);

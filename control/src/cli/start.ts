@@ -10,7 +10,7 @@ import { loadConfigFile } from '../config/load';
 import type { FulcrumConfig } from '../config/schema';
 import { Dataplane } from '../dataplane/dataplane';
 import { PoolWatch } from '../dataplane/pool-watch';
-import { startObservability } from '../observability';
+import { startObservability, type Observability } from '../observability';
 import { changeText } from '../state/diff';
 import { readStateFile } from '../state/file';
 import { DesiredStateStore } from '../state/store';
@@ -24,21 +24,30 @@ export async function runStart(configPath: string): Promise<number> {
   const cfg = saved === undefined ? fileCfg : { ...fileCfg, ...saved.desired };
   const dp = new Dataplane();
   dp.start(cfg);
-  const obs = await startObservability(cfg, dp);
-  // Every accepted change (API, apply, SIGHUP) reaches the health checkers too.
+  // Every accepted change (API, apply, SIGHUP) reaches the health checkers
+  // too, once they run.
+  let obs: Observability | undefined;
   const sink = {
     apply(next: FulcrumConfig): number {
       const generation = dp.apply(next);
-      obs.sync(next.services);
+      obs?.sync(next.services);
       return generation;
     },
   };
   const store = new DesiredStateStore(cfg, sink, cfg.control.state_file, saved?.generation ?? 0);
+  // The API socket first: "another process is serving on it" says best
+  // that this balancer is already running.
   let api: ApiServer;
   try {
     api = await ApiServer.start(cfg.control.grpc, store, dp);
   } catch (err) {
-    await obs.stop();
+    dp.stop();
+    throw err;
+  }
+  try {
+    obs = await startObservability(cfg, dp);
+  } catch (err) {
+    await api.stop();
     dp.stop();
     throw err;
   }
@@ -105,5 +114,9 @@ function printStartup(cfg: FulcrumConfig, dp: Dataplane): void {
       `fulcrum: port ${p.name} ${cfg.dataplane.ports[i].address} ${p.mac} (${p.device}, ${p.driver}${rss})\n`,
     );
   });
+  if (info.workerLcores.length > 1) {
+    const flows = info.ports.map((p) => `${p.name}: flow rules ${p.flowRules}`).join('; ');
+    process.stdout.write(`fulcrum: reply steering: software, between ${info.workerLcores.length} workers (${flows})\n`);
+  }
   process.stdout.write(`${READY_LINE}\n`);
 }

@@ -40,6 +40,8 @@ export interface EnginePortInfo {
   portId: number;
   mac: string;
   rss: boolean;
+  /** "supported" when the NIC would take reply-steering flow rules, else the reason it would not. */
+  flowRules: string;
 }
 
 export interface EngineStartInfo {
