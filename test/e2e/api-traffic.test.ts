@@ -114,7 +114,11 @@ test('ListConnections lists them, filtered by service, dest, client and state', 
 
 test('GetStats reports the service and dest rates over the window', { timeout: 60_000 }, async () => {
   const loading = load(200);
-  await new Promise((r) => setTimeout(r, 300));
+  // Measure once the load is under way (starting a client may take a while
+  // on a busy machine), not at a fixed delay.
+  const conns = async () => Number((await api.call('GetStats', {})).services.find((s) => s.name === 'web')?.counters?.conns ?? 0);
+  const base = await conns();
+  for (let i = 0; i < 100 && (await conns()) < base + 5; i++) await new Promise((r) => setTimeout(r, 50));
   const stats = await api.call('GetStats', { window: { seconds: 1 } });
   await loading;
   const web = stats.services.find((s) => s.name === 'web');
