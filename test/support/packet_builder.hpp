@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Test support: exact frames as byte vectors, and the glue between those
-// vectors and mbufs.
+// vectors and mbufs. Free of GoogleTest, so that the fuzz targets (fuzz/)
+// build their inputs and run them with the same code as the tests; the
+// GoogleTest assertions over frames are in test/dataplane/frame_expect.hpp.
 //
 // PacketBuilder writes every header itself, with its own checksum code, so
 // a test's expected bytes never depend on the dataplane code under test.
@@ -16,7 +18,6 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -145,28 +146,7 @@ uint64_t feed_burst(WorkerCtx& ctx, uint16_t port, const std::vector<Bytes>& fra
 // Copies out and frees everything queued on port of a tx batch.
 std::vector<Bytes> take_output(TxBatch& tx, uint16_t port);
 
-// Takes port's output and compares it frame by frame with want.
-void expect_frames(TxBatch& tx, uint16_t port, const std::vector<Bytes>& want);
-
-// EXPECT_PRED_FORMAT2(FrameEq, expected, actual): exact byte comparison
-// with a readable diff on failure.
-::testing::AssertionResult FrameEq(const char* expected_expr, const char* actual_expr,
-                                   const Bytes& expected, const Bytes& actual);
-
 // A unique name for DPDK objects (hashes, LPMs) created by tests.
 std::string unique_name(const char* prefix);
-
-// Asserts at the end of a scope that the test pool got every mbuf back.
-class PoolLeakCheck {
- public:
-  PoolLeakCheck() : start_(rte_mempool_avail_count(test_pool())) {}
-  ~PoolLeakCheck() {
-    EXPECT_EQ(rte_mempool_avail_count(test_pool()), start_) << "mbufs leaked from the test pool";
-  }
-  unsigned start() const { return start_; }
-
- private:
-  unsigned start_;
-};
 
 }  // namespace fulcrum::test
