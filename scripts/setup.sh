@@ -12,9 +12,10 @@ cd "$(dirname "$0")/.."
 # Build: DPDK, compilers, GoogleTest. Run and test: iproute2 (namespaces,
 # veth), ethtool (offloads), ping, taskset (util-linux), testpmd (dpdk-dev,
 # the benchmark reference), python3 (the TUN test's decapsulator), tcpdump
-# (tests that look at the wire).
+# (tests that look at the wire). Fuzzing: clang, and libclang-rt-dev for
+# libFuzzer and the ASan/UBSan runtimes (scripts/fuzz.sh).
 PACKAGES=(libdpdk-dev dpdk dpdk-dev pkg-config cmake make g++ googletest libgtest-dev
-  iproute2 ethtool iputils-ping util-linux python3 tcpdump)
+  iproute2 ethtool iputils-ping util-linux python3 tcpdump clang libclang-rt-dev)
 HUGEPAGES=${FULCRUM_HUGEPAGES:-512}
 
 log() { printf 'setup: %s\n' "$*"; }

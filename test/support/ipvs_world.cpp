@@ -3,7 +3,13 @@
 
 namespace fulcrum::test::ipvsgold {
 
-bool IpvsWorld::build(std::string& err) {
+bool IpvsWorld::build(std::string& err, uint32_t max_conns) {
+  snap_ = build_snapshot(ipvs_spec(), nullptr, 1, kLimits, err);
+  if (snap_ == nullptr) return false;
+  return start(err, max_conns);
+}
+
+bool IpvsWorld::start(std::string& err, uint32_t max_conns) {
   ctr_ = std::make_unique<LcoreCounters>();  // value-initialised: all zero
   NeighConfig nc;
   nc.reachable_tsc = kForever;
@@ -20,8 +26,6 @@ bool IpvsWorld::build(std::string& err) {
       return false;
     }
   }
-  snap_ = build_snapshot(ipvs_spec(), nullptr, 1, kLimits, err);
-  if (snap_ == nullptr) return false;
   ctx_ = std::make_unique<WorkerCtx>();
   ctx_->nports = 2;
   ctx_->ports[0] = {ether(kWanMac), kMtu};
@@ -31,22 +35,26 @@ bool IpvsWorld::build(std::string& err) {
   ctx_->pool = test_pool();
   ctx_->snap = snap_.get();
   ctx_->now = kNow;
-  return make_ipvs(IpvsConfig{.max_conns = 1024, .max_services = kMaxServices, .max_dests = kMaxDests},
+  return make_ipvs(IpvsConfig{.max_conns = max_conns, .max_services = kMaxServices, .max_dests = kMaxDests},
                    err);
 }
 
-void IpvsWorld::teardown() {
+void IpvsWorld::stop() {
   if (ctx_) {
     take_output(0);
     take_output(1);
     ctx_->ipvs = nullptr;
   }
   ipvs_.reset();
-  snap2_.reset();
-  snap_.reset();
   neigh_.reset();  // frees whatever it still holds
   ctx_.reset();
   ctr_.reset();
+  snap2_.reset();
+}
+
+void IpvsWorld::teardown() {
+  stop();
+  snap_.reset();
 }
 
 bool IpvsWorld::make_ipvs(const IpvsConfig& cfg, std::string& err) {

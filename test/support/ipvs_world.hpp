@@ -260,11 +260,17 @@ inline Bytes echo(const Mac& smac, const Mac& dmac, uint32_t src, uint32_t dst, 
 // by the golden test fixture and by the fuzz target.
 class IpvsWorld {
  protected:
-  // Builds neighbours, the first snapshot, the ctx and a fresh IpvsWorker.
-  // false and err on failure.
-  bool build(std::string& err);
-  // Frees everything built, output still queued included; build() may
-  // then run again.
+  // Builds the first snapshot, then start(). false and err on failure.
+  bool build(std::string& err, uint32_t max_conns = 1024);
+  // Builds what one worker owns over the existing first snapshot:
+  // counters, neighbours (all four learned), the ctx and a fresh IpvsWorker
+  // for max_conns connections. Building the snapshot is by far the
+  // costliest part (its route table), so the fuzz target builds it once
+  // and only calls stop() and start() between inputs.
+  bool start(std::string& err, uint32_t max_conns = 1024);
+  // Frees what start() built, output still queued included.
+  void stop();
+  // stop(), and frees the snapshots; build() may then run again.
   void teardown();
 
   // (Re)creates the worker's IPVS state with cfg, stats rows zeroed, and

@@ -2,6 +2,7 @@
 #include "packet_builder.hpp"
 
 #include "engine/pipeline.hpp"
+#include "seed_dump.hpp"
 
 #include <arpa/inet.h>
 
@@ -37,7 +38,8 @@ void set16(Bytes& b, size_t off, uint16_t v) {
   b[off + 1] = uint8_t(v);
 }
 
-// Sum of the pseudo-header that TCP and UDP checksums cover.
+}  // namespace
+
 uint32_t pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len) {
   Bytes p;
   put_be32(p, src);
@@ -49,8 +51,6 @@ uint32_t pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len) {
   for (size_t i = 0; i < p.size(); i += 2) sum += uint32_t(p[i]) << 8 | p[i + 1];
   return sum;
 }
-
-}  // namespace
 
 uint32_t ip(const char* dotted) {
   in_addr a{};
@@ -66,6 +66,21 @@ Mac mac(const char* colon_hex) {
     throw std::invalid_argument(std::string("bad MAC in test: ") + colon_hex);
   for (int i = 0; i < 6; i++) m[i] = uint8_t(v[i]);
   return m;
+}
+
+Bytes hex_bytes(const char* hex) {
+  Bytes out;
+  std::string digits;
+  for (const char* p = hex; *p != '\0'; p++)
+    if (*p != ' ') digits += *p;
+  if (digits.size() % 2 != 0) throw std::invalid_argument("odd number of hex digits in test");
+  for (size_t i = 0; i < digits.size(); i += 2) {
+    size_t used = 0;
+    unsigned long v = std::stoul(digits.substr(i, 2), &used, 16);
+    if (used != 2) throw std::invalid_argument("bad hex in test: " + digits.substr(i, 2));
+    out.push_back(uint8_t(v));
+  }
+  return out;
 }
 
 rte_ether_addr ether(const Mac& m) {
@@ -328,6 +343,7 @@ std::string unique_name(const char* prefix) {
 }
 
 uint64_t feed_burst(WorkerCtx& ctx, uint16_t port, const std::vector<Bytes>& frames) {
+  dump_seeds(port, frames);
   std::vector<rte_mbuf*> burst;
   uint64_t bytes = 0;
   for (const Bytes& f : frames) {

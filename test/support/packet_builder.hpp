@@ -34,6 +34,9 @@ uint32_t ip(const char* dotted);
 // "02:00:00:00:00:01" -> the six bytes.
 Mac mac(const char* colon_hex);
 rte_ether_addr ether(const Mac& m);
+// "0800 4500..." -> the bytes (spaces ignored; aborts the test binary on a
+// typo), for frames kept exactly as a fuzzer found them.
+Bytes hex_bytes(const char* hex);
 Mac mac_of(const rte_ether_addr& a);
 
 inline constexpr Mac kBroadcast = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -42,6 +45,10 @@ inline constexpr Mac kZeroMac = {0, 0, 0, 0, 0, 0};
 // One's-complement Internet checksum of data (RFC 1071), folded and
 // inverted: the value to store in a checksum field.
 uint16_t inet_checksum(const uint8_t* data, size_t len, uint32_t initial = 0);
+
+// Unfolded sum of the pseudo-header that TCP and UDP checksums cover
+// (addresses network order, len host order): inet_checksum's initial.
+uint32_t pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
 
 namespace tcpflag {
 inline constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
@@ -140,7 +147,8 @@ Bytes bytes_of(const rte_mbuf* m);
 std::string hex_diff(const Bytes& expected, const Bytes& actual);
 
 // Runs frames through process_burst as one burst received on port;
-// returns their total size (for the rx_bytes counter).
+// returns their total size (for the rx_bytes counter). Also writes them
+// as fuzzing seeds when FULCRUM_SEED_DIR is set (seed_dump.hpp).
 uint64_t feed_burst(WorkerCtx& ctx, uint16_t port, const std::vector<Bytes>& frames);
 
 // Copies out and frees everything queued on port of a tx batch.
