@@ -296,7 +296,7 @@ rte_mbuf* mbuf_from(const Bytes& bytes) {
     rte_pktmbuf_free(m);
     throw std::runtime_error("frame does not fit in one mbuf");
   }
-  std::memcpy(p, bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());  // data() may be null
   return m;
 }
 
