@@ -14,6 +14,9 @@
 //              frames, at a change of port and at the end of the input)
 //   ctl bit 2  recompute the IPv4 header checksum before feeding
 //   ctl bit 3  recompute the TCP/UDP/ICMP checksum before feeding
+//   ctl bit 4  after the burst, the configuration changes (once per input:
+//              a new snapshot in which two dests are quiesced), as a
+//              reload does under traffic
 //   flow       0: the frame's addresses and ports as they are; n: rewritten
 //              to known flow (n - 1) mod the harness's table, in the
 //              direction the port implies (client -> VIP on wan, dest ->
@@ -39,7 +42,8 @@
 
 namespace fulcrum::fuzz {
 
-inline constexpr uint8_t kCtlPort = 0x01, kCtlEndBurst = 0x02, kCtlFixIp = 0x04, kCtlFixL4 = 0x08;
+inline constexpr uint8_t kCtlPort = 0x01, kCtlEndBurst = 0x02, kCtlFixIp = 0x04, kCtlFixL4 = 0x08,
+                          kCtlReconfigure = 0x10;
 inline constexpr size_t kRecordHeader = 6;
 // Frames longer than this are cut: an mbuf of the test pools holds 2048
 // bytes, and every frame the ports could deliver (MTU 1500) fits.

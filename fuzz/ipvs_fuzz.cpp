@@ -9,8 +9,8 @@
 // SYN_RECV, UDP, DR, TUN, two persistent services, a routed client), so
 // that fuzzed packets meet existing connections from both sides, not
 // only new ones. Then the input's records (fuzz_input.hpp) are fed as
-// bursts, with time passing where the input says. Each input is thus
-// reproducible on its own.
+// bursts, with time passing and the configuration changing where the
+// input says. Each input is thus reproducible on its own.
 //
 // Beyond ASan and UBSan (with every byte past a received frame poisoned,
 // rx_mbuf.hpp), it checks what must hold for any input: every frame
@@ -96,6 +96,7 @@ class Harness : public IpvsWorld {
     if (!(snap_ ? start(err, kMaxConns) : build(err, kMaxConns))) fail(err.c_str());
     n_ = 0;
     clock_ = 0;
+    reconfigure_ = false;
     now_ms_ = 0;
     prelude();
     size_t pos = 0;
@@ -134,14 +135,20 @@ class Harness : public IpvsWorld {
     port_ = r.port();
     burst_[n_++] = test::rx_mbuf(f.data(), f.size(), r.split);
     clock_ = r.clock;
+    reconfigure_ |= (r.ctl & kCtlReconfigure) != 0;
     if ((r.ctl & kCtlEndBurst) || n_ == kBurst) flush();
   }
 
   void flush() {
     if (n_ > 0) process_burst(*ctx_, port_, burst_, n_);
     n_ = 0;
+    if (reconfigure_ && ctx_->snap == snap_.get()) {
+      std::string err;
+      if (!switch_to(ipvs_spec(/*web_weight1=*/0, /*sticky_weight1=*/0), err)) fail(err.c_str());
+    }
     if (clock_ != 0) advance(uint64_t(1) << (clock_ % 25));
     clock_ = 0;
+    reconfigure_ = false;
     drain(0);
     drain(1);
   }
@@ -165,6 +172,7 @@ class Harness : public IpvsWorld {
   rte_mbuf* burst_[kBurst];
   uint16_t n_ = 0, port_ = 0;
   uint8_t clock_ = 0;
+  bool reconfigure_ = false;
   uint64_t now_ms_ = 0;
   unsigned test_pool_avail_ = 0;
 };
