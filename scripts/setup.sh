@@ -17,8 +17,11 @@ cd "$(dirname "$0")/.."
 # tests), prometheus (evaluates the Grafana dashboard's queries in the
 # metrics test), openssl (certificates for the HTTPS health-check and the
 # API's TLS tests), systemd (systemd-analyze checks deploy/fulcrum.service).
+# Fuzzing: clang, and libclang-rt-dev for libFuzzer and the ASan/UBSan
+# runtimes (scripts/fuzz.sh).
 PACKAGES=(libdpdk-dev dpdk dpdk-dev pkg-config cmake make g++ googletest libgtest-dev
-  iproute2 ethtool iputils-ping util-linux python3 tcpdump nginx-light hping3 prometheus openssl systemd)
+  iproute2 ethtool iputils-ping util-linux python3 tcpdump nginx-light hping3 prometheus openssl systemd
+  clang libclang-rt-dev)
 HUGEPAGES=${FULCRUM_HUGEPAGES:-512}
 
 log() { printf 'setup: %s\n' "$*"; }

@@ -51,11 +51,14 @@ bool find_quote(rte_mbuf* m, const PacketMeta& meta, Quote& q) {
   auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, meta.l4_off);
   if (!is_error_type(icmp->icmp_type)) return false;
   uint16_t inner_off = meta.l4_off + kIcmpHeader;
+  // The quote must be contiguous: the parser vouches only for the ICMP
+  // header being in the first segment, not for what follows it.
+  if (rte_pktmbuf_data_len(m) < inner_off + sizeof(rte_ipv4_hdr) + kQuotedL4) return false;
   q.ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, inner_off);
   uint16_t ihl = uint16_t((q.ip->version_ihl & 0x0f) * 4);
   if (ihl < sizeof(rte_ipv4_hdr) || kIcmpHeader + ihl + kQuotedL4 > meta.l4_len) return false;
+  if (rte_pktmbuf_data_len(m) < inner_off + ihl + kQuotedL4) return false;
   if (q.ip->next_proto_id != IPPROTO_TCP && q.ip->next_proto_id != IPPROTO_UDP) return false;
-  if (rte_pktmbuf_data_len(m) < inner_off + ihl + kQuotedL4) return false;  // must be contiguous
   q.ports = rte_pktmbuf_mtod_offset(m, uint16_t*, inner_off + ihl);
   return true;
 }

@@ -48,6 +48,27 @@ Counter check_l4(uint8_t proto, const uint8_t* l4, uint16_t len) {
   return Counter::count;
 }
 
+// Cuts m to its first len bytes. Ethernet padding is normally in the last
+// segment, where rte_pktmbuf_trim() removes it; when it spans segments
+// (a chained frame whose IP packet ends before the last one), trim
+// refuses and the segments after the IP packet's end are freed instead.
+void cut_to(rte_mbuf* m, uint32_t len) {
+  if (rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - len) == 0) return;
+  rte_mbuf* seg = m;
+  uint32_t left = len;  // of the len bytes, those in seg and after it
+  uint16_t nb_segs = 1;
+  while (left > seg->data_len) {
+    left -= seg->data_len;
+    seg = seg->next;
+    nb_segs++;
+  }
+  seg->data_len = uint16_t(left);
+  rte_pktmbuf_free(seg->next);
+  seg->next = nullptr;
+  m->nb_segs = nb_segs;
+  m->pkt_len = len;
+}
+
 bool ip_checksum_verified(const rte_mbuf* m, const rte_ipv4_hdr* ip, uint16_t ihl) {
   uint64_t flags = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
   if (flags == RTE_MBUF_F_RX_IP_CKSUM_GOOD) return true;
@@ -71,8 +92,7 @@ PacketKind parse_ipv4(rte_mbuf* m, PacketMeta& meta) {
   if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
     return reject(meta, Counter::drop_ip_fragment);
   // Ethernet pads short frames: trim so pkt_len is exactly the IP packet.
-  uint32_t extra = rte_pktmbuf_pkt_len(m) - meta.l3_off - total;
-  if (extra != 0) rte_pktmbuf_trim(m, extra);
+  if (rte_pktmbuf_pkt_len(m) != uint32_t(meta.l3_off) + total) cut_to(m, meta.l3_off + total);
   meta.l4_off = meta.l3_off + ihl;
   meta.l4_len = total - ihl;
   meta.l4_proto = ip->next_proto_id;

@@ -23,7 +23,7 @@
 #include "engine/pipeline.hpp"
 #include "engine/worker_ctx.hpp"
 #include "net/output.hpp"
-#include "packet_builder.hpp"
+#include "frame_expect.hpp"
 
 namespace fulcrum::test {
 namespace {

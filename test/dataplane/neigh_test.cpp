@@ -15,7 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "net/neigh.hpp"
-#include "packet_builder.hpp"
+#include "frame_expect.hpp"
 
 namespace fulcrum::test {
 namespace {

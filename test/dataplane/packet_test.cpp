@@ -15,7 +15,7 @@
 
 #include "engine/counters.hpp"
 #include "net/packet.hpp"
-#include "packet_builder.hpp"
+#include "frame_expect.hpp"
 
 namespace fulcrum::test {
 namespace {

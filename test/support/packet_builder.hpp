@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Test support: exact frames as byte vectors, and the glue between those
-// vectors and mbufs.
+// vectors and mbufs. Free of GoogleTest, so that the fuzz targets (fuzz/)
+// build their inputs and run them with the same code as the tests; the
+// GoogleTest assertions over frames are in test/dataplane/frame_expect.hpp.
 //
 // PacketBuilder writes every header itself, with its own checksum code, so
 // a test's expected bytes never depend on the dataplane code under test.
@@ -16,7 +18,6 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -33,6 +34,9 @@ uint32_t ip(const char* dotted);
 // "02:00:00:00:00:01" -> the six bytes.
 Mac mac(const char* colon_hex);
 rte_ether_addr ether(const Mac& m);
+// "0800 4500..." -> the bytes (spaces ignored; aborts the test binary on a
+// typo), for frames kept exactly as a fuzzer found them.
+Bytes hex_bytes(const char* hex);
 Mac mac_of(const rte_ether_addr& a);
 
 inline constexpr Mac kBroadcast = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -41,6 +45,10 @@ inline constexpr Mac kZeroMac = {0, 0, 0, 0, 0, 0};
 // One's-complement Internet checksum of data (RFC 1071), folded and
 // inverted: the value to store in a checksum field.
 uint16_t inet_checksum(const uint8_t* data, size_t len, uint32_t initial = 0);
+
+// Unfolded sum of the pseudo-header that TCP and UDP checksums cover
+// (addresses network order, len host order): inet_checksum's initial.
+uint32_t pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
 
 namespace tcpflag {
 inline constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
@@ -143,34 +151,14 @@ Bytes bytes_of(const rte_mbuf* m);
 std::string hex_diff(const Bytes& expected, const Bytes& actual);
 
 // Runs frames through process_burst as one burst received on port;
-// returns their total size (for the rx_bytes counter).
+// returns their total size (for the rx_bytes counter). Also writes them
+// as fuzzing seeds when FULCRUM_SEED_DIR is set (seed_dump.hpp).
 uint64_t feed_burst(WorkerCtx& ctx, uint16_t port, const std::vector<Bytes>& frames);
 
 // Copies out and frees everything queued on port of a tx batch.
 std::vector<Bytes> take_output(TxBatch& tx, uint16_t port);
 
-// Takes port's output and compares it frame by frame with want.
-void expect_frames(TxBatch& tx, uint16_t port, const std::vector<Bytes>& want);
-
-// EXPECT_PRED_FORMAT2(FrameEq, expected, actual): exact byte comparison
-// with a readable diff on failure.
-::testing::AssertionResult FrameEq(const char* expected_expr, const char* actual_expr,
-                                   const Bytes& expected, const Bytes& actual);
-
 // A unique name for DPDK objects (hashes, LPMs) created by tests.
 std::string unique_name(const char* prefix);
-
-// Asserts at the end of a scope that the test pool got every mbuf back.
-class PoolLeakCheck {
- public:
-  PoolLeakCheck() : start_(rte_mempool_avail_count(test_pool())) {}
-  ~PoolLeakCheck() {
-    EXPECT_EQ(rte_mempool_avail_count(test_pool()), start_) << "mbufs leaked from the test pool";
-  }
-  unsigned start() const { return start_; }
-
- private:
-  unsigned start_;
-};
 
 }  // namespace fulcrum::test
