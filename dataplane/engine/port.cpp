@@ -16,8 +16,20 @@ bool fail(std::string& err, const PortSpec& spec, const std::string& what, int r
   return false;
 }
 
+// A Toeplitz key of repeated 0x6d5a hashes <a, b> and <b, a> alike: both
+// directions of a flow land on one queue, so a NAT connection's replies
+// come back to the worker that made it (FULLNAT and SNAT replies, which
+// carry other addresses, are steered by port, engine/steer.hpp). Sized for
+// the largest key a NIC asks for; the device takes hash_key_size bytes.
+uint8_t* symmetric_rss_key() {
+  static uint8_t key[64];
+  for (size_t i = 0; i < sizeof(key); i += 2) key[i] = 0x6d, key[i + 1] = 0x5a;
+  return key;
+}
+
 // RSS on the IP/TCP/UDP fields the device can hash, when there are several
-// workers to spread over and the device hashes at all.
+// workers to spread over and the device hashes at all, with a symmetric
+// key when the device takes one.
 rte_eth_conf port_conf(const rte_eth_dev_info& info, uint16_t queues, bool& rss) {
   rte_eth_conf conf{};
   uint64_t hf = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
@@ -25,6 +37,10 @@ rte_eth_conf port_conf(const rte_eth_dev_info& info, uint16_t queues, bool& rss)
   if (rss) {
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
     conf.rx_adv_conf.rss_conf.rss_hf = hf;
+    if (info.hash_key_size != 0 && info.hash_key_size <= 64) {
+      conf.rx_adv_conf.rss_conf.rss_key = symmetric_rss_key();
+      conf.rx_adv_conf.rss_conf.rss_key_len = info.hash_key_size;
+    }
   }
   return conf;
 }
