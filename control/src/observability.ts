@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import type { FulcrumConfig, ServiceConfig } from './config/schema';
 import type { Dataplane } from './dataplane/dataplane';
 import { HealthManager } from './health/manager';
+import { PassiveChecker } from './health/passive';
 import { buildRegistry, startMetricsServer } from './metrics/server';
 
 export interface Observability {
@@ -31,11 +32,14 @@ export async function startObservability(cfg: FulcrumConfig, dp: Dataplane): Pro
     throw err;
   }
   health.sync(cfg.services);
+  const passive = new PassiveChecker(dp);
+  passive.start();
   return {
     health,
     sync: (services) => health.sync(services),
     stop: async () => {
       health.stop();
+      passive.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Prometheus keeps its connection open; do not wait for it.
       server.closeAllConnections();

@@ -73,6 +73,9 @@ void conn_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta& met
   Conn& c = *hit.conn;
   if (c.sp != nullptr && !synproxy_packet(ctx, hit, m, meta, flags)) return;
   if (c.proto == IPPROTO_TCP) {
+    // The dest refused the connection: a passive health signal.
+    if (hit.reply && (flags & kTcpRst) && (c.state == TcpState::kSynRecv || c.state == TcpState::kSynSent))
+      v.dest_stats[c.dest_id].add(DestStat::resets);
     TcpDir dir = hit.reply ? TcpDir::kOutput : conn_sees_replies(c.fwd) ? TcpDir::kInput : TcpDir::kInputOnly;
     TcpState next = tcp_next_state(c.state, dir, flags);
     if (next != c.state) conn_set_state(ctx, c, next);
@@ -240,6 +243,9 @@ void ipvs_expire(WorkerCtx& ctx) {
     if (c->sp != nullptr && synproxy_expired(ctx, *c)) return;
     bool is_template = (c->flags & kConnTemplate) != 0;
     if (is_template && !persist_expired(v, *c)) return;
+    // Never answered: the other passive health signal.
+    if (!is_template && (c->state == TcpState::kSynRecv || c->state == TcpState::kSynSent))
+      v.dest_stats[c->dest_id].add(DestStat::syn_timeouts);
     conn_free(v, c);
     if (!is_template) ctx.count(Counter::conns_expired);
   }, kExpireBudget);

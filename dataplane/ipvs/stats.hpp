@@ -20,8 +20,12 @@ namespace fulcrum {
 // active/inactive/persistent/live are gauges; the rest count up. A
 // service's `live` is the connections that still refer to it: its id is
 // reused only once that is zero everywhere.
+// resets and syn_timeouts feed passive health checks: connections the
+// dest refused (an RST before it answered the SYN) or never answered
+// (expired half-open).
 #define FULCRUM_DEST_STATS(X) \
-  X(active) X(inactive) X(persistent) X(conns) X(inpkts) X(outpkts) X(inbytes) X(outbytes)
+  X(active) X(inactive) X(persistent) X(conns) X(inpkts) X(outpkts) X(inbytes) X(outbytes) \
+  X(resets) X(syn_timeouts)
 #define FULCRUM_SERVICE_STATS(X) X(conns) X(live) X(inpkts) X(outpkts) X(inbytes) X(outbytes)
 // Per local address (FULLNAT/SNAT pool) and worker: ports in use (a gauge),
 // ports this worker owns on it (its capacity, set at first use), flows
@@ -60,6 +64,6 @@ struct alignas(64) StatRow {
 using DestStats = StatRow<DestStat>;
 using ServiceStats = StatRow<ServiceStat>;
 using LaddrStats = StatRow<LaddrStat>;
-static_assert(sizeof(DestStats) == 64 && sizeof(ServiceStats) == 64 && sizeof(LaddrStats) == 64);
+static_assert(sizeof(DestStats) % 64 == 0 && sizeof(ServiceStats) == 64 && sizeof(LaddrStats) == 64);
 
 }  // namespace fulcrum

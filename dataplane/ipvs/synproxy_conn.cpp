@@ -138,6 +138,7 @@ bool synproxy_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta&
     rte_pktmbuf_free(m);
     reset_client(ctx, c);
     ctx.count(Counter::synproxy_dest_refused);
+    ctx.ipvs->dest_stats[c.dest_id].add(DestStat::resets);
     conn_free(*ctx.ipvs, &c);
     return false;
   }

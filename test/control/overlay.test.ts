@@ -45,3 +45,16 @@ test('inhibited dests are unavailable in the spec, removed ones are left out, en
   assert.equal(overlay.available(b), true);
   assert.equal(overlay.filter(services)[0].dests.length, 3);
 });
+
+test('active and passive verdicts are separate sources: a dest is out while either holds it out', () => {
+  const overlay = new DestOverlay();
+  assert.equal(overlay.set('k', 'inhibit', 'active'), true);
+  assert.equal(overlay.set('k', 'inhibit', 'passive'), false, 'already out: nothing to re-publish');
+  assert.equal(overlay.set('k', undefined, 'active'), false, 'passive still holds it out');
+  assert.equal(overlay.available('k'), false);
+  assert.equal(overlay.set('k', undefined, 'passive'), true);
+  assert.equal(overlay.available('k'), true);
+  // 'remove' from one source wins over 'inhibit' from the other.
+  overlay.set('k', 'inhibit', 'passive');
+  assert.equal(overlay.set('k', 'remove', 'active'), true);
+});

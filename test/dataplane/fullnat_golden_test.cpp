@@ -120,7 +120,7 @@ TEST_F(FullnatGolden, PortsComeInOrderAndAReleasedPortIsReusedLast) {
   ASSERT_EQ(laddr_stat(kLaddrId, LaddrStat::used), 2u);
   // SYN_RECV... the first connections time out (never answered: 60 s).
   run(Step{.at_ms = 61'000, .expire = true, .counters = {{Counter::conns_expired, 2}},
-           .stats = freed(fnat(kFirstLport, 40000)) + freed(fnat(kFirstLport + 1, 40001))});
+           .stats = half_open_expired(fnat(kFirstLport, 40000)) + half_open_expired(fnat(kFirstLport + 1, 40001))});
   EXPECT_EQ(laddr_stat(kLaddrId, LaddrStat::used), 0u);
   run(syn(fnat(kFirstLport + 2, 40002)));
 }
@@ -443,6 +443,29 @@ TEST_F(IpvsGolden, NoClientSteeringWithoutPersistentServices) {
   switch_to(ipvs_spec_without_persistence());
   EXPECT_FALSE(ctx_->snap->steer_clients);
   EXPECT_TRUE(ctx_->snap->steering());  // the FULLNAT local addresses
+}
+
+}  // namespace
+}  // namespace fulcrum::test
+
+namespace fulcrum::test {
+namespace {
+
+using namespace ipvsgold;
+
+// ---- Passive health signals ------------------------------------------
+
+// A dest that answers the SYN with an RST refused the connection: the RST
+// goes on to the client, and the dest's `resets` count moves (an RST on an
+// established connection does not count).
+TEST_F(IpvsGolden, ADestsRstToTheSynCountsAsARefusal) {
+  const Flow f = web_to_rs1();
+  run(nat_syn(f));
+  Bytes rst = f.d2c(kRst | kAck);
+  run(Step{.port = 1, .in = {rst}, .out0 = {f.nat_to_client(kRst | kAck)}, .stats = out_pkt(f, rst) + refused(f)});
+  const Flow g = web_to_rs2();
+  run(nat_handshake(g));
+  run(nat_out(g, kRst | kAck, deactivated(g)));
 }
 
 }  // namespace

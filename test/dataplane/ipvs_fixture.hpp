@@ -83,6 +83,13 @@ inline Stats deactivated(const Flow& f) {
 inline Stats freed(const Flow& f) {
   return {{{f.dest, DestStat::inactive, -1}}, {{f.svc, ServiceStat::live, -1}}};
 }
+// A half-open connection (the dest never answered) expired: freed, and
+// counted against the dest for passive health checks.
+inline Stats half_open_expired(const Flow& f) {
+  return freed(f) + Stats{{{f.dest, DestStat::syn_timeouts, 1}}, {}};
+}
+// The dest refused the connection (RST before it answered the SYN).
+inline Stats refused(const Flow& f) { return {{{f.dest, DestStat::resets, 1}}, {}}; }
 
 struct Step {
   std::optional<uint64_t> at_ms;  // first set the IPVS clock (ms after the test's start)
@@ -224,6 +231,11 @@ class IpvsGolden : public ::testing::Test, protected IpvsWorld {
   static Step expires_at(uint64_t ms, const Flow& f) {
     return Step{.at_ms = ms, .expire = true, .counters = {{Counter::conns_expired, 1}},
                 .stats = freed(f)};
+  }
+  // The same for a connection the dest never answered (SYN_RECV).
+  static Step half_open_expires_at(uint64_t ms, const Flow& f) {
+    return Step{.at_ms = ms, .expire = true, .counters = {{Counter::conns_expired, 1}},
+                .stats = half_open_expired(f)};
   }
 
   std::optional<PoolLeakCheck> leak_;

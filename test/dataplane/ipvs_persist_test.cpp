@@ -190,10 +190,10 @@ TEST_F(IpvsPersist, TemplateLastsThePersistenceTimeoutAfterItsLastNewConnection)
   EXPECT_EQ(dest_stat(kSticky1, DestStat::persistent), 0u);
   run(syn(a, true));  // SYN_RECV: 60 s
   EXPECT_EQ(dest_stat(kSticky1, DestStat::persistent), 1u);
-  run(expires_at(60'000, a));
+  run(half_open_expires_at(60'000, a));
   at(100'000);
   run(syn(b, false));
-  run(expires_at(160'000, b));
+  run(half_open_expires_at(160'000, b));
   EXPECT_EQ(templates(), Rows{template_row(a, "10.0.0.0", 240'000)});
   run(nothing_expires_at(300'000));
   run(nothing_expires_at(400'000 - 10));
@@ -252,7 +252,7 @@ TEST_F(IpvsPersist, QuiescingTheTemplatesDestReschedulesTheClientButKeepsItsConn
   run(nat_in(a, kRst, deactivated(a)));
   run(expires_at(12'000, a));
   run(Step{.at_ms = 61'000, .expire = true, .counters = {{Counter::conns_expired, 2}},
-           .stats = freed(b) + freed(c)});
+           .stats = half_open_expired(b) + half_open_expired(c)});
   run(template_expires_at(300'000, kSticky1));
   run(template_expires_at(301'000, kSticky2));
   EXPECT_EQ(ipvs_->conns->size(), 0u);
@@ -324,7 +324,7 @@ TEST_F(IpvsDump, ListsEveryConnectionAndTemplateWithTheTimeItHasLeft) {
   open_flows();
   EXPECT_EQ(dump(), sorted({r_est, r_half, r_udp, r_stuck, r_tmpl, r_far}));
   run(Step{.at_ms = 60'000, .expire = true, .counters = {{Counter::conns_expired, 3}},
-           .stats = freed(half) + freed(stuck) + freed(far)});
+           .stats = half_open_expired(half) + half_open_expired(stuck) + half_open_expired(far)});
   EXPECT_EQ(dump(), sorted({conn_row(est, TcpState::kEstablished, 840'000),
                             conn_row(udp, TcpState::kNone, 240'000),
                             template_row(stuck, "10.0.0.0", 240'000)}));

@@ -171,7 +171,7 @@ TEST_F(SynproxyGolden, ADestThatRefusesGivesTheClientAnRst) {
   open();
   run(Step{.port = 1, .in = {from_dest({0, kIsn + 1, kRst | kAck, {}})},
            .out0 = {to_client({cookie() + 1, kIsn + 1, kRst | kAck, {}, {}, 63, 0, 0})},
-           .counters = {{Counter::synproxy_dest_refused, 1}}, .stats = freed(kFlow)});
+           .counters = {{Counter::synproxy_dest_refused, 1}}, .stats = freed(kFlow) + refused(kFlow)});
   EXPECT_EQ(ipvs_->conns->size(), 0u);
 }
 
@@ -180,7 +180,8 @@ TEST_F(SynproxyGolden, ASilentDestGetsTheSynAgainThenTheClientAnRst) {
   for (uint64_t r = 1; r <= 3; r++)
     run(Step{.at_ms = 1000 * r, .expire = true, .out1 = {dest_syn()}, .counters = {{Counter::synproxy_syn_retries, 1}}});
   run(Step{.at_ms = 4000, .expire = true, .out0 = {to_client({cookie() + 1, kIsn + 1, kRst | kAck, {}, {}, 63, 0, 0})},
-           .counters = {{Counter::synproxy_dest_timeout, 1}, {Counter::conns_expired, 1}}, .stats = freed(kFlow)});
+           .counters = {{Counter::synproxy_dest_timeout, 1}, {Counter::conns_expired, 1}},
+           .stats = half_open_expired(kFlow)});
   EXPECT_EQ(ipvs_->conns->size(), 0u);
 }
 

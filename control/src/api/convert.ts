@@ -76,6 +76,7 @@ export function serviceIn(s: Service__Output): Input {
     local_addresses: s.local_addresses,
     client_address: enumIn(s.client_address, 'CLIENT_ADDRESS_MODE_'),
     health_check: s.health_check === null ? undefined : healthCheckIn(s.health_check),
+    passive_check: s.passive_check,
     timeouts: s.timeouts === null ? undefined : {
       tcp: durationIn(s.timeouts.tcp),
       tcpfin: durationIn(s.timeouts.tcpfin),
@@ -153,6 +154,7 @@ export function serviceOut(s: ServiceConfig): Service {
     local_addresses: s.local_addresses,
     client_address: enumOut(s.client_address, 'CLIENT_ADDRESS_MODE_'),
     health_check: s.health_check === undefined ? null : healthCheckOut(s.health_check),
+    passive_check: s.passive_check,
     timeouts: { tcp: durationOut(s.timeouts.tcp), tcpfin: durationOut(s.timeouts.tcpfin), udp: durationOut(s.timeouts.udp) },
     expire_nodest_conn: s.expire_nodest_conn,
     endpoints: s.endpoints.map((e) => ({

@@ -580,6 +580,9 @@ const serviceObject = strictObject({
   local_addresses: z.array(unicast()).default([]),
   client_address: oneOf(CLIENT_ADDRESS_MODES).default('toa'),
   health_check: healthCheckSchema.optional(),
+  // Passive checks: dests that refuse or leave connections unanswered are
+  // inhibited with exponential back-off (docs/health.md).
+  passive_check: bool().default(false),
   timeouts: timeoutsSchema.default({}),
   // LVS expire_nodest_conn: connections to a removed dest end at their
   // next packet instead of draining.

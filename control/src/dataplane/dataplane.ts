@@ -131,12 +131,13 @@ export class Dataplane {
     dest: { address: string; port: number },
     available: boolean,
     action: HealthFailAction = 'inhibit',
+    source = 'active',
   ): number | undefined {
     const cfg = this.desired;
     const svc = cfg?.services.find((s) => s.name === service);
     const d = svc?.dests.find((x) => x.address === dest.address && x.port === dest.port);
     if (cfg === undefined || svc === undefined || d === undefined) return undefined;
-    if (!this.overlay.set(destKey(svc, d), available ? undefined : action)) return undefined;
+    if (!this.overlay.set(destKey(svc, d), available ? undefined : action, source)) return undefined;
     return this.apply(cfg);
   }
 

@@ -100,14 +100,22 @@ function forwardOf(s: ServiceConfig, d: DestConfig | undefined, i: number, j?: n
  * config applied later keeps a failed dest out. Control thread only.
  */
 export class DestOverlay {
-  private readonly down = new Map<string, HealthFailAction>();
+  /** destKey -> verdicts by source ("active" checks, "passive" signals). */
+  private readonly down = new Map<string, Map<string, HealthFailAction>>();
 
-  /** Takes a dest out (action) or puts it back (undefined); true when that changed anything. */
-  set(key: string, action: HealthFailAction | undefined): boolean {
-    if (this.down.get(key) === action) return false;
-    if (action === undefined) this.down.delete(key);
-    else this.down.set(key, action);
-    return true;
+  /**
+   * Takes a dest out (action) or puts it back (undefined) for one source;
+   * the dest is out while any source holds it out ('remove' wins over
+   * 'inhibit'). True when the combined verdict changed.
+   */
+  set(key: string, action: HealthFailAction | undefined, source = 'active'): boolean {
+    const before = this.verdict(key);
+    const sources = this.down.get(key) ?? new Map<string, HealthFailAction>();
+    if (action === undefined) sources.delete(source);
+    else sources.set(source, action);
+    if (sources.size === 0) this.down.delete(key);
+    else this.down.set(key, sources);
+    return this.verdict(key) !== before;
   }
 
   /** Forgets dests no longer configured. */
@@ -119,12 +127,17 @@ export class DestOverlay {
   /** The services without their removed dests. */
   filter(services: readonly ServiceConfig[]): ServiceConfig[] {
     return services.map((s) => {
-      const dests = s.dests.filter((d) => this.down.get(destKey(s, d)) !== 'remove');
+      const dests = s.dests.filter((d) => this.verdict(destKey(s, d)) !== 'remove');
       return dests.length === s.dests.length ? s : { ...s, dests };
     });
   }
 
   available(key: string): boolean {
     return !this.down.has(key);
+  }
+
+  private verdict(key: string): HealthFailAction | undefined {
+    const actions = [...(this.down.get(key)?.values() ?? [])];
+    return actions.includes('remove') ? 'remove' : actions.length > 0 ? 'inhibit' : undefined;
   }
 }
