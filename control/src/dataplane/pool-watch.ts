@@ -10,6 +10,7 @@
 
 import { events } from '../events';
 import type { Dataplane } from './dataplane';
+import { Watcher } from './watcher';
 
 const INTERVAL_MS = 1000;
 const HIGH = 0.9;
@@ -22,22 +23,14 @@ interface PoolState {
   lastLog: number;
 }
 
-export class PoolWatch {
+export class PoolWatch extends Watcher {
   private readonly state = new Map<string, PoolState>();
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly dp: Dataplane,
     private readonly log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => this.check(), INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
+  ) {
+    super(INTERVAL_MS);
   }
 
   /** One pass over every pool; public so tests need not wait for the timer. */

@@ -13,6 +13,7 @@
 
 import type { ServiceConfig } from '../config/schema';
 import type { Dataplane } from '../dataplane/dataplane';
+import { Watcher } from '../dataplane/watcher';
 import { events } from '../events';
 
 const INTERVAL_MS = 1000;
@@ -27,22 +28,14 @@ interface DestTrack {
   lastFailure: number;
 }
 
-export class PassiveChecker {
+export class PassiveChecker extends Watcher {
   private readonly tracks = new Map<string, DestTrack>();
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly dp: Dataplane,
     private readonly log: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => this.check(), INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
+  ) {
+    super(INTERVAL_MS);
   }
 
   /** One look at every watched dest; public so tests can drive the clock. */
