@@ -486,7 +486,8 @@ fulcrum::SnapshotSpec make_spec(const Options& o) {
   s.vip = ip_be(kVip);
   s.vport = htons(kVport);
   s.scheduler = "rr";
-  fulcrum::FwdMode fwd = o.workload == Workload::kNat       ? fulcrum::FwdMode::kNat
+  fulcrum::FwdMode fwd = o.workload == Workload::kNat || o.workload == Workload::kFlood
+                             ? fulcrum::FwdMode::kNat
                          : o.workload == Workload::kFullnat ? fulcrum::FwdMode::kFullnat
                          : o.workload == Workload::kDr      ? fulcrum::FwdMode::kDr
                                                             : fulcrum::FwdMode::kTun;

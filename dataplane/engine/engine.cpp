@@ -195,6 +195,7 @@ void Engine::stop() {
   ports_.clear();
   for (rte_ring* r : rings_) rte_ring_free(r);
   rings_.clear();
+  done_ = nullptr;  // stop() runs again from the destructor
   pub_.reset();
 }
 

@@ -18,6 +18,7 @@
 // established connections are unaffected.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -35,32 +36,38 @@ namespace fulcrum {
 
 struct SynproxyState;
 
+// The first cache line holds everything a packet of an established
+// connection reads, in every mode (the mempool aligns objects to lines);
+// the second what only setup, teardown, persistence and the SYN proxy
+// touch. service_id is 16 bits to fit: service ids are below
+// max_services, at most 65536.
 struct Conn {
   TimerNode timer;        // expiry; timer.expires is refreshed by a store
   uint32_t caddr;         // all addresses and ports in network order
   uint32_t vaddr;
   uint32_t daddr;
+  uint32_t laddr;         // FULLNAT, SNAT: the dest sees <laddr, lport> as the client
   uint16_t cport;
   uint16_t vport;
   uint16_t dport;
+  uint16_t lport;
   uint8_t proto;
   TcpState state;
   FwdMode fwd;
   uint8_t flags;          // kConn*
-  uint32_t service_id;
-  uint32_t dest_id;
-  uint32_t timeout_ticks; // of the current state (templates: the persistence timeout)
-  uint32_t controlled;    // templates: connections that refer to it
-  Conn* tmpl;             // the persistence template this connection refers to
-  // FULLNAT: the dest sees <laddr, lport> as the client.
-  uint32_t laddr;
-  uint16_t lport;
-  uint16_t laddr_id;
   uint8_t client_addr;    // ClientAddr, fixed at creation
   uint8_t fnat;           // kFnat*: what has been done for the client address
+  uint16_t service_id;
+  uint32_t dest_id;
+  uint32_t timeout_ticks; // of the current state (templates: the persistence timeout)
+  // ---- second cache line
+  uint16_t laddr_id;
+  uint32_t controlled;    // templates: connections that refer to it
+  Conn* tmpl;             // the persistence template this connection refers to
   uint32_t pp_seq;        // PROXY v2: client sequence number of the first data byte (host order)
-  SynproxyState* sp;      // SYN proxy state (synproxy.hpp), or nullptr
+  SynproxyState* sp;      // SYN proxy state (synproxy.hpp) when flags has kConnSynproxy
 };
+static_assert(offsetof(Conn, timeout_ticks) + sizeof(uint32_t) <= 64, "the packet path's fields fit one cache line");
 
 // Whether the dest's replies come back through the balancer (and so are
 // indexed, and drive the full TCP state table).
@@ -83,6 +90,9 @@ constexpr uint8_t kConnIndexed = 2;    // findable (an invalidated template is n
 // a port-zero service. Templates live in the same table under their own
 // key space and are never matched by packets.
 constexpr uint8_t kConnTemplate = 4;
+// The connection has SYN proxy state (Conn::sp): a flag, so that other
+// connections never read the second cache line.
+constexpr uint8_t kConnSynproxy = 8;
 
 // A lookup result: the connection and which way the packet goes.
 struct ConnHit {

@@ -71,7 +71,7 @@ void account(IpvsWorker& v, const Conn& c, bool reply, uint32_t bytes) {
 void conn_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta& meta, uint8_t flags) {
   IpvsWorker& v = *ctx.ipvs;
   Conn& c = *hit.conn;
-  if (c.sp != nullptr && !synproxy_packet(ctx, hit, m, meta, flags)) return;
+  if ((c.flags & kConnSynproxy) && !synproxy_packet(ctx, hit, m, meta, flags)) return;
   if (c.proto == IPPROTO_TCP) {
     // The dest refused the connection: a passive health signal.
     if (hit.reply && (flags & kTcpRst) && (c.state == TcpState::kSynRecv || c.state == TcpState::kSynSent))
@@ -129,7 +129,7 @@ void conn_fill(Conn& c, const ConnPlan& plan, uint8_t proto, const Tuple& t) {
   c.dport = plan.dport != 0 ? plan.dport : t.dport;  // port 0: the port the client asked for
   c.proto = proto;
   c.fwd = plan.fwd;
-  c.service_id = plan.service_id;
+  c.service_id = uint16_t(plan.service_id);
   c.dest_id = plan.dest_id;
 }
 
@@ -175,7 +175,7 @@ void conn_free(IpvsWorker& v, Conn* c) {
     v.svc_stats[c->service_id].sub(ServiceStat::live);
     if (c->tmpl != nullptr) c->tmpl->controlled--;
     if (conn_uses_laddr(c->fwd)) v.laddrs->release(c->laddr_id, c->lport);
-    if (c->sp != nullptr) synproxy_release(v, *c);
+    if (c->flags & kConnSynproxy) synproxy_release(v, *c);
   }
   v.conns->remove(c);
 }
@@ -240,7 +240,7 @@ void ipvs_expire(WorkerCtx& ctx) {
   IpvsWorker& v = *ctx.ipvs;
   v.wheel->advance(v.now_tick, [&](TimerNode* n) {
     Conn* c = conn_of(n);
-    if (c->sp != nullptr && synproxy_expired(ctx, *c)) return;
+    if ((c->flags & kConnSynproxy) && synproxy_expired(ctx, *c)) return;
     bool is_template = (c->flags & kConnTemplate) != 0;
     if (is_template && !persist_expired(v, *c)) return;
     // Never answered: the other passive health signal.

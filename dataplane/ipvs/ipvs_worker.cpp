@@ -48,7 +48,7 @@ IpvsWorker::~IpvsWorker() {
   // Segments held for dests that never answered go back to their pool.
   if (conns)
     conns->for_each([&](Conn& c) {
-      if (c.sp != nullptr) synproxy_release(*this, c);
+      if (c.flags & kConnSynproxy) synproxy_release(*this, c);
     });
   rte_mempool_free(sp_pool);
 }

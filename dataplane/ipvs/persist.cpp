@@ -76,7 +76,7 @@ Conn* template_new(WorkerCtx& ctx, const Service& s, uint8_t proto, uint32_t cad
   t->vport = k.vport;
   t->daddr = d.ip;
   t->dport = d.port;
-  t->service_id = s.id;
+  t->service_id = uint16_t(s.id);
   t->dest_id = d.id;
   t->timeout_ticks = persist_ticks(v, s);
   if (!v.conns->insert(t, false)) {

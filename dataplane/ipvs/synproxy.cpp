@@ -85,6 +85,7 @@ void open_on_ack(WorkerCtx& ctx, const Service& s, rte_mbuf* m, const PacketMeta
   sp->client_win = rte_be_to_cpu_16(tcp->rx_win);
   sp->opts = o;
   c->sp = sp;
+  c->flags |= kConnSynproxy;
   ctx.count(Counter::synproxy_ack_ok);
   synproxy_wait_dest(ctx, *c);
   // Data riding on the ACK waits for the dest like any early data.

@@ -164,6 +164,7 @@ void synproxy_release(IpvsWorker& v, Conn& c) {
   for (uint8_t i = 0; i < c.sp->held; i++) rte_pktmbuf_free(c.sp->hold[i]);
   rte_mempool_put(v.sp_pool, c.sp);
   c.sp = nullptr;
+  c.flags &= uint8_t(~kConnSynproxy);
 }
 
 }  // namespace fulcrum
