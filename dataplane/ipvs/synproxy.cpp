@@ -40,7 +40,7 @@ void answer_syn(WorkerCtx& ctx, const Service& s, rte_mbuf* m, const PacketMeta&
   IpvsWorker& v = *ctx.ipvs;
   const SynproxyConfig& cfg = v.cfg.synproxy;
   auto* tcp = rte_pktmbuf_mtod_offset(m, rte_tcp_hdr*, meta.l4_off);
-  SeenOptions seen = seen_options(tcp, uint16_t((tcp->data_off >> 4) * 4));
+  SeenOptions seen = seen_options(tcp, tcp_hdr_contiguous(m, meta.l4_off));
   SynOptions o = negotiated(cfg, seen);
   uint32_t isn = rte_be_to_cpu_32(tcp->sent_seq);
   uint32_t cookie = cookie_make(cfg.key, CookieFlow{t.saddr, t.daddr, t.sport, t.dport, isn}, o, v.now_ms);
@@ -75,7 +75,7 @@ void open_on_ack(WorkerCtx& ctx, const Service& s, rte_mbuf* m, const PacketMeta
   if (rte_mempool_get(v.sp_pool, &obj) != 0) return ctx.drop(m, Counter::synproxy_state_full);
   Conn* c = conn_schedule(ctx, s, IPPROTO_TCP, t);
   if (c == nullptr) return rte_mempool_put(v.sp_pool, obj), rte_pktmbuf_free(m);
-  SeenOptions seen = seen_options(tcp, hlen);
+  SeenOptions seen = seen_options(tcp, tcp_hdr_contiguous(m, meta.l4_off));
   auto* sp = static_cast<SynproxyState*>(obj);
   *sp = SynproxyState{};
   sp->client_isn = isn;

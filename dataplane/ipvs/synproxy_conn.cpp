@@ -47,9 +47,9 @@ void reset_client(WorkerCtx& ctx, const Conn& c) {
 
 // Client -> dest: acknowledgements and SACK blocks into the dest's
 // numbers, the echoed timestamp into the dest's clock.
-void translate_in(const SynproxyState& sp, rte_tcp_hdr* tcp) {
+void translate_in(const SynproxyState& sp, rte_tcp_hdr* tcp, uint16_t opts_end) {
   if (tcp->tcp_flags & kTcpAck) tcp_add32(tcp, reinterpret_cast<uint8_t*>(&tcp->recv_ack), int32_t(sp.seq_delta));
-  tcp_for_each_option(tcp, hdr_len(tcp), [&](uint8_t kind, uint8_t* v, uint8_t len) {
+  tcp_for_each_option(tcp, opts_end, [&](uint8_t kind, uint8_t* v, uint8_t len) {
     if (kind == kTcpOptSack)
       for (uint8_t off = 0; off + 8 <= len; off += 8) {
         tcp_add32(tcp, v + off, int32_t(sp.seq_delta));
@@ -61,9 +61,9 @@ void translate_in(const SynproxyState& sp, rte_tcp_hdr* tcp) {
 
 // Dest -> client: sequence numbers into ours, its timestamps into our
 // clock, its window into the scale we announced.
-void translate_out(const SynproxyState& sp, uint8_t our_wscale, rte_tcp_hdr* tcp) {
+void translate_out(const SynproxyState& sp, uint8_t our_wscale, rte_tcp_hdr* tcp, uint16_t opts_end) {
   tcp_add32(tcp, reinterpret_cast<uint8_t*>(&tcp->sent_seq), -int32_t(sp.seq_delta));
-  tcp_for_each_option(tcp, hdr_len(tcp), [&](uint8_t kind, uint8_t* v, uint8_t len) {
+  tcp_for_each_option(tcp, opts_end, [&](uint8_t kind, uint8_t* v, uint8_t len) {
     if (kind == kTcpOptTimestamp && len == 8) tcp_add32(tcp, v, -int32_t(sp.ts_delta));
   });
   if (sp.opts.wscale == kNoWscale || sp.dest_wscale == our_wscale) return;
@@ -77,7 +77,7 @@ void absorb(WorkerCtx& ctx, Conn& c, rte_mbuf* m, const PacketMeta& meta) {
   SynproxyState& sp = *c.sp;
   rte_tcp_hdr* tcp = tcp_of(m, meta);
   uint32_t dest_isn = rte_be_to_cpu_32(tcp->sent_seq);
-  SeenOptions seen = seen_options(tcp, hdr_len(tcp));
+  SeenOptions seen = seen_options(tcp, tcp_hdr_contiguous(m, meta.l4_off));
   rte_pktmbuf_free(m);
   sp.seq_delta = dest_isn - sp.cookie;
   sp.ts_delta = seen.tsval - sp.our_tsval;
@@ -126,8 +126,9 @@ bool synproxy_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta&
   SynproxyState& sp = *c.sp;
   rte_tcp_hdr* tcp = tcp_of(m, meta);
   if (sp.established) {
-    if (hit.reply) translate_out(sp, ctx.ipvs->cfg.synproxy.wscale, tcp);
-    else translate_in(sp, tcp);
+    uint16_t opts_end = tcp_hdr_contiguous(m, meta.l4_off);
+    if (hit.reply) translate_out(sp, ctx.ipvs->cfg.synproxy.wscale, tcp, opts_end);
+    else translate_in(sp, tcp, opts_end);
     return true;
   }
   if (!hit.reply) return hold(ctx, sp, m, meta), false;

@@ -108,7 +108,7 @@ void client_addr_out(const Conn& c, rte_mbuf* m, const PacketMeta& meta) {
                (tcp->tcp_flags & kTcpAck);
   if (!syn && !shift) return;
   if (shift) tcp_add32(tcp, reinterpret_cast<uint8_t*>(&tcp->recv_ack), -int32_t(kProxyV2Len));
-  tcp_for_each_option(tcp, tcp_hdr_len(m, meta), [&](uint8_t kind, uint8_t* v, uint8_t len) {
+  tcp_for_each_option(tcp, tcp_hdr_contiguous(m, meta.l4_off), [&](uint8_t kind, uint8_t* v, uint8_t len) {
     if (syn && kind == kTcpOptMss && len == 2) {
       uint16_t mss;
       std::memcpy(&mss, v, 2);

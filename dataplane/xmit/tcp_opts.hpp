@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include <rte_mbuf.h>
 #include <rte_tcp.h>
 
 #include "net/checksum.hpp"
@@ -18,6 +19,17 @@ constexpr uint8_t kTcpOptEnd = 0;
 constexpr uint8_t kTcpOptNop = 1;
 constexpr uint8_t kTcpOptMss = 2;
 constexpr uint8_t kTcpOptSack = 5;
+
+// The TCP header bytes of m (its L4 header at l4_off) that lie in its
+// first segment: options are walked there only, so a header split across
+// segments keeps the rest of its options as they are. The fixed header is
+// in the first segment (the parser checks it).
+inline uint16_t tcp_hdr_contiguous(const rte_mbuf* m, uint16_t l4_off) {
+  auto* tcp = rte_pktmbuf_mtod_offset(m, const rte_tcp_hdr*, l4_off);
+  uint16_t hlen = uint16_t((tcp->data_off >> 4) * 4);
+  uint16_t room = uint16_t(rte_pktmbuf_data_len(m) - l4_off);
+  return hlen < room ? hlen : room;
+}
 
 // Calls f(kind, uint8_t* value, uint8_t value_len) for each option of tcp
 // (hdr_len bytes of header).
