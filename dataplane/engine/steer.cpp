@@ -7,20 +7,19 @@
 #include <rte_ip.h>
 
 #include "ipvs/laddr.hpp"
+#include "net/icmp.hpp"
 
 namespace fulcrum {
 namespace {
 
 constexpr uint16_t kIcmpHeader = 8;
 
-bool is_icmp_error(uint8_t type) { return type == 3 || type == 4 || type == 11 || type == 12; }
-
 // The local port an ICMP error is about: the source port of the packet it
 // quotes (one we sent from <laddr, lport>). 0 when it quotes none.
 uint16_t quoted_lport(const rte_mbuf* m, const PacketMeta& meta) {
   if (meta.l4_len < kIcmpHeader + sizeof(rte_ipv4_hdr) + 4) return 0;
   auto* icmp = rte_pktmbuf_mtod_offset(m, const rte_icmp_hdr*, meta.l4_off);
-  if (!is_icmp_error(icmp->icmp_type)) return 0;
+  if (!icmp_is_error(icmp->icmp_type)) return 0;
   auto* inner = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, meta.l4_off + kIcmpHeader);
   uint16_t ihl = uint16_t((inner->version_ihl & 0x0f) * 4);
   if (ihl < sizeof(rte_ipv4_hdr) || kIcmpHeader + ihl + 4 > meta.l4_len) return 0;

@@ -37,10 +37,6 @@ namespace {
 constexpr uint16_t kIcmpHeader = 8;
 constexpr uint16_t kQuotedL4 = 8;
 
-bool is_error_type(uint8_t type) {
-  return type == 3 || type == 4 || type == 11 || type == 12;  // unreach, quench, time exceeded, param
-}
-
 struct Quote {
   rte_ipv4_hdr* ip;  // the quoted IP header, inside m
   uint16_t* ports;   // its source and destination ports
@@ -49,7 +45,7 @@ struct Quote {
 bool find_quote(rte_mbuf* m, const PacketMeta& meta, Quote& q) {
   if (meta.l4_len < kIcmpHeader + sizeof(rte_ipv4_hdr) + kQuotedL4) return false;
   auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, meta.l4_off);
-  if (!is_error_type(icmp->icmp_type)) return false;
+  if (!icmp_is_error(icmp->icmp_type)) return false;
   uint16_t inner_off = meta.l4_off + kIcmpHeader;
   // The quote must be contiguous: the parser vouches only for the ICMP
   // header being in the first segment, not for what follows it.

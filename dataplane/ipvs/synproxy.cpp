@@ -65,7 +65,7 @@ void answer_syn(WorkerCtx& ctx, const Service& s, rte_mbuf* m, const PacketMeta&
 void open_on_ack(WorkerCtx& ctx, const Service& s, rte_mbuf* m, const PacketMeta& meta, const Tuple& t) {
   IpvsWorker& v = *ctx.ipvs;
   auto* tcp = rte_pktmbuf_mtod_offset(m, rte_tcp_hdr*, meta.l4_off);
-  uint16_t hlen = uint16_t((tcp->data_off >> 4) * 4);
+  uint16_t hlen = tcp_header_len(tcp);
   uint32_t isn = rte_be_to_cpu_32(tcp->sent_seq) - 1;
   uint32_t cookie = rte_be_to_cpu_32(tcp->recv_ack) - 1;
   SynOptions o;

@@ -21,7 +21,6 @@ namespace {
 rte_tcp_hdr* tcp_of(rte_mbuf* m, const PacketMeta& meta) {
   return rte_pktmbuf_mtod_offset(m, rte_tcp_hdr*, meta.l4_off);
 }
-uint16_t hdr_len(const rte_tcp_hdr* tcp) { return uint16_t((tcp->data_off >> 4) * 4); }
 
 // A segment from the client's side of c (client -> VIP), for xmit_in to
 // rewrite towards the dest like the client's own.
@@ -101,7 +100,7 @@ void absorb(WorkerCtx& ctx, Conn& c, rte_mbuf* m, const PacketMeta& meta) {
 // A client segment before the dest answered: data waits (bounded), the
 // rest (repeated ACKs) is dropped.
 void hold(WorkerCtx& ctx, SynproxyState& sp, rte_mbuf* m, const PacketMeta& meta) {
-  if (meta.l4_len <= hdr_len(tcp_of(m, meta))) return ctx.drop(m, Counter::synproxy_early);
+  if (meta.l4_len <= tcp_header_len(tcp_of(m, meta))) return ctx.drop(m, Counter::synproxy_early);
   if (sp.held >= ctx.ipvs->cfg.synproxy.hold) return ctx.drop(m, Counter::synproxy_hold_full);
   sp.hold[sp.held++] = m;
 }

@@ -14,6 +14,10 @@ namespace fulcrum {
 // True when the ICMP message at l4_off is an echo request (type 8, code 0).
 bool icmp_is_echo_request(const rte_mbuf* m, uint16_t l4_off);
 
+// ICMP types that report an error about a packet and quote it:
+// unreachable, source quench, time exceeded, parameter problem.
+inline bool icmp_is_error(uint8_t type) { return type == 3 || type == 4 || type == 11 || type == 12; }
+
 // True when the ICMP checksum over the l4_len bytes at l4_off verifies.
 bool icmp_checksum_ok(const rte_mbuf* m, uint16_t l4_off, uint16_t l4_len);
 

@@ -6,11 +6,13 @@
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
+#include "xmit/tcp_opts.hpp"
+
 namespace fulcrum {
 
 uint16_t tcp_hdr_len(const rte_mbuf* m, const PacketMeta& meta) {
   auto* tcp = rte_pktmbuf_mtod_offset(m, const rte_tcp_hdr*, meta.l4_off);
-  return uint16_t((tcp->data_off >> 4) * 4);
+  return tcp_header_len(tcp);
 }
 
 bool tcp_grow_fits(const WorkerCtx& ctx, const rte_mbuf* m, const PacketMeta& meta, uint32_t daddr,

@@ -20,13 +20,16 @@ constexpr uint8_t kTcpOptNop = 1;
 constexpr uint8_t kTcpOptMss = 2;
 constexpr uint8_t kTcpOptSack = 5;
 
+// The TCP header's length, options included (its data offset).
+inline uint16_t tcp_header_len(const rte_tcp_hdr* tcp) { return uint16_t((tcp->data_off >> 4) * 4); }
+
 // The TCP header bytes of m (its L4 header at l4_off) that lie in its
 // first segment: options are walked there only, so a header split across
 // segments keeps the rest of its options as they are. The fixed header is
 // in the first segment (the parser checks it).
 inline uint16_t tcp_hdr_contiguous(const rte_mbuf* m, uint16_t l4_off) {
   auto* tcp = rte_pktmbuf_mtod_offset(m, const rte_tcp_hdr*, l4_off);
-  uint16_t hlen = uint16_t((tcp->data_off >> 4) * 4);
+  uint16_t hlen = tcp_header_len(tcp);
   uint16_t room = uint16_t(rte_pktmbuf_data_len(m) - l4_off);
   return hlen < room ? hlen : room;
 }
