@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// cps: new connections per second per worker, and the connection table at
-// scale. Both drive the real code with no port (as the golden tests do):
-// process_burst() on a hand-filled WorkerCtx, ConnTable directly.
+// cps: new connections per second per worker. It drives the real code with
+// no port (as the golden tests do): process_burst() on a hand-filled
+// WorkerCtx.
 //
 //   cps [--sched wrr|mh] [--seconds S]
 //       Batches of 32 new TCP flows from distinct clients to a NAT service
@@ -15,13 +15,9 @@
 //       not making the frames. Reference, same harness, same run: ICMP
 //       echo to an owned address through process_burst, in cycles per
 //       packet; a connection is 7 packets.
-//   cps --scale N
-//       Memory per connection of a table for N connections (pool objects
-//       and hash, measured from DPDK's heap), and bulk lookup cycles as the
-//       table fills to 25, 50, 75 and 100 %.
 //
-// The last lines are machine-readable ("RESULT cps ..." / "RESULT scale
-// ..."). Exit status 0 measured and sane, 1 checks failed, 2 start-up.
+// (The connection table at scale is bench/scale.cpp.) The last line is
+// machine-readable ("RESULT cps ..."). Exit status 0 measured and sane, 1 checks failed, 2 start-up.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -258,78 +254,20 @@ int run_cps(const std::string& sched, double seconds) {
   return ok ? 0 : 1;
 }
 
-size_t heap_used() {
-  rte_malloc_socket_stats st{};
-  rte_malloc_get_socket_stats(int(rte_socket_id()), &st);
-  return st.heap_allocsz_bytes;
-}
-
-int run_scale(uint32_t n) {
-  std::string err;
-  size_t before = heap_used();
-  auto table = ConnTable::create("scale", n, int(rte_socket_id()), err);
-  if (!table) return std::fprintf(stderr, "scale: %s\n", err.c_str()), 2;
-  double per_conn = double(heap_used() - before) / n;
-  std::printf("scale: %u connections: %.0f bytes each (pool object + index, from the heap)\n", n, per_conn);
-  std::vector<ConnTuple> tuples;
-  tuples.reserve(n);
-  uint64_t hz = rte_get_tsc_hz();
-  std::string lookups;
-  for (uint32_t quarter = 1; quarter <= 4; quarter++) {
-    uint32_t target = uint32_t(uint64_t(n) * quarter / 4);
-    while (tuples.size() < target) {
-      uint32_t i = uint32_t(tuples.size());
-      Conn* c = table->alloc();
-      if (c == nullptr) return std::fprintf(stderr, "scale: pool empty at %u\n", i), 1;
-      c->proto = IPPROTO_TCP;
-      c->caddr = htonl(0xac000000u + (i & 0xffffff));
-      c->cport = htons(uint16_t(1024 + (i >> 24)));
-      c->vaddr = be("10.0.0.100");
-      c->vport = htons(80);
-      if (!table->insert(c, false)) return std::fprintf(stderr, "scale: index full at %u\n", i), 1;
-      tuples.push_back(ConnTuple{IPPROTO_TCP, c->caddr, c->vaddr, c->cport, c->vport});
-    }
-    // Bulk lookups of 32 random present tuples.
-    uint64_t x = 88172645463325252ULL, found = 0, cycles = 0, done = 0;
-    ConnTuple batch[kBatch];
-    ConnHit hits[kBatch];
-    for (uint32_t r = 0; r < 20000; r++) {
-      for (uint16_t k = 0; k < kBatch; k++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        batch[k] = tuples[x % tuples.size()];
-      }
-      uint64_t t0 = rte_rdtsc_precise();
-      table->lookup_bulk(batch, kBatch, hits);
-      cycles += rte_rdtsc_precise() - t0;
-      for (uint16_t k = 0; k < kBatch; k++) found += hits[k].conn != nullptr;
-      done += kBatch;
-    }
-    if (found != done) return std::fprintf(stderr, "scale: lookups missed\n"), 1;
-    double per = double(cycles) / double(done);
-    std::printf("scale: %3u%% full: %.0f cycles per lookup, %.1f M lookups/s\n", quarter * 25, per,
-                double(hz) / per / 1e6);
-    lookups += " lookup_" + std::to_string(quarter * 25) + "=" + std::to_string(int(per));
-  }
-  std::printf("RESULT scale conns=%u bytes_per_conn=%.0f%s ok=1\n", n, per_conn, lookups.c_str());
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string sched = "wrr";
   double seconds = 3;
-  uint32_t scale = 0;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     if (a == "--sched" && i + 1 < argc) sched = argv[++i];
     else if (a == "--seconds" && i + 1 < argc) seconds = std::atof(argv[++i]);
-    else if (a == "--scale" && i + 1 < argc) scale = uint32_t(std::atol(argv[++i]));
-    else return std::fprintf(stderr, "usage: cps [--sched wrr|mh] [--seconds S] | cps --scale N\n"), 2;
+    else return std::fprintf(stderr, "usage: cps [--sched wrr|mh] [--seconds S]\n"), 2;
   }
   char* eal[] = {argv[0], (char*)"-l", (char*)"0", (char*)"--in-memory", (char*)"--no-pci", (char*)"--log-level=error"};
   if (rte_eal_init(6, eal) < 0) return std::fprintf(stderr, "cps: EAL did not start (hugepages?)\n"), 2;
-  int rc = scale != 0 ? run_scale(scale) : run_cps(sched, seconds);
+  int rc = run_cps(sched, seconds);
   rte_eal_cleanup();
   return rc;
 }

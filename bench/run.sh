@@ -27,8 +27,9 @@
 # because the host's speed drifts: only the ratios within one run mean
 # anything.
 #
-# Then bench/cps: new connections per second (wrr, mh) and the connection
-# table at BENCH_SCALE_CONNS (1048576) connections.
+# Then bench/cps: new connections per second (wrr, mh), and bench/scale:
+# memory and lookup cost of the connection table at 1M and 10M connections
+# against rte_mempool + rte_hash (BENCH_SCALE_LARGE=0 skips the 10M run).
 #
 # Environment: BENCH_ROUNDS (3), BENCH_SECONDS (measured seconds per run, 4),
 # BENCH_LARGE_FLOWS (65536; 0 skips the row), BENCH_LARGE_REF (1; 0 drops
@@ -70,9 +71,9 @@ check_host() {
 
 # ------------------------------------------------------------------ build
 build() {
-  log "building $BUILD/fastpath and $BUILD/cps (Release)"
+  log "building $BUILD/fastpath, cps and scale (Release)"
   cmake -S . -B "$BUILD" -DFULCRUM_BENCH=ON -DCMAKE_BUILD_TYPE=Release >"$OUT/build.log" 2>&1 &&
-    cmake --build "$BUILD" -j2 --target fastpath cps >>"$OUT/build.log" 2>&1 ||
+    cmake --build "$BUILD" -j2 --target fastpath cps scale >>"$OUT/build.log" 2>&1 ||
     { tail -30 "$OUT/build.log" >&2; die "build failed (log: $OUT/build.log)"; }
 }
 
@@ -247,14 +248,25 @@ for sched in wrr mh; do
     log "cps $sched FAILED (log: $logf)"; FAILED=1
   fi
 done
-SCALE_CONNS=${BENCH_SCALE_CONNS:-1048576}
-logf="$OUT/scale.log"
+# bench/scale: the connection table at 1M connections (hugepages) and at
+# BENCH_SCALE_LARGE (10M; without hugepages, which cannot hold it), each
+# against rte_mempool + rte_hash holding the same connections in the same
+# run.
 echo
-if timeout 120 "$BUILD/cps" --scale "$SCALE_CONNS" >"$logf" 2>&1; then
-  grep '^scale:' "$logf"
-else
-  log "scale FAILED (log: $logf)"; FAILED=1
-fi
+for spec in "1048576" "${BENCH_SCALE_LARGE:-10485760} --no-huge"; do
+  read -r conns flag <<<"$spec"
+  [ "$conns" -gt 0 ] || continue
+  logf="$OUT/scale-$conns.log"
+  # shellcheck disable=SC2086  # the flag is empty or one word
+  if timeout 300 "$BUILD/scale" --conns "$conns" $flag >"$logf" 2>&1; then
+    grep '^scale:' "$logf"
+    awk '/^RESULT scale/ { for (i = 3; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+      printf "scale: %s conns: %s vs %s bytes per connection, lookup %s x the reference\n",
+             r["conns"], r["bytes_per_conn"], r["ref_bytes_per_conn"], r["lookup_ratio"] }' "$logf"
+  else
+    log "scale $conns FAILED (log: $logf)"; FAILED=1
+  fi
+done
 
 if [ "$FAILED" -ne 0 ]; then
   log "some measurements failed; see the logs in $OUT"

@@ -33,7 +33,7 @@ namespace fulcrum {
   X(drop_not_ours) X(drop_no_service) X(drop_icmp_type) X(drop_no_route)      \
   X(drop_neigh_failed) X(drop_neigh_hold_full) X(drop_tx_full) X(drop_no_mbuf)  \
   X(drop_no_conn) X(drop_no_dest) X(drop_conn_pool_full) X(drop_conn_index_full) \
-  X(drop_fwd_mode) X(drop_tun_too_big) X(drop_no_headroom)                    \
+  X(drop_conn_clash) X(drop_fwd_mode) X(drop_tun_too_big) X(drop_no_headroom)                    \
   X(drop_laddr_exhausted) X(toa_added) X(toa_no_room) X(proxy_v2_added)       \
   X(proxy_v2_no_room) X(redirected_out) X(redirected_in) X(drop_redirect_full) \
   X(synproxy_syn_cookies) X(synproxy_ack_ok) X(synproxy_ack_bad) X(synproxy_stray) \

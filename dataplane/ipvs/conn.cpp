@@ -3,107 +3,140 @@
 
 #include <cstring>
 
-#include <rte_errno.h>
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+#include <rte_random.h>
 
 namespace fulcrum {
 namespace {
 
-// 16 bytes, every byte defined (hashed and compared as raw memory).
-struct ConnKey {
-  uint32_t saddr;
-  uint32_t daddr;
-  uint16_t sport;
-  uint16_t dport;
-  uint32_t proto;
-};
-static_assert(sizeof(ConnKey) == 16);
-
-ConnKey make_key(uint8_t proto, uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport) {
+ConnKey make_key(uint32_t proto, uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport) {
   return ConnKey{saddr, daddr, sport, dport, proto};
 }
 
-constexpr uint32_t kTemplateSpace = 0x100;  // beyond any IP protocol number
-
 ConnKey in_key(const Conn& c) {
-  ConnKey k = make_key(c.proto, c.caddr, c.cport, c.vaddr, c.vport);
-  if (c.flags & kConnTemplate) k.proto |= kTemplateSpace;
-  return k;
+  uint32_t space = (c.flags & kConnTemplate) ? kTemplateSpace : 0;
+  return make_key(c.proto | space, c.caddr, c.cport, c.vaddr, c.vport);
 }
 ConnKey out_key(const Conn& c) {
   if (conn_uses_laddr(c.fwd)) return make_key(c.proto, c.daddr, c.dport, c.laddr, c.lport);
   return make_key(c.proto, c.daddr, c.dport, c.caddr, c.cport);
 }
 
-constexpr uintptr_t kReplyBit = 1;  // Conn objects are at least 8-byte aligned
+// A reference is the connection's slot and the direction of the key.
+uint32_t ref_of(uint32_t slot, bool reply) { return slot << 1 | uint32_t(reply); }
+
+// A free connection's first word is the next free slot (capacity: none).
+uint32_t next_free(const Conn& c) {
+  uint32_t n;
+  std::memcpy(&n, &c, sizeof n);
+  return n;
+}
+void set_next_free(Conn& c, uint32_t n) { std::memcpy(&c, &n, sizeof n); }
+
+uint64_t mix(uint64_t a, uint64_t b) {
+  __uint128_t p = static_cast<__uint128_t>(a) * b;
+  return uint64_t(p) ^ uint64_t(p >> 64);
+}
 
 }  // namespace
 
 std::unique_ptr<ConnTable> ConnTable::create(const char* name, uint32_t max_conns, int socket,
                                              std::string& err) {
-  std::string pool_name = std::string(name) + "_p";
-  rte_mempool* pool = rte_mempool_create(pool_name.c_str(), max_conns, sizeof(Conn), 0, 0,
-                                         nullptr, nullptr, nullptr, nullptr, socket,
-                                         MEMPOOL_F_SP_PUT | MEMPOOL_F_SC_GET);
-  if (pool == nullptr) {
-    err = "connection pool of " + std::to_string(max_conns) + ": " + rte_strerror(rte_errno);
+  std::unique_ptr<ConnTable> t(new ConnTable());
+  if (max_conns == 0 || max_conns > (UINT32_MAX >> 1)) {
+    err = std::string(name) + ": " + std::to_string(max_conns) + " connections is out of range";
     return nullptr;
   }
-  rte_hash_parameters p{};
-  p.name = name;
-  p.entries = max_conns * 2;  // an in and an out key per connection
-  p.key_len = sizeof(ConnKey);
-  p.hash_func = rte_hash_crc;
-  p.socket_id = socket;
-  p.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;  // no insert failure below capacity
-  rte_hash* h = rte_hash_create(&p);
-  if (h == nullptr) {
-    rte_mempool_free(pool);
-    err = "connection index: " + std::string(rte_strerror(rte_errno));
+  t->conns_ = static_cast<Conn*>(rte_zmalloc_socket(name, size_t(max_conns) * sizeof(Conn), 64, socket));
+  t->ext_ = static_cast<ConnExt*>(rte_zmalloc_socket(name, size_t(max_conns) * sizeof(ConnExt), 64, socket));
+  // An in and an out key per connection at most.
+  if (t->conns_ == nullptr || t->ext_ == nullptr || !t->index_.init(2 * max_conns, socket)) {
+    err = "connection table of " + std::to_string(max_conns) + ": not enough memory";
     return nullptr;
   }
-  return std::unique_ptr<ConnTable>(new ConnTable(h, pool, max_conns));
+  t->capacity_ = max_conns;
+  // The free chain runs through the array: a free connection's first word
+  // is the next free slot.
+  for (uint32_t i = 0; i < max_conns; i++) set_next_free(t->conns_[i], i + 1);
+  t->free_ = 0;
+  for (uint64_t& s : t->seed_) s = rte_rand() | 1;
+  return t;
 }
 
 ConnTable::~ConnTable() {
-  rte_hash_free(hash_);
-  rte_mempool_free(pool_);
+  rte_free(conns_);
+  rte_free(ext_);
+}
+
+size_t ConnTable::bytes() const {
+  return size_t(capacity_) * (sizeof(Conn) + sizeof(ConnExt)) + index_.bytes();
 }
 
 Conn* ConnTable::alloc() {
-  void* obj;
-  if (rte_mempool_get(pool_, &obj) != 0) return nullptr;
-  std::memset(obj, 0, sizeof(Conn));
-  return static_cast<Conn*>(obj);
+  if (free_ == capacity_) return nullptr;
+  Conn* c = &conns_[free_];
+  free_ = next_free(*c);
+  std::memset(c, 0, sizeof(Conn));
+  ext_[slot(*c)] = ConnExt{};
+  return c;
 }
 
-bool ConnTable::insert(Conn* c, bool with_out_key) {
-  ConnKey in = in_key(*c);
-  if (rte_hash_add_key_data(hash_, &in, c) != 0) return false;
-  if (with_out_key) {
-    ConnKey out = out_key(*c);
-    void* tagged = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(c) | kReplyBit);
-    if (rte_hash_add_key_data(hash_, &out, tagged) != 0) {
-      rte_hash_del_key(hash_, &in);
-      return false;
-    }
-    c->flags |= kConnHasOutKey;
+void ConnTable::release(Conn* c) {
+  set_next_free(*c, free_);
+  free_ = slot(*c);
+}
+
+// Two multiplications of the key's two words with the table's random
+// seeds: the buckets a spoofed flood lands in cannot be predicted.
+uint64_t ConnTable::hash(const ConnKey& k) const {
+  uint64_t a, b;
+  std::memcpy(&a, &k, 8);
+  std::memcpy(&b, reinterpret_cast<const char*>(&k) + 8, 8);
+  return mix(mix(a ^ seed_[0], b ^ seed_[1]), seed_[2]);
+}
+
+bool ConnTable::matches(uint32_t ref, const ConnKey& k) const {
+  const Conn& c = conn_of_ref(ref);
+  return ((ref & 1) ? out_key(c) : in_key(c)) == k;
+}
+
+uint32_t ConnTable::find(const ConnKey& k) const {
+  return index_.find(hash(k), [&](uint32_t ref) { return matches(ref, k); });
+}
+
+ConnInsert ConnTable::add(const ConnKey& k, uint32_t ref) {
+  auto rehash = [&](uint32_t r) {
+    const Conn& c = conn_of_ref(r);
+    return hash((r & 1) ? out_key(c) : in_key(c));
+  };
+  switch (index_.insert(hash(k), ref, [&](uint32_t r) { return matches(r, k); }, rehash)) {
+    case ConnIndex::Add::kOk: return ConnInsert::kOk;
+    case ConnIndex::Add::kExists: return ConnInsert::kClash;
+    case ConnIndex::Add::kFull: break;
   }
-  c->flags |= kConnIndexed;
+  return ConnInsert::kFull;
+}
+
+ConnInsert ConnTable::insert(Conn* c, bool with_out_key) {
+  uint32_t s = slot(*c);
+  ConnKey in = in_key(*c);
+  ConnInsert r = add(in, ref_of(s, false));
+  if (r == ConnInsert::kOk && with_out_key) {
+    r = add(out_key(*c), ref_of(s, true));
+    if (r != ConnInsert::kOk) index_.erase(hash(in), ref_of(s, false));
+  }
+  if (r != ConnInsert::kOk) return r;
+  c->flags |= kConnIndexed | (with_out_key ? kConnHasOutKey : 0);
   count_++;
   changes_++;
-  return true;
+  return r;
 }
 
 void ConnTable::unindex(Conn* c) {
   if (!(c->flags & kConnIndexed)) return;
-  ConnKey in = in_key(*c);
-  rte_hash_del_key(hash_, &in);
-  if (c->flags & kConnHasOutKey) {
-    ConnKey out = out_key(*c);
-    rte_hash_del_key(hash_, &out);
-  }
+  uint32_t s = slot(*c);
+  index_.erase(hash(in_key(*c)), ref_of(s, false));
+  if (c->flags & kConnHasOutKey) index_.erase(hash(out_key(*c)), ref_of(s, true));
   c->flags &= uint8_t(~(kConnIndexed | kConnHasOutKey));
   changes_++;
 }
@@ -111,55 +144,40 @@ void ConnTable::unindex(Conn* c) {
 void ConnTable::remove(Conn* c) {
   unindex(c);
   count_--;
-  rte_mempool_put(pool_, c);
+  release(c);
 }
 
-void ConnTable::release(Conn* c) { rte_mempool_put(pool_, c); }
-
-static ConnHit hit_of(void* data) {
-  auto bits = reinterpret_cast<uintptr_t>(data);
-  return ConnHit{reinterpret_cast<Conn*>(bits & ~kReplyBit), (bits & kReplyBit) != 0};
+static ConnHit hit_of(const Conn* base, uint32_t ref) {
+  if (ref == ConnIndex::kNone) return ConnHit{nullptr, false};
+  return ConnHit{const_cast<Conn*>(base + (ref >> 1)), (ref & 1) != 0};
 }
 
 void ConnTable::lookup_bulk(const ConnTuple* tuples, uint32_t n, ConnHit* out) const {
-  ConnKey keys[RTE_HASH_LOOKUP_BULK_MAX];
-  const void* key_ptrs[RTE_HASH_LOOKUP_BULK_MAX];
-  void* data[RTE_HASH_LOOKUP_BULK_MAX];
+  ConnKey keys[64];
+  uint64_t h[64];
   for (uint32_t i = 0; i < n; i++) {
     const ConnTuple& t = tuples[i];
     keys[i] = make_key(t.proto, t.saddr, t.sport, t.daddr, t.dport);
-    key_ptrs[i] = &keys[i];
+    h[i] = hash(keys[i]);
+    index_.prefetch(h[i]);
   }
-  uint64_t found = 0;
-  rte_hash_lookup_bulk_data(hash_, key_ptrs, n, &found, data);
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t ref = index_.candidate(h[i]);
+    if (ref != ConnIndex::kNone) __builtin_prefetch(&conn_of_ref(ref));
+    else index_.prefetch_second(h[i]);
+  }
   for (uint32_t i = 0; i < n; i++)
-    out[i] = (found >> i) & 1 ? hit_of(data[i]) : ConnHit{nullptr, false};
+    out[i] = hit_of(conns_, index_.find(h[i], [&](uint32_t ref) { return matches(ref, keys[i]); }));
 }
 
 ConnHit ConnTable::lookup(uint8_t proto, uint32_t saddr, uint16_t sport, uint32_t daddr,
                           uint16_t dport) const {
-  ConnKey key = make_key(proto, saddr, sport, daddr, dport);
-  void* data;
-  if (rte_hash_lookup_data(hash_, &key, &data) < 0) return ConnHit{nullptr, false};
-  return hit_of(data);
+  return hit_of(conns_, find(make_key(proto, saddr, sport, daddr, dport)));
 }
 
 Conn* ConnTable::lookup_template(uint8_t proto, uint32_t caddr_masked, uint32_t vaddr,
                                  uint16_t vport) const {
-  ConnKey key = make_key(proto, caddr_masked, 0, vaddr, vport);
-  key.proto |= kTemplateSpace;
-  void* data;
-  return rte_hash_lookup_data(hash_, &key, &data) < 0 ? nullptr : static_cast<Conn*>(data);
-}
-
-void conn_table_iterate(rte_hash* h, void (*fn)(Conn&, void*), void* arg) {
-  const void* key;
-  void* data;
-  uint32_t next = 0;
-  while (rte_hash_iterate(h, &key, &data, &next) >= 0) {
-    auto bits = reinterpret_cast<uintptr_t>(data);
-    if ((bits & kReplyBit) == 0) fn(*reinterpret_cast<Conn*>(bits), arg);
-  }
+  return hit_of(conns_, find(make_key(proto | kTemplateSpace, caddr_masked, 0, vaddr, vport))).conn;
 }
 
 }  // namespace fulcrum

@@ -11,11 +11,17 @@
 // connection's "dest" is the outside host the client talks to
 // (daddr:dport = vaddr:vport). ICMP echo through SNAT is a connection
 // too, the echo identifier standing in for the ports: the request is
-// <ICMP, caddr, id, vaddr, 0>, the reply <ICMP, daddr, 0, laddr, lid>. Both
-// keys live in one rte_hash whose data is the connection pointer with the
-// direction in its low bit. Connection objects come from a mempool sized by
-// config: when it is empty the new flow is refused and counted, and
-// established connections are unaffected.
+// <ICMP, caddr, id, vaddr, 0>, the reply <ICMP, daddr, 0, laddr, lid>.
+//
+// Memory (what bench/cps --scale measures): connections live in one array
+// of 64-byte lines, each holding everything an established packet reads;
+// what only setup, teardown, persistence and the SYN proxy touch is in a
+// parallel array of 32-byte ConnExt (ext()). Free connections are chained
+// through the array itself. Both keys point into the array from one
+// ConnIndex (conn_index.hpp), 8 bytes an entry, the key itself read from
+// the connection. About 64 + 32 + 2 x 8 / 0.85 = 115 bytes per connection,
+// where rte_hash and a mempool took 322. When the array is used up new
+// flows are refused and counted; established connections are unaffected.
 #pragma once
 
 #include <cstddef>
@@ -24,24 +30,19 @@
 #include <string>
 #include <type_traits>
 
-#include <rte_mempool.h>
-
+#include "ipvs/conn_index.hpp"
 #include "ipvs/proto_tcp.hpp"
 #include "ipvs/service.hpp"
 #include "ipvs/timer_wheel.hpp"
-
-struct rte_hash;
 
 namespace fulcrum {
 
 struct SynproxyState;
 
-// The first cache line holds everything a packet of an established
-// connection reads, in every mode (the mempool aligns objects to lines);
-// the second what only setup, teardown, persistence and the SYN proxy
-// touch. service_id is 16 bits to fit: service ids are below
+// One cache line: everything a packet of an established connection reads,
+// in every mode. service_id is 16 bits to fit: service ids are below
 // max_services, at most 65536.
-struct Conn {
+struct alignas(64) Conn {
   TimerNode timer;        // expiry; timer.expires is refreshed by a store
   uint32_t caddr;         // all addresses and ports in network order
   uint32_t vaddr;
@@ -60,14 +61,19 @@ struct Conn {
   uint16_t service_id;
   uint32_t dest_id;
   uint32_t timeout_ticks; // of the current state (templates: the persistence timeout)
-  // ---- second cache line
-  uint16_t laddr_id;
-  uint32_t controlled;    // templates: connections that refer to it
-  Conn* tmpl;             // the persistence template this connection refers to
-  uint32_t pp_seq;        // PROXY v2: client sequence number of the first data byte (host order)
-  SynproxyState* sp;      // SYN proxy state (synproxy.hpp) when flags has kConnSynproxy
 };
-static_assert(offsetof(Conn, timeout_ticks) + sizeof(uint32_t) <= 64, "the packet path's fields fit one cache line");
+static_assert(sizeof(Conn) == 64, "a connection is one cache line");
+
+// What setup, teardown, persistence, PROXY v2 and the SYN proxy keep
+// beside a connection (ConnTable::ext()), out of the packet path's line.
+struct ConnExt {
+  Conn* tmpl;             // the persistence template this connection refers to
+  SynproxyState* sp;      // SYN proxy state (synproxy.hpp) when flags has kConnSynproxy
+  uint32_t controlled;    // templates: connections that refer to it
+  uint32_t pp_seq;        // PROXY v2: client sequence number of the first data byte (host order)
+  uint16_t laddr_id;
+};
+static_assert(sizeof(ConnExt) <= 32);
 
 // Whether the dest's replies come back through the balancer (and so are
 // indexed, and drive the full TCP state table).
@@ -107,34 +113,58 @@ struct ConnTuple {
   uint16_t sport, dport;
 };
 
+// A lookup key: 16 bytes, every byte defined. proto carries
+// kTemplateSpace for persistence templates, which packets never match.
+struct ConnKey {
+  uint32_t saddr;
+  uint32_t daddr;
+  uint16_t sport;
+  uint16_t dport;
+  uint32_t proto;
+  bool operator==(const ConnKey&) const = default;
+};
+static_assert(sizeof(ConnKey) == 16);
+constexpr uint32_t kTemplateSpace = 0x100;  // beyond any IP protocol number
+
+// Why insert() refused.
+enum class ConnInsert : uint8_t {
+  kOk,
+  kFull,   // the index has no room
+  kClash,  // a key is another connection's (two services NAT one client port to one dest port)
+};
+
 class ConnTable {
  public:
-  // max_conns connections per worker. name must be unique in the process.
-  // Returns nullptr and fills err on failure. Any thread, before use.
+  // max_conns connections per worker. Returns nullptr and fills err on
+  // failure. Any thread, before use.
   static std::unique_ptr<ConnTable> create(const char* name, uint32_t max_conns, int socket,
                                            std::string& err);
   ~ConnTable();
   ConnTable(const ConnTable&) = delete;
   ConnTable& operator=(const ConnTable&) = delete;
 
-  // A zeroed connection object, or nullptr when the pool is exhausted.
+  // A zeroed connection (and ext), or nullptr when all are in use.
   Conn* alloc();
-  // Indexes c by its in key, and by its out key when with_out_key. Returns
-  // false (c not indexed, still owned by the caller) when the index is full.
-  bool insert(Conn* c, bool with_out_key);
-  // Unindexes c (if still indexed) and returns it to the pool.
+  // Indexes c by its in key, and by its out key when with_out_key. On
+  // refusal c is not indexed and still owned by the caller.
+  ConnInsert insert(Conn* c, bool with_out_key);
+  // Unindexes c (if still indexed) and frees it.
   void remove(Conn* c);
   // Makes c unfindable but keeps the object (an invalidated template that
   // connections still refer to).
   void unindex(Conn* c);
-  // Returns a connection that was never indexed to the pool.
+  // Frees a connection that was never indexed.
   void release(Conn* c);
+
+  ConnExt& ext(const Conn& c) { return ext_[slot(c)]; }
+  const ConnExt& ext(const Conn& c) const { return ext_[slot(c)]; }
 
   // The connection a packet <proto, saddr:sport -> daddr:dport> belongs to.
   ConnHit lookup(uint8_t proto, uint32_t saddr, uint16_t sport, uint32_t daddr,
                  uint16_t dport) const;
-  // lookup() for n (<= 64) tuples at once, with rte_hash's pipelined bulk
-  // lookup: the bucket loads of the burst overlap instead of queueing.
+  // lookup() for n (<= 64) tuples at once, in stages (hash and prefetch
+  // every bucket, then every candidate connection, then match), so that
+  // the cache misses of a burst overlap instead of queueing.
   void lookup_bulk(const ConnTuple* tuples, uint32_t n, ConnHit* out) const;
   // Bumped by every insert and unindex: results of an earlier lookup are
   // stale when it has changed since.
@@ -145,26 +175,37 @@ class ConnTable {
 
   uint32_t size() const { return count_; }
   uint32_t capacity() const { return capacity_; }
-  // Calls f(Conn&) for every connection (dumps; not on the packet path).
+  // Bytes of memory the table took at create (connections, ext, index).
+  size_t bytes() const;
+  // Calls f(Conn&) for every indexed connection (dumps; not on the packet path).
   template <class F>
   void for_each(F&& f) const;
 
  private:
-  ConnTable(rte_hash* h, rte_mempool* pool, uint32_t cap) : hash_(h), pool_(pool), capacity_(cap) {}
-  rte_hash* hash_;
-  rte_mempool* pool_;
-  uint32_t capacity_;
+  ConnTable() = default;
+  uint32_t slot(const Conn& c) const { return uint32_t(&c - conns_); }
+  Conn& conn_of_ref(uint32_t ref) const { return conns_[ref >> 1]; }
+  uint64_t hash(const ConnKey& k) const;
+  bool matches(uint32_t ref, const ConnKey& k) const;
+  uint32_t find(const ConnKey& k) const;
+  ConnInsert add(const ConnKey& k, uint32_t ref);
+
+  Conn* conns_ = nullptr;     // [capacity_]
+  ConnExt* ext_ = nullptr;    // [capacity_]
+  ConnIndex index_;
+  uint32_t free_ = 0;         // first free slot; capacity_ when none
+  uint32_t capacity_ = 0;
   uint32_t count_ = 0;
   uint64_t changes_ = 0;
+  uint64_t seed_[3] = {};
 };
-
-// Iteration walks the hash's in keys (out keys point at the same objects).
-void conn_table_iterate(rte_hash* h, void (*fn)(Conn&, void*), void* arg);
 
 template <class F>
 void ConnTable::for_each(F&& f) const {
-  using Fn = std::remove_reference_t<F>;
-  conn_table_iterate(hash_, [](Conn& c, void* arg) { (*static_cast<Fn*>(arg))(c); }, &f);
+  // In keys only: out keys name the same connections.
+  index_.for_each([&](uint32_t ref) {
+    if ((ref & 1) == 0) f(conn_of_ref(ref));
+  });
 }
 
 }  // namespace fulcrum

@@ -115,7 +115,7 @@ bool conn_bind_laddr(WorkerCtx& ctx, const ConnPlan& plan, Conn& c) {
   Laddr a;
   if (!ctx.ipvs->laddrs->fetch(*plan.laddrs, a, c.lport)) return ctx.count(Counter::drop_laddr_exhausted), false;
   c.laddr = a.ip;
-  c.laddr_id = uint16_t(a.id);
+  ctx.ipvs->conns->ext(c).laddr_id = uint16_t(a.id);
   c.client_addr = uint8_t(plan.client_addr);
   return true;
 }
@@ -151,10 +151,11 @@ Conn* conn_create(WorkerCtx& ctx, const ConnPlan& plan, uint8_t proto, const Tup
   if (c == nullptr) return ctx.count(Counter::drop_conn_pool_full), nullptr;
   conn_fill(*c, plan, proto, t);
   if (!conn_bind_laddr(ctx, plan, *c)) return v.conns->release(c), nullptr;
-  if (!v.conns->insert(c, conn_sees_replies(plan.fwd))) {
-    if (conn_uses_laddr(c->fwd)) v.laddrs->release(c->laddr_id, c->lport);
+  ConnInsert added = v.conns->insert(c, conn_sees_replies(plan.fwd));
+  if (added != ConnInsert::kOk) {
+    if (conn_uses_laddr(c->fwd)) v.laddrs->release(v.conns->ext(*c).laddr_id, c->lport);
     v.conns->release(c);
-    return ctx.count(Counter::drop_conn_index_full), nullptr;
+    return ctx.count(added == ConnInsert::kClash ? Counter::drop_conn_clash : Counter::drop_conn_index_full), nullptr;
   }
   v.dest_stats[plan.dest_id].add(DestStat::inactive);  // a new connection is not established yet
   v.dest_stats[plan.dest_id].add(DestStat::conns);
@@ -173,8 +174,9 @@ void conn_free(IpvsWorker& v, Conn* c) {
   } else {
     v.dest_stats[c->dest_id].sub(tcp_state_active(c->state) ? DestStat::active : DestStat::inactive);
     v.svc_stats[c->service_id].sub(ServiceStat::live);
-    if (c->tmpl != nullptr) c->tmpl->controlled--;
-    if (conn_uses_laddr(c->fwd)) v.laddrs->release(c->laddr_id, c->lport);
+    ConnExt& x = v.conns->ext(*c);
+    if (x.tmpl != nullptr) v.conns->ext(*x.tmpl).controlled--;
+    if (conn_uses_laddr(c->fwd)) v.laddrs->release(x.laddr_id, c->lport);
     if (c->flags & kConnSynproxy) synproxy_release(v, *c);
   }
   v.conns->remove(c);

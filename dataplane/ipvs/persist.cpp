@@ -79,7 +79,7 @@ Conn* template_new(WorkerCtx& ctx, const Service& s, uint8_t proto, uint32_t cad
   t->service_id = uint16_t(s.id);
   t->dest_id = d.id;
   t->timeout_ticks = persist_ticks(v, s);
-  if (!v.conns->insert(t, false)) {
+  if (v.conns->insert(t, false) != ConnInsert::kOk) {
     v.conns->release(t);
     return ctx.count(Counter::drop_conn_index_full), nullptr;
   }
@@ -119,14 +119,14 @@ int32_t persist_pick(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tupl
 
 void persist_bind(WorkerCtx& ctx, const Service& s, Conn& c, Conn& t) {
   IpvsWorker& v = *ctx.ipvs;
-  c.tmpl = &t;
-  t.controlled++;
+  v.conns->ext(c).tmpl = &t;
+  v.conns->ext(t).controlled++;
   t.timeout_ticks = persist_ticks(v, s);  // the service's timeout may have changed
   v.wheel->refresh(&t.timer, v.now_tick + t.timeout_ticks);
 }
 
 bool persist_expired(IpvsWorker& v, Conn& t) {
-  if (t.controlled == 0) return true;
+  if (v.conns->ext(t).controlled == 0) return true;
   v.wheel->arm(&t.timer, v.now_tick + t.timeout_ticks);
   return false;
 }

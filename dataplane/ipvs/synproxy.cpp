@@ -50,12 +50,17 @@ void answer_syn(WorkerCtx& ctx, const Service& s, rte_mbuf* m, const PacketMeta&
   w.mss(announced_mss(cfg, s));
   w.sack_ts(o.sack, o.timestamps, uint32_t(v.now_ms), seen.tsval);
   if (o.wscale != kNoWscale) w.wscale(cfg.wscale);
-  rte_pktmbuf_free(m);
   TcpSegment syn_ack{t.daddr, t.saddr, t.dport, t.sport, cookie, isn + 1, kTcpSyn | kTcpAck, 65535, cfg.ttl,
                      w.bytes(), w.size()};
   PacketMeta out_meta;
-  rte_mbuf* out = tcp_build(ctx.pool, syn_ack, out_meta);
-  if (out == nullptr) return ctx.count(Counter::drop_no_mbuf);
+  rte_mbuf* out = m;
+  if (tcp_reusable(m)) {
+    tcp_write(m, syn_ack, out_meta);
+  } else {
+    rte_pktmbuf_free(m);
+    out = tcp_build(ctx.pool, syn_ack, out_meta);
+    if (out == nullptr) return ctx.count(Counter::drop_no_mbuf);
+  }
   ctx.count(Counter::synproxy_syn_cookies);
   ip_output(ctx, out);
 }
@@ -84,7 +89,7 @@ void open_on_ack(WorkerCtx& ctx, const Service& s, rte_mbuf* m, const PacketMeta
   sp->client_tsval = seen.tsval;
   sp->client_win = rte_be_to_cpu_16(tcp->rx_win);
   sp->opts = o;
-  c->sp = sp;
+  v.conns->ext(*c).sp = sp;
   c->flags |= kConnSynproxy;
   ctx.count(Counter::synproxy_ack_ok);
   synproxy_wait_dest(ctx, *c);

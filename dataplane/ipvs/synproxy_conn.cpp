@@ -18,6 +18,8 @@
 namespace fulcrum {
 namespace {
 
+SynproxyState& sp_of(WorkerCtx& ctx, const Conn& c) { return *ctx.ipvs->conns->ext(c).sp; }
+
 rte_tcp_hdr* tcp_of(rte_mbuf* m, const PacketMeta& meta) {
   return rte_pktmbuf_mtod_offset(m, rte_tcp_hdr*, meta.l4_off);
 }
@@ -25,7 +27,7 @@ rte_tcp_hdr* tcp_of(rte_mbuf* m, const PacketMeta& meta) {
 // A segment from the client's side of c (client -> VIP), for xmit_in to
 // rewrite towards the dest like the client's own.
 void send_as_client(WorkerCtx& ctx, Conn& c, uint32_t seq, uint32_t ack, uint8_t flags, const OptionWriter& w) {
-  const SynproxyState& sp = *c.sp;
+  const SynproxyState& sp = sp_of(ctx, c);
   TcpSegment seg{c.caddr, c.vaddr, c.cport, c.vport, seq, ack, flags, sp.client_win, 64, w.bytes(), w.size()};
   PacketMeta meta;
   rte_mbuf* m = tcp_build(ctx.pool, seg, meta);
@@ -35,7 +37,7 @@ void send_as_client(WorkerCtx& ctx, Conn& c, uint32_t seq, uint32_t ack, uint8_t
 
 // An RST to the client from the VIP, in our numbering.
 void reset_client(WorkerCtx& ctx, const Conn& c) {
-  const SynproxyState& sp = *c.sp;
+  const SynproxyState& sp = sp_of(ctx, c);
   TcpSegment seg{c.vaddr, c.caddr, c.vport, c.cport, sp.cookie + 1, sp.client_isn + 1, kTcpRst | kTcpAck, 0,
                  ctx.ipvs->cfg.synproxy.ttl};
   PacketMeta meta;
@@ -73,7 +75,7 @@ void translate_out(const SynproxyState& sp, uint8_t our_wscale, rte_tcp_hdr* tcp
 // The dest's SYN-ACK: its numbers recorded, the handshake with it
 // completed on the client's behalf, the held data released.
 void absorb(WorkerCtx& ctx, Conn& c, rte_mbuf* m, const PacketMeta& meta) {
-  SynproxyState& sp = *c.sp;
+  SynproxyState& sp = sp_of(ctx, c);
   rte_tcp_hdr* tcp = tcp_of(m, meta);
   uint32_t dest_isn = rte_be_to_cpu_32(tcp->sent_seq);
   SeenOptions seen = seen_options(tcp, tcp_hdr_contiguous(m, meta.l4_off));
@@ -109,7 +111,7 @@ void hold(WorkerCtx& ctx, SynproxyState& sp, rte_mbuf* m, const PacketMeta& meta
 
 void synproxy_wait_dest(WorkerCtx& ctx, Conn& c) {
   IpvsWorker& v = *ctx.ipvs;
-  const SynproxyState& sp = *c.sp;
+  const SynproxyState& sp = sp_of(ctx, c);
   OptionWriter w;
   w.mss(sp.opts.mss);
   w.sack_ts(sp.opts.sack, sp.opts.timestamps, sp.client_tsval, 0);
@@ -122,7 +124,7 @@ void synproxy_wait_dest(WorkerCtx& ctx, Conn& c) {
 
 bool synproxy_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta& meta, uint8_t flags) {
   Conn& c = *hit.conn;
-  SynproxyState& sp = *c.sp;
+  SynproxyState& sp = sp_of(ctx, c);
   rte_tcp_hdr* tcp = tcp_of(m, meta);
   if (sp.established) {
     uint16_t opts_end = tcp_hdr_contiguous(m, meta.l4_off);
@@ -147,7 +149,7 @@ bool synproxy_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta&
 }
 
 bool synproxy_expired(WorkerCtx& ctx, Conn& c) {
-  SynproxyState& sp = *c.sp;
+  SynproxyState& sp = sp_of(ctx, c);
   if (sp.established) return false;
   if (sp.retries < ctx.ipvs->cfg.synproxy.retries) {
     sp.retries++;
@@ -161,9 +163,10 @@ bool synproxy_expired(WorkerCtx& ctx, Conn& c) {
 }
 
 void synproxy_release(IpvsWorker& v, Conn& c) {
-  for (uint8_t i = 0; i < c.sp->held; i++) rte_pktmbuf_free(c.sp->hold[i]);
-  rte_mempool_put(v.sp_pool, c.sp);
-  c.sp = nullptr;
+  SynproxyState*& sp = v.conns->ext(c).sp;
+  for (uint8_t i = 0; i < sp->held; i++) rte_pktmbuf_free(sp->hold[i]);
+  rte_mempool_put(v.sp_pool, sp);
+  sp = nullptr;
   c.flags &= uint8_t(~kConnSynproxy);
 }
 

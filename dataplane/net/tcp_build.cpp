@@ -13,7 +13,17 @@ namespace fulcrum {
 
 rte_mbuf* tcp_build(rte_mempool* pool, const TcpSegment& s, PacketMeta& meta) {
   rte_mbuf* m = rte_pktmbuf_alloc(pool);
-  if (m == nullptr) return nullptr;
+  if (m != nullptr) tcp_write(m, s, meta);
+  return m;
+}
+
+bool tcp_reusable(const rte_mbuf* m) {
+  return m->nb_segs == 1 && RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 &&
+         rte_pktmbuf_data_room_size(m->pool) >= RTE_PKTMBUF_HEADROOM + kTcpBuildMax;
+}
+
+void tcp_write(rte_mbuf* m, const TcpSegment& s, PacketMeta& meta) {
+  rte_pktmbuf_reset(m);
   uint16_t tcp_len = uint16_t(sizeof(rte_tcp_hdr) + s.options_len);
   uint16_t len = uint16_t(sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + tcp_len);
   auto* frame = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, len));
@@ -43,7 +53,6 @@ rte_mbuf* tcp_build(rte_mempool* pool, const TcpSegment& s, PacketMeta& meta) {
   tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
   meta = PacketMeta{PacketKind::kIpv4, IPPROTO_TCP, uint16_t(sizeof(rte_ether_hdr)),
                     uint16_t(sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr)), tcp_len, Counter::rx_packets};
-  return m;
 }
 
 }  // namespace fulcrum

@@ -25,8 +25,19 @@ struct TcpSegment {
   uint8_t options_len = 0;
 };
 
+// The longest frame written here: Ethernet, IPv4, TCP with 40 option bytes.
+constexpr uint16_t kTcpBuildMax = 14 + 20 + 60;
+
 // A new mbuf from pool holding s with valid checksums, and its meta; nullptr
 // when the pool is empty.
 rte_mbuf* tcp_build(rte_mempool* pool, const TcpSegment& s, PacketMeta& meta);
+
+// Whether a received mbuf can be turned into a segment of its own by
+// tcp_write: one segment, its own data, nobody else holding it. Answering
+// in the received mbuf saves an allocation, a free and the first write to a
+// cold buffer (a SYN flood's answers: docs/synproxy.md).
+bool tcp_reusable(const rte_mbuf* m);
+// Empties m and writes s into it as tcp_build does. m is tcp_reusable.
+void tcp_write(rte_mbuf* m, const TcpSegment& s, PacketMeta& meta);
 
 }  // namespace fulcrum

@@ -5,6 +5,7 @@
 
 #include <rte_tcp.h>
 
+#include "ipvs/ipvs.hpp"
 #include "ipvs/proto_tcp.hpp"
 #include "ipvs/service.hpp"
 #include "xmit/tcp_grow.hpp"
@@ -75,11 +76,11 @@ bool proxy_in(WorkerCtx& ctx, Conn& c, rte_mbuf* m, PacketMeta& meta, uint16_t p
   uint32_t seq = rte_be_to_cpu_32(tcp->sent_seq);
   if (!(c.fnat & kFnatProxySent)) {
     if (payload == 0) return true;
-    c.pp_seq = seq;
+    ctx.ipvs->conns->ext(c).pp_seq = seq;
     c.fnat |= kFnatProxySent;
     return add_proxy_header(ctx, c, m, meta);
   }
-  int32_t after = int32_t(seq - c.pp_seq);
+  int32_t after = int32_t(seq - ctx.ipvs->conns->ext(c).pp_seq);
   if (after == 0 && payload > 0) return add_proxy_header(ctx, c, m, meta);  // a retransmission
   if (after > 0) tcp_add32(tcp, reinterpret_cast<uint8_t*>(&tcp->sent_seq), kProxyV2Len);
   return true;

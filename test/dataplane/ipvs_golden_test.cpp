@@ -415,6 +415,23 @@ TEST_F(IpvsGolden, FullConnectionPoolRefusesNewFlowsOnly) {
   run(Step{.in = {dns().c2v(0, data(8))}, .counters = {{Counter::drop_conn_pool_full, 1}}});
 }
 
+// Two services NAT one client port to one dest port: the dest's replies
+// would match both connections, so the second is refused and counted, and
+// the first keeps its replies (rte_hash used to let the second take over
+// the reply key, and the first's expiry then removed it from both).
+TEST_F(IpvsGolden, SecondConnectionWithTheSameReplyTupleIsRefused) {
+  const Flow a = web_to_rs1(40000);
+  run(nat_handshake(a));
+  const Flow b{IPPROTO_TCP, kVipSticky, 80, kRs1, kRs1Mac, 8080, a.cport, kSvcSticky, kSticky1};
+  // The template made for b stays, as after any refused connection.
+  run(Step{.in = {b.c2v(kSyn)},
+           .counters = {{Counter::drop_conn_clash, 1}},
+           .stats = {{{kSticky1, DestStat::persistent, 1}}, {}}});
+  run(nat_out(a, kAck | kPsh));
+  run(nat_in(a, kAck | kPsh));
+  EXPECT_EQ(ipvs_->conns->size(), 2u);
+}
+
 // ---- 12. Quiesced dest -----------------------------------------------
 
 // Weight 0 in a new snapshot: no new flow goes to the dest, but its
