@@ -21,7 +21,7 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import { FulcrumApi } from '../../control/src/api/client';
 import { Balancer } from './fixtures/balancer';
 
-const ROUNDS = 4;
+const ROUNDS = 3;
 const IN_FLIGHT = 4;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fulcrum-robu-kill-'));
 let running: Balancer | undefined;
