@@ -13,14 +13,13 @@
 
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { FulcrumApi } from '../../control/src/api/client';
 import type { Connection__Output } from '../../control/src/api/gen/fulcrum/v1/Connection';
 import { CHECK_ADDRESS, Sandbox, serverNamespace } from '../../control/src/demo/sandbox';
+import { httpLoad, until as untilIn } from './fixtures/http-load';
 
-const LOAD = path.resolve(__dirname, '../../control/src/demo/http-load.js');
 const SLOW_MS = 1500;
 const dests = (ids: number[]) => ids.map((i) => `      - { address: 10.0.1.1${i}, port: 80 }`).join('\n');
 const SERVICES = `
@@ -64,11 +63,7 @@ after(async () => {
   await sb?.stop();
 });
 
-async function load(vip: string, count: number, concurrency = 4) {
-  const r = await sb.client([process.execPath, LOAD, `http://${vip}/`, String(count), String(concurrency)], 60_000);
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as { answers: Record<string, number>; errors: number };
-}
+const load = (vip: string, count: number, concurrency = 4) => httpLoad(sb, `http://${vip}/`, count, concurrency);
 
 const conns = (req: object) => api.collect<Connection__Output>(api.client.ListConnections(req));
 
@@ -77,13 +72,7 @@ async function nft(ns: string, rules: string): Promise<void> {
   assert.equal(r.code, 0, r.stderr);
 }
 
-async function until(what: string, ok: () => Promise<boolean>, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms\n${sb.log}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = (what: string, ok: () => Promise<boolean>, ms: number) => untilIn(sb, what, ok, ms);
 
 test('blackholing, resetting and slow dests: the checked service serves through the others', { timeout: 90_000 }, async () => {
   await until('every dest serving', async () => {
