@@ -97,5 +97,41 @@ TEST_F(IpvsGolden, FuzzIcmpErrorWhoseQuoteCrossesSegmentsIsNotReadPastTheFirst) 
   EXPECT_TRUE(rx_pool_full());
 }
 
+// ipvs_fuzz, ASan use-after-poison in seen_options (ipvs/synproxy.cpp): a
+// SYN to the SYN proxy service whose TCP options cross the end of its first
+// segment. The walk went to the header's data offset, past the segment,
+// into the poisoned tailroom. The fuzzer's input was not kept; these are
+// the bytes of the same defect, minimal: MSS 1460, SACK permitted,
+// timestamps (val 777), window scale 7 (40-byte header), received as a
+// chain of 62 + 12 bytes, so that the first segment ends in the middle of
+// the timestamp option. Now the options are walked in the first segment
+// only: MSS and SACK permitted are seen, the cut timestamp and the window
+// scale after it are not, and the cookie SYN-ACK offers exactly that.
+TEST_F(IpvsGolden, FuzzSynproxySynWhoseOptionsCrossSegmentsIsNotReadPastTheFirst) {
+  const Bytes in = hex_bytes(
+      "020000000001 02cc00000001 0800 4500003c123440003d06171c0a0000010a00006c"
+      "9c40 0050 11111111 00000000 a002 2000 51d8 0000"
+      "020405b4 0402 080a 00000309 00000000 01 030307");
+  ASSERT_EQ(in.size(), 74u);
+  constexpr uint32_t isn = 0x11111111;
+  const SynOptions seen{1460, kNoWscale, true, false};
+  const uint32_t cookie = cookie_make(kCookieKey, CookieFlow{kClient, kVipSynproxy, htons(40000), htons(80), isn},
+                                      seen, ipvs_->now_ms);
+  PacketBuilder syn_ack;
+  syn_ack.eth(kWanMac, kClientMac).ipv4(kVipSynproxy, kClient).ttl(63).ip_id(0).frag(0x4000)
+      .tcp(80, 40000, kSyn | kAck, cookie, isn + 1).tcp_window(65535)
+      .tcp_options({2, 4, 0x05, 0xb4, 1, 1, 4, 2});
+
+  LcoreCounters before = *ctr_;
+  rte_mbuf* m = rx_mbuf(in.data(), in.size(), 62);
+  process_burst(*ctx_, 0, &m, 1);
+  expect_frames(0, {syn_ack.build()});
+  expect_frames(1, {});
+  expect_counters(before, {{Counter::rx_packets, 1}, {Counter::rx_bytes, 74},
+                           {Counter::synproxy_syn_cookies, 1}});
+  EXPECT_EQ(ipvs_->conns->size(), 0u) << "a SYN made state";
+  EXPECT_TRUE(rx_pool_full());
+}
+
 }  // namespace
 }  // namespace fulcrum::test

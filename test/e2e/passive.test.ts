@@ -8,12 +8,11 @@
 // listens again it gets its share.
 
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { Sandbox } from '../../control/src/demo/sandbox';
+import { httpLoad, until } from './fixtures/http-load';
 
-const LOAD = path.resolve(__dirname, '../../control/src/demo/http-load.js');
 const SERVICES = `
   - name: web
     protocol: tcp
@@ -36,26 +35,14 @@ after(async () => {
   await sb?.stop();
 });
 
-async function load(count: number) {
-  const r = await sb.client([process.execPath, LOAD, 'http://10.0.0.100/', String(count)], 60_000);
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as { answers: Record<string, number>; errors: number };
-}
-
-async function until(what: string, ok: () => Promise<boolean>, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms\n${sb.log}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const load = (count: number) => httpLoad(sb, 'http://10.0.0.100/', count);
 
 test('a server that refuses connections is inhibited, then tried again after its back-off', { timeout: 90_000 }, async () => {
   assert.deepEqual(await load(30), { answers: { s1: 10, s2: 10, s3: 10 }, errors: 0 });
   await sb.stopServer(1);
   // The first connections sent to s2 are refused; within a second or two
   // the dest is out and every request is answered by s1 and s3.
-  await until('s2 inhibited', async () => {
+  await until(sb, 's2 inhibited', async () => {
     const r = await load(12);
     return r.errors === 0 && r.answers.s2 === undefined;
   }, 20_000);
@@ -64,7 +51,7 @@ test('a server that refuses connections is inhibited, then tried again after its
   assert.ok((c.conns_created ?? 0n) > 0n);
   // Listening again, it comes back once the back-off is over.
   await sb.startServer(1);
-  await until('s2 back', async () => /web 10\.0\.1\.12:80 back \(passive back-off over\)/.test(sb.log), 70_000);
+  await until(sb, 's2 back', async () => /web 10\.0\.1\.12:80 back \(passive back-off over\)/.test(sb.log), 70_000);
   const back = await load(30);
   assert.equal(back.errors, 0);
   assert.ok((back.answers.s2 ?? 0) > 0, JSON.stringify(back));

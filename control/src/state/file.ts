@@ -24,7 +24,7 @@ export interface SavedState {
 export function writeStateFile(file: string, state: SavedState): void {
   const doc = { format: FORMAT, version: VERSION, generation: state.generation, ...desiredInput(state.desired) };
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
+  const tmp = tempFile(file, process.pid);
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const fd = fs.openSync(tmp, 'w', 0o600);
@@ -39,6 +39,38 @@ export function writeStateFile(file: string, state: SavedState): void {
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     throw new StateError('unavailable', `cannot write state file ${file}: ${(err as Error).message}`);
+  }
+}
+
+function tempFile(file: string, pid: number | string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${pid}.tmp`);
+}
+
+/**
+ * Removes the temporary files of saves cut short by a killed process (the
+ * state file itself is whole then: the rename never happened). A file of
+ * a process still alive is left alone: it may be saving right now.
+ */
+export function removeStaleTempFiles(file: string): void {
+  const prefix = `.${path.basename(file)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(path.dirname(file));
+  } catch {
+    return;  // no directory yet: nothing was ever saved
+  }
+  for (const name of names) {
+    const pid = name.startsWith(prefix) && name.endsWith('.tmp') ? Number(name.slice(prefix.length, -4)) : NaN;
+    if (Number.isSafeInteger(pid) && pid > 0 && !alive(pid)) fs.rmSync(tempFile(file, pid), { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -60,6 +92,7 @@ export class StateFileError extends Error {
 
 /** The saved state, or undefined when there is no state file. Throws StateFileError when it is unusable. */
 export function readStateFile(file: string, portNames: readonly string[]): SavedState | undefined {
+  removeStaleTempFiles(file);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');

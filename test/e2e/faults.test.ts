@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Broken dests, end to end with real kernel peers (issue #8, "Faults"):
+// s1 blackholes (its namespace drops every packet: nft), s2 resets (its
+// server stopped: the kernel answers SYNs with RST), s3 answers slowly (a
+// server that waits 1.5 s before each answer), s4 is sound. The web
+// service has TCP health checks and passive checks: it keeps serving
+// every client through s3 and s4. Services without checks show what IPVS
+// does with the connections themselves: to the blackhole they stay
+// SYN_RECV and expire with its timeout, to the resetting dest the RST
+// reaches the client and the connection closes. Nothing crashes; with the
+// faults gone every dest serves again.
+
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, test } from 'node:test';
+
+import { FulcrumApi } from '../../control/src/api/client';
+import type { Connection__Output } from '../../control/src/api/gen/fulcrum/v1/Connection';
+import { CHECK_ADDRESS, Sandbox, serverNamespace } from '../../control/src/demo/sandbox';
+import { httpLoad, until as untilIn } from './fixtures/http-load';
+
+const SLOW_MS = 1500;
+const dests = (ids: number[]) => ids.map((i) => `      - { address: 10.0.1.1${i}, port: 80 }`).join('\n');
+const SERVICES = `
+  - name: web
+    protocol: tcp
+    vip: 10.0.0.100
+    port: 80
+    scheduler: rr
+    passive_check: true
+    health_check: { type: tcp, interval: 300ms, timeout: 300ms, rise: 2, fall: 2, source: ${CHECK_ADDRESS} }
+    dests:
+${dests([1, 2, 3, 4])}
+  - name: hole
+    protocol: tcp
+    vip: 10.0.0.101
+    port: 80
+    dests:
+${dests([1])}
+  - name: refuse
+    protocol: tcp
+    vip: 10.0.0.102
+    port: 80
+    dests:
+${dests([2])}`;
+// Answers with its name after SLOW_MS.
+const SLOW_SERVER = `require('http').createServer((q, r) => setTimeout(() => r.end('s3\\n'), ${SLOW_MS}))
+  .listen(80, () => console.log('listening'))`;
+
+let sb: Sandbox;
+let api: FulcrumApi;
+let slow: ChildProcess | undefined;
+
+before(async () => {
+  sb = await Sandbox.start({ tag: 'robu', servers: 4, checkLeg: true, services: SERVICES });
+  api = new FulcrumApi(sb.socket);
+});
+
+after(async () => {
+  slow?.kill();
+  api?.close();
+  await sb?.stop();
+});
+
+const load = (vip: string, count: number, concurrency = 4) => httpLoad(sb, `http://${vip}/`, count, concurrency);
+
+const conns = (req: object) => api.collect<Connection__Output>(api.client.ListConnections(req));
+
+async function nft(ns: string, rules: string): Promise<void> {
+  const r = await sb.topo.exec(ns, ['nft', '-f', '-'], { input: rules });
+  assert.equal(r.code, 0, r.stderr);
+}
+
+const until = (what: string, ok: () => Promise<boolean>, ms: number) => untilIn(sb, what, ok, ms);
+
+test('blackholing, resetting and slow dests: the checked service serves through the others', { timeout: 90_000 }, async () => {
+  await until('every dest serving', async () => {
+    const r = await load('10.0.0.100', 8);
+    return r.errors === 0 && Object.keys(r.answers).length === 4;
+  }, 20_000);
+
+  await nft(serverNamespace(0), 'table inet robu { chain in { type filter hook input priority 0; policy drop; }; }');
+  await sb.stopServer(1);
+  await sb.stopServer(2);
+  const server = sb.topo.spawn(serverNamespace(2), [process.execPath, '-e', SLOW_SERVER]);
+  slow = server;
+  await new Promise<void>((resolve) => server.stdout?.on('data', (d: Buffer) => d.toString().includes('listening') && resolve()));
+
+  // Within the checks' fall time s1 and s2 are out; every request is
+  // answered, the slow dest's late but whole.
+  await until('s1 and s2 inhibited', async () => {
+    const r = await load('10.0.0.100', 8);
+    return r.errors === 0 && r.answers.s1 === undefined && r.answers.s2 === undefined;
+  }, 20_000);
+  const started = Date.now();
+  const r = await load('10.0.0.100', 20, 20);
+  assert.deepEqual(r, { answers: { s3: 10, s4: 10 }, errors: 0 });
+  assert.ok(Date.now() - started >= SLOW_MS, 'the slow dest answered at once');
+});
+
+test('without checks: to a blackhole connections stay SYN_RECV until its timeout; a reset reaches the client', { timeout: 60_000 }, async () => {
+  // The client gives up after its 5 s timeout; the balancer's connection
+  // has only ever seen the client's SYNs.
+  assert.deepEqual(await load('10.0.0.101', 2, 2), { answers: {}, errors: 2 });
+  const half = await conns({ service: 'hole' });
+  assert.equal(half.length, 2, JSON.stringify(half));
+  for (const c of half) {
+    assert.equal(c.state, 'SYN_RECV');
+    assert.equal(c.daddr, '10.0.1.11');
+    assert.ok(Number(c.expires_in?.seconds) <= 60, `expires in ${c.expires_in?.seconds} s, not within SYN_RECV's 60`);
+  }
+  // Refused at once, not timed out: the RST came through.
+  const started = Date.now();
+  assert.deepEqual(await load('10.0.0.102', 3, 3), { answers: {}, errors: 3 });
+  assert.ok(Date.now() - started < 4000, 'the refusal took as long as a timeout');
+  const refused = await conns({ service: 'refuse' });
+  assert.equal(refused.length, 3, JSON.stringify(refused));
+  for (const c of refused) {
+    assert.equal(c.state, 'CLOSE');
+    assert.ok(Number(c.expires_in?.seconds) <= 10, `expires in ${c.expires_in?.seconds} s, not within CLOSE's 10`);
+  }
+});
+
+test('with the faults gone every dest serves again; the balancer never stopped', { timeout: 60_000 }, async () => {
+  await nft(serverNamespace(0), 'delete table inet robu');
+  const exited = new Promise((resolve) => slow?.once('exit', resolve));
+  slow?.kill();
+  await exited;
+  slow = undefined;
+  await sb.startServer(1);
+  await sb.startServer(2);
+  await until('every dest back', async () => {
+    const r = await load('10.0.0.100', 8);
+    return r.errors === 0 && Object.keys(r.answers).length === 4;
+  }, 20_000);
+  assert.equal(sb.balancer.exitCode, null);
+  const counters = await sb.counters();
+  assert.ok(counters.conns_created > 0n && counters.rx_packets > 0n);
+});
