@@ -12,10 +12,12 @@
 
 import type { FulcrumConfig } from '../config/schema';
 import { events } from '../events';
-import { desiredInput, validateDesired, type Desired, type DesiredInput } from './desired';
+import { timeStage } from '../metrics/apply';
+import { desiredInput, type Desired, type DesiredInput } from './desired';
 import { changeText, diffDesired, type Change } from './diff';
 import { StateError } from './errors';
 import { writeStateFile } from './file';
+import { ServiceCache, type Validated } from './validated';
 
 /** What the store drives: Dataplane.apply. */
 export interface DataplaneSink {
@@ -32,6 +34,7 @@ export interface ApplyResult {
 export class DesiredStateStore {
   private desired: Desired;
   private gen: number;
+  private readonly cache: ServiceCache;
 
   /**
    * `base` is the running config (its services and snat are the initial
@@ -46,6 +49,7 @@ export class DesiredStateStore {
   ) {
     this.desired = { services: base.services, snat: base.snat };
     this.gen = generation;
+    this.cache = new ServiceCache(this.desired);
   }
 
   get generation(): number {
@@ -62,6 +66,16 @@ export class DesiredStateStore {
     return desiredInput(this.desired);
   }
 
+  /**
+   * A draft for an edit: the running input form, its service list a copy
+   * but each service shared with the store until edits.findService copies
+   * the one it edits (copying 80,000 dests for every change would make a
+   * change cost the size of the state).
+   */
+  private draft(): DesiredInput {
+    return this.cache.input(this.desired);
+  }
+
   /** Replaces the whole desired state (input form) with `next`; dryRun only reports the difference. */
   apply(next: unknown, dryRun = false): ApplyResult {
     return this.commit(this.validate(next), dryRun);
@@ -69,7 +83,7 @@ export class DesiredStateStore {
 
   /** Edits a copy of the input form with `edit` (which may throw StateError) and applies the result. */
   change(edit: (draft: DesiredInput) => void): ApplyResult {
-    const draft = this.input();
+    const draft = this.draft();
     edit(draft);
     return this.commit(this.validate(draft), false);
   }
@@ -90,22 +104,25 @@ export class DesiredStateStore {
     }
   }
 
-  private validate(input: unknown): Desired {
-    return validateDesired(input, this.base.dataplane.ports.map((p) => p.name));
+  private validate(input: unknown): Validated {
+    return timeStage('validate', () => this.cache.validate(input, this.base.dataplane.ports.map((p) => p.name)));
   }
 
-  private commit(next: Desired, dryRun: boolean, force = false): ApplyResult {
-    const changes = diffDesired(this.input(), desiredInput(next));
+  private commit(v: Validated, dryRun: boolean, force = false): ApplyResult {
+    const next = v.desired;
+    // Unchanged services are the same objects in both forms, so the diff skips them at once.
+    const changes = timeStage('diff', () => diffDesired(this.cache.input(this.desired), v.input));
     if (dryRun || (changes.length === 0 && !force)) return { changes, applied: false, generation: this.gen };
     this.publish(next);
     if (changes.length === 0) return { changes, applied: true, generation: this.gen };
     try {
-      writeStateFile(this.stateFile, { generation: this.gen + 1, desired: next });
+      timeStage('state_file', () => writeStateFile(this.stateFile, { generation: this.gen + 1, desired: next }, v.input));
     } catch (err) {
       this.publish(this.desired);
       throw err;
     }
     this.desired = next;
+    this.cache.replace(v);
     this.gen += 1;
     events.publish({ kind: 'config', generation: this.gen, changes: changes.map(changeText) });
     return { changes, applied: true, generation: this.gen };
