@@ -76,6 +76,15 @@ export class ServiceCache {
     this.byConfig = new Map([...v.entries.values()].map((e) => [e.config, e]));
   }
 
+  /** What restore() takes back to (the maps are replaced, never changed, so no copy). */
+  save(): { byText: Map<string, Entry>; byConfig: Map<ServiceConfig, Entry> } {
+    return { byText: this.byText, byConfig: this.byConfig };
+  }
+
+  restore(saved: ReturnType<ServiceCache['save']>): void {
+    ({ byText: this.byText, byConfig: this.byConfig } = saved);
+  }
+
   private incremental(input: unknown, portNames: readonly string[]): Validated | undefined {
     if (input === null || typeof input !== 'object' || Array.isArray(input)) return undefined;
     const o = input as Record<string, unknown>;
@@ -94,7 +103,9 @@ export class ServiceCache {
     }
     const services = list.map((e) => e.config);
     if (serviceSetProblems(services).length > 0) return undefined;
-    const { snat } = validateDesired({ snat: o.snat }, portNames);
+    // The snat rules are few: the full schema, unless there are none.
+    const none = o.snat === undefined || (Array.isArray(o.snat) && o.snat.length === 0);
+    const snat = none ? [] : validateDesired({ snat: o.snat }, portNames).snat;
     return validated({ services, snat }, list);
   }
 }
