@@ -30,6 +30,9 @@
 # Then bench/cps: new connections per second (wrr, mh) and the connection
 # table at BENCH_SCALE_CONNS (1048576) connections.
 #
+# Then bench/control: the control plane at 10k services x 8 dests
+# (BENCH_CONTROL=0 skips it; CONTROL_* knobs in bench/control.ts).
+#
 # Environment: BENCH_ROUNDS (3), BENCH_SECONDS (measured seconds per run, 4),
 # BENCH_LARGE_FLOWS (65536; 0 skips the row), BENCH_LARGE_REF (1; 0 drops
 # the "testpmd 5tswap 64k" row, testpmd on the large capture, and saves
@@ -254,6 +257,17 @@ if timeout 120 "$BUILD/cps" --scale "$SCALE_CONNS" >"$logf" 2>&1; then
   grep '^scale:' "$logf"
 else
   log "scale FAILED (log: $logf)"; FAILED=1
+fi
+
+# ---------------------------------------------------- control plane
+# bench/control (bench/control.ts): Apply, unary calls and /metrics at
+# 10k services x 8 dests against a real `fulcrum start`; BENCH_CONTROL=0
+# skips it. No hugepages.
+if [ "${BENCH_CONTROL:-1}" != 0 ]; then
+  echo
+  if ! timeout 1800 node dist/bench/control.js 2>"$OUT/control.log"; then
+    log "control FAILED (log: $OUT/control.log)"; tail -15 "$OUT/control.log" >&2; FAILED=1
+  fi
 fi
 
 if [ "$FAILED" -ne 0 ]; then
