@@ -72,16 +72,19 @@ async function unaryLatencies(api: FulcrumApi, names: string[]): Promise<Row[]> 
     ['GetDest (NOT_FOUND)', () => api.call('GetDest', { service: pick(), address: '10.9.9.9', port: 1 }).catch(() => undefined)],
   ];
   const rows: Row[] = [];
-  for (const [name, call] of calls) {
-    const ms: number[] = [];
-    for (let i = 0; i < CALLS; i++) {
-      const t = process.hrtime.bigint();
-      await call();
-      ms.push(since(t));
-    }
-    rows.push([name, CALLS, percentile(ms, 50), percentile(ms, 99), Math.max(...ms)]);
-  }
+  for (const [name, call] of calls) rows.push(await timedCalls(name, CALLS, call));
   return rows;
+}
+
+/** `count` calls one after another: p50, p99 and max in ms. */
+async function timedCalls(name: string, count: number, call: () => Promise<unknown>): Promise<Row> {
+  const ms: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = process.hrtime.bigint();
+    await call();
+    ms.push(since(t));
+  }
+  return [name, count, percentile(ms, 50), percentile(ms, 99), Math.max(...ms)];
 }
 
 async function heavyCalls(api: FulcrumApi): Promise<Row[]> {
@@ -91,15 +94,7 @@ async function heavyCalls(api: FulcrumApi): Promise<Row[]> {
     ['GetStats', () => api.call('GetStats', {})],
     ['UpdateDest (weight)', () => api.call('UpdateDest', { service: 'svc7', dest: { address: '10.1.0.56', port: 8000, weight: 1 + (rows.length % 5) } })],
   ];
-  for (const [name, call] of heavy) {
-    const ms: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      const t = process.hrtime.bigint();
-      await call();
-      ms.push(since(t));
-    }
-    rows.push([name, 20, percentile(ms, 50), percentile(ms, 99), Math.max(...ms)]);
-  }
+  for (const [name, call] of heavy) rows.push(await timedCalls(name, 20, call));
   return rows;
 }
 
@@ -126,6 +121,8 @@ async function main(): Promise<void> {
   const port = metricsPort(dir);
   try {
     const idle = await workerRate(api);
+    // The same call on an empty balancer: what a round trip costs on this machine now.
+    const reference = await timedCalls('reference: GetService (NOT_FOUND), no services', CALLS, () => api.call('GetService', { name: 'none' }).catch(() => undefined));
     const applies: Row[] = [];
     applies.push([`empty -> ${SERVICES} x ${DESTS}`, ...(await timedApply(api, port, fleet(SERVICES, DESTS)))]);
     const stateBytes = statSync(b.stateFile).size;
@@ -137,7 +134,7 @@ async function main(): Promise<void> {
 
     const unary = await unaryLatencies(api, edit.state.services!.map((x) => x.name as string));
     const loaded = await workerRate(api);
-    table(['unary call (saturated worker)', 'calls', 'p50 ms', 'p99 ms', 'max ms'], [...unary, ...(await heavyCalls(api))]);
+    table(['unary call (saturated worker)', 'calls', 'p50 ms', 'p99 ms', 'max ms'], [reference, ...unary, ...(await heavyCalls(api))]);
     table(['worker', 'echo replies/s'], [['empty config', idle], [`${SERVICES} x ${DESTS} applied, after the calls`, loaded]]);
     table(['/metrics', 'scrapes', 'series', 'MB', 'p50 ms', 'p99 ms'], [['full scrape', ...(await scrapes(port))]]);
   } finally {
