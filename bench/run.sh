@@ -31,6 +31,9 @@
 # memory and lookup cost of the connection table at 1M and 10M connections
 # against rte_mempool + rte_hash (BENCH_SCALE_LARGE=0 skips the 10M run).
 #
+# Then bench/control: the control plane at 10k services x 8 dests
+# (BENCH_CONTROL=0 skips it; CONTROL_* knobs in bench/control.ts).
+#
 # Environment: BENCH_ROUNDS (3), BENCH_SECONDS (measured seconds per run, 4),
 # BENCH_LARGE_FLOWS (65536; 0 skips the row), BENCH_LARGE_REF (1; 0 drops
 # the "testpmd 5tswap 64k" row, testpmd on the large capture, and saves
@@ -267,6 +270,17 @@ for spec in "1048576" "${BENCH_SCALE_LARGE:-10485760} --no-huge"; do
     log "scale $conns FAILED (log: $logf)"; FAILED=1
   fi
 done
+
+# ---------------------------------------------------- control plane
+# bench/control (bench/control.ts): Apply, unary calls and /metrics at
+# 10k services x 8 dests against a real `fulcrum start`; BENCH_CONTROL=0
+# skips it. No hugepages.
+if [ "${BENCH_CONTROL:-1}" != 0 ]; then
+  echo
+  if ! timeout 1800 node dist/bench/control.js 2>"$OUT/control.log"; then
+    log "control FAILED (log: $OUT/control.log)"; tail -15 "$OUT/control.log" >&2; FAILED=1
+  fi
+fi
 
 if [ "$FAILED" -ne 0 ]; then
   log "some measurements failed; see the logs in $OUT"

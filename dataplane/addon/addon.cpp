@@ -310,6 +310,7 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
         InstanceMethod("start", &FulcrumAddon::Start),
         InstanceMethod("stop", &FulcrumAddon::Stop),
         InstanceMethod("apply", &FulcrumAddon::Apply),
+        InstanceMethod("lastApplyTimes", &FulcrumAddon::LastApplyTimes),
         InstanceMethod("reclaim", &FulcrumAddon::Reclaim),
         InstanceMethod("counters", &FulcrumAddon::Counters),
         InstanceMethod("counterNames", &FulcrumAddon::CounterNames),
@@ -368,6 +369,15 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
     std::string err;
     if (!engine(info.Env()).apply(spec, err)) throw Napi::Error::New(info.Env(), err);
     return Napi::Number::New(info.Env(), double(engine_->generation()));
+  }
+
+  // Seconds the last apply spent building the snapshot and publishing it.
+  Napi::Value LastApplyTimes(const Napi::CallbackInfo& info) {
+    const Engine::ApplyTimes& t = engine(info.Env()).last_apply();
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("build", double(t.build_ns) / 1e9);
+    out.Set("publish", double(t.publish_ns) / 1e9);
+    return out;
   }
 
   Napi::Value Reclaim(const Napi::CallbackInfo& info) {

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <iterator>
 
 #include <rte_byteorder.h>
 
@@ -29,24 +30,54 @@ uint16_t vip_port(const Snapshot& s, uint32_t vip) {
   return kAnyPort;
 }
 
-// A VIP or a local address becomes an owned address (ARP, ping). One
+// VIPs and local addresses become owned addresses (ARP, ping). One
 // address may be both a VIP and a local address; port addresses stay what
-// they are.
-void add_owned(Snapshot& s, const Snapshot* prev, uint32_t ip, uint64_t gen, bool laddr) {
-  if (laddr) s.has_laddrs = true;
-  for (OwnedAddress& a : s.addresses)
-    if (a.ip == ip) {
-      a.laddr = a.laddr || laddr;
-      return;
+// they are. Collected first and merged into the sorted list once: 10,000
+// VIPs inserted one by one into a sorted vector cost 10,000 moves of it.
+class OwnedBuilder {
+ public:
+  OwnedBuilder(Snapshot& s, const Snapshot* prev, uint64_t gen) : s_(s), prev_(prev), gen_(gen) {}
+
+  void add(uint32_t ip, bool laddr) {
+    s_.has_laddrs = s_.has_laddrs || laddr;
+    added_.push_back(Added{ip, laddr});
+  }
+
+  void finish() {
+    std::sort(added_.begin(), added_.end(), [](const Added& x, const Added& y) { return x.ip < y.ip; });
+    std::vector<OwnedAddress> fresh;
+    for (size_t i = 0; i < added_.size();) {
+      uint32_t ip = added_[i].ip;
+      bool laddr = false;
+      for (; i < added_.size() && added_[i].ip == ip; i++) laddr = laddr || added_[i].laddr;
+      auto it = std::lower_bound(s_.addresses.begin(), s_.addresses.end(), ip,
+                                 [](const OwnedAddress& a, uint32_t v) { return a.ip < v; });
+      if (it != s_.addresses.end() && it->ip == ip) {
+        it->laddr = it->laddr || laddr;
+        continue;
+      }
+      const OwnedAddress* old = prev_ ? prev_->find_owned(ip) : nullptr;
+      uint16_t port = vip_port(s_, ip);
+      bool same = old != nullptr && old->port == port && old->vip;
+      fresh.push_back(OwnedAddress{ip, 32, port, same ? old->added_gen : gen_, true, laddr});
     }
-  const OwnedAddress* old = prev ? prev->find_owned(ip) : nullptr;
-  uint16_t port = vip_port(s, ip);
-  bool same = old != nullptr && old->port == port && old->vip;
-  OwnedAddress a{ip, 32, port, same ? old->added_gen : gen, true, laddr};
-  s.addresses.insert(std::upper_bound(s.addresses.begin(), s.addresses.end(), a,
-                                      [](const OwnedAddress& x, const OwnedAddress& y) { return x.ip < y.ip; }),
-                     a);
-}
+    std::vector<OwnedAddress> merged;
+    merged.reserve(s_.addresses.size() + fresh.size());
+    std::merge(s_.addresses.begin(), s_.addresses.end(), fresh.begin(), fresh.end(), std::back_inserter(merged),
+               [](const OwnedAddress& x, const OwnedAddress& y) { return x.ip < y.ip; });
+    s_.addresses = std::move(merged);
+  }
+
+ private:
+  struct Added {
+    uint32_t ip;
+    bool laddr;
+  };
+  Snapshot& s_;
+  const Snapshot* prev_;
+  uint64_t gen_;
+  std::vector<Added> added_;
+};
 
 bool build_dests(Service& svc, const ServiceSpec& spec, const SnapshotLimits& limits, std::string& err) {
   for (const DestSpec& d : spec.dests) {
@@ -70,8 +101,24 @@ bool build_laddrs(Service& svc, const ServiceSpec& spec, const SnapshotLimits& l
   return true;
 }
 
-bool build_service(Service& svc, const ServiceSpec& spec, uint64_t gen, const SnapshotLimits& limits,
-                   std::string& err) {
+bool same_dests(const std::vector<SchedDest>& a, const std::vector<SchedDest>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const SchedDest& x, const SchedDest& y) {
+    return x.ip == y.ip && x.port == y.port && x.weight == y.weight && x.available == y.available &&
+           x.overloaded == y.overloaded;
+  });
+}
+
+// True when old's scheduler is what build_service would build for svc.
+bool same_scheduler(const Service& old, const Service& svc) {
+  const SchedOptions &a = old.sched_opts, &b = svc.sched_opts;
+  return old.sched_name == svc.sched_name && a.mh_table_size == b.mh_table_size &&
+         a.mh_hash_port == b.mh_hash_port && a.mh_fallback == b.mh_fallback &&
+         a.lblc_expire_ms == b.lblc_expire_ms && a.lblcr_shrink_ms == b.lblcr_shrink_ms &&
+         same_dests(old.sched_dests, svc.sched_dests);
+}
+
+bool build_service(Service& svc, const ServiceSpec& spec, const Snapshot* prev, uint64_t gen,
+                   const SnapshotLimits& limits, std::string& err) {
   if (spec.id >= limits.max_services) return err = svc_name(spec) + ": id beyond max_services", false;
   if (spec.vport == 0 && spec.persist_ms == 0)
     return err = svc_name(spec) + ": a port-zero service must be persistent", false;
@@ -90,6 +137,14 @@ bool build_service(Service& svc, const ServiceSpec& spec, uint64_t gen, const Sn
   if (!build_laddrs(svc, spec, limits, err)) return false;
   if (!set_timeouts(svc.timeouts, spec.timeouts)) return err = svc_name(spec) + ": timeout too large", false;
   if (!build_dests(svc, spec, limits, err)) return false;
+  svc.sched_name = spec.scheduler;
+  svc.sched_opts = spec.sched_opts;
+  const Service* old = prev != nullptr && prev->services ? prev->services->by_id(spec.id) : nullptr;
+  if (old != nullptr && same_scheduler(*old, svc)) {
+    svc.sched = old->sched;
+    svc.sched_gen = old->sched_gen;
+    return true;
+  }
   svc.sched = make_scheduler(spec.scheduler, svc.sched_dests, spec.sched_opts, err);
   if (!svc.sched) return err = svc_name(spec) + ": " + err, false;
   svc.sched_gen = gen;
@@ -121,6 +176,7 @@ uint32_t depth_mask(uint8_t depth) {
 
 bool build_snat(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uint64_t gen,
                 const SnapshotLimits& limits, std::string& err) {
+  OwnedBuilder owned(s, prev, gen);
   for (const SnatSpec& r : spec.snat) {
     std::string name = "snat rule " + std::to_string(r.id);
     if (r.id >= limits.max_services || r.dest_id >= limits.max_dests)
@@ -130,12 +186,13 @@ bool build_snat(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uin
     if (r.out_port >= int32_t(limits.ports)) return err = name + ": no port " + std::to_string(r.out_port), false;
     for (const Laddr& a : r.laddrs) {
       if (a.id >= limits.max_laddrs) return err = name + ": local address id beyond max_laddrs", false;
-      add_owned(s, prev, a.ip, gen, true);
+      owned.add(a.ip, true);
     }
     uint32_t sm = depth_mask(r.src_depth), dm = depth_mask(r.dst_depth);
     uint16_t out = r.out_port < 0 ? kAnyPort : uint16_t(r.out_port);
     s.snat.push_back(SnatRule{r.id, r.dest_id, r.src & sm, sm, r.dst & dm, dm, out, r.laddrs});
   }
+  owned.finish();
   return true;
 }
 
@@ -143,12 +200,14 @@ bool build_services(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev,
                     const SnapshotLimits& limits, std::string& err) {
   if (spec.services.empty()) return true;
   std::vector<Service> services(spec.services.size());
+  OwnedBuilder owned(s, prev, gen);
   for (size_t i = 0; i < spec.services.size(); i++) {
-    if (!build_service(services[i], spec.services[i], gen, limits, err)) return false;
-    add_owned(s, prev, spec.services[i].vip, gen, false);
-    for (const Endpoint& e : spec.services[i].extra) add_owned(s, prev, e.vip, gen, false);
-    for (const Laddr& a : spec.services[i].laddrs) add_owned(s, prev, a.ip, gen, true);
+    if (!build_service(services[i], spec.services[i], prev, gen, limits, err)) return false;
+    owned.add(spec.services[i].vip, false);
+    for (const Endpoint& e : spec.services[i].extra) owned.add(e.vip, false);
+    for (const Laddr& a : spec.services[i].laddrs) owned.add(a.ip, true);
   }
+  owned.finish();
   set_steering(s, services);
   std::string name = "fl_svc" + std::to_string(gen);
   s.services = ServiceTable::create(std::move(services), name.c_str(), err);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/engine.hpp"
 
+#include <chrono>
 #include <cstring>
 
 #include <rte_cycles.h>
@@ -217,10 +218,18 @@ std::vector<unsigned> Engine::worker_lcores() const {
 bool Engine::apply(const SnapshotSpec& spec, std::string& err) {
   SnapshotLimits limits{uint16_t(ports_.size()), ipvs_cfg_.max_services, ipvs_cfg_.max_dests,
                         ipvs_cfg_.max_laddrs};
+  using Clock = std::chrono::steady_clock;
+  auto ns = [](Clock::time_point a, Clock::time_point b) {
+    return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count());
+  };
+  auto t0 = Clock::now();
   auto snap = build_snapshot(spec, pub_->current(), generation_ + 1, limits, err);
+  auto t1 = Clock::now();
+  last_apply_.build_ns = ns(t0, t1);
   if (!snap) return false;
   generation_++;
   pub_->publish(std::move(snap));
+  last_apply_.publish_ns = ns(t1, Clock::now());
   return true;
 }
 

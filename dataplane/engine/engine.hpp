@@ -75,6 +75,12 @@ class Engine {
   // Control thread.
   bool apply(const SnapshotSpec& spec, std::string& err);
   uint64_t generation() const { return generation_; }
+  // How long the last apply() spent building and publishing (for the
+  // control plane's apply-stage histogram).
+  struct ApplyTimes {
+    uint64_t build_ns = 0, publish_ns = 0;
+  };
+  const ApplyTimes& last_apply() const { return last_apply_; }
   size_t reclaim() { return pub_->reclaim(); }
 
   // Sends req to its worker and returns the id it will come back with.
@@ -96,6 +102,7 @@ class Engine {
   bool running_ = false;
   std::atomic<bool> stop_{false};
   uint64_t generation_ = 0;
+  ApplyTimes last_apply_;
   CounterBlocks counters_;
   DestStatBlocks dest_stats_;
   ServiceStatBlocks svc_stats_;

@@ -68,7 +68,13 @@ struct Service {
   ClientAddr client_addr;
   std::vector<Dest> dests;
   std::vector<SchedDest> sched_dests;  // dests as the scheduler sees them, same order
-  std::unique_ptr<Scheduler> sched;
+  // Shared with the previous snapshot's service of the same id when its
+  // name, options and sched_dests are the same: an unrelated change keeps
+  // the table (a Maglev table is 65537 entries) and the workers' scheduler
+  // state. Only the control thread touches the reference count.
+  std::shared_ptr<const Scheduler> sched;
+  std::string sched_name;
+  SchedOptions sched_opts;
   uint64_t sched_gen;   // snapshot generation that built sched (resets per-worker state)
 };
 

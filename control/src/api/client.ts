@@ -24,12 +24,15 @@ type ResponseOf<K extends UnaryNames> = FulcrumDefinition[K] extends MethodDefin
 export class FulcrumApi {
   readonly client: FulcrumClient;
 
+  /** maxReceiveBytes: the largest answer taken (gRPC's default, 4 MiB, is less than a 10,000-service listing). */
   constructor(
     readonly socket: string,
     private readonly deadlineMs = DEFAULT_DEADLINE_MS,
+    maxReceiveBytes?: number,
   ) {
     const Ctor = fulcrumProto().grpc.fulcrum.v1.Fulcrum;
-    this.client = new Ctor(`unix:${socket}`, grpc.credentials.createInsecure());
+    const options = maxReceiveBytes === undefined ? {} : { 'grpc.max_receive_message_length': maxReceiveBytes };
+    this.client = new Ctor(`unix:${socket}`, grpc.credentials.createInsecure(), options);
   }
 
   /** One unary call; rejects with the grpc ServiceError (code, details). */

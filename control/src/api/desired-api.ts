@@ -33,50 +33,57 @@ export function desiredHandlers(store: DesiredStateStore): DesiredHandlers {
     if (d === undefined) throw new StateError('not_found', `service '${service}' has no dest ${address}:${port}`);
     return d;
   };
+  // A change's promise settles once its batch is saved; what it answers
+  // is read right after the change, before later changes can move it.
+  const generation = async (p: Promise<{ generation: number }>) => (await p).generation;
   const onService = (name: string, edit: (svc: ReturnType<typeof edits.findService>) => void) =>
-    store.change((d) => edit(edits.findService(d, name))).generation;
+    store.change((d) => edit(edits.findService(d, name)));
 
   return {
-    CreateService: unary(({ service }) => {
+    CreateService: unary(async ({ service }) => {
       const svc = serviceIn(required(service, 'service'));
-      const generation = store.change((d) => edits.createService(d, svc)).generation;
-      return { service: serviceOut(running(String(svc.name))), generation };
+      const done = store.change((d) => edits.createService(d, svc));
+      const out = serviceOut(running(String(svc.name)));
+      return { service: out, generation: await generation(done) };
     }),
-    UpdateService: unary(({ service, update_mask }) => {
+    UpdateService: unary(async ({ service, update_mask }) => {
       const svc = serviceIn(required(service, 'service'));
-      const generation = store.change((d) => edits.updateService(d, svc, update_mask?.paths ?? [])).generation;
-      return { service: serviceOut(running(String(svc.name))), generation };
+      const done = store.change((d) => edits.updateService(d, svc, update_mask?.paths ?? []));
+      const out = serviceOut(running(String(svc.name)));
+      return { service: out, generation: await generation(done) };
     }),
-    DeleteService: unary(({ name }) => ({ generation: store.change((d) => edits.deleteService(d, name)).generation })),
+    DeleteService: unary(async ({ name }) => ({ generation: await generation(store.change((d) => edits.deleteService(d, name))) })),
     GetService: unary(({ name }) => ({ service: serviceOut(running(name)) })),
     ListServices: unary(() => ({ services: store.current.services.map(serviceOut) })),
 
-    CreateDest: unary(({ service, dest }) => {
+    CreateDest: unary(async ({ service, dest }) => {
       const d = destIn(required(dest, 'dest'));
-      const generation = onService(service, (svc) => edits.createDest(svc, d));
-      return { dest: destOut(runningDest(service, dest!.address, dest!.port)), generation };
+      const done = onService(service, (svc) => edits.createDest(svc, d));
+      const out = destOut(runningDest(service, dest!.address, dest!.port));
+      return { dest: out, generation: await generation(done) };
     }),
-    UpdateDest: unary(({ service, dest }) => {
+    UpdateDest: unary(async ({ service, dest }) => {
       const d = destIn(required(dest, 'dest'));
-      const generation = onService(service, (svc) => edits.updateDest(svc, d));
-      return { dest: destOut(runningDest(service, dest!.address, dest!.port)), generation };
+      const done = onService(service, (svc) => edits.updateDest(svc, d));
+      const out = destOut(runningDest(service, dest!.address, dest!.port));
+      return { dest: out, generation: await generation(done) };
     }),
-    DeleteDest: unary(({ service, address, port }) => ({
-      generation: onService(service, (svc) => edits.deleteDest(svc, address, port)),
+    DeleteDest: unary(async ({ service, address, port }) => ({
+      generation: await generation(onService(service, (svc) => edits.deleteDest(svc, address, port))),
     })),
     GetDest: unary(({ service, address, port }) => ({ dest: destOut(runningDest(service, address, port)) })),
     ListDests: unary(({ service }) => ({ dests: running(service).dests.map(destOut) })),
 
-    CreateLocalAddress: unary(({ service, address }) => ({
-      generation: onService(service, (svc) => edits.createLocalAddress(svc, address)),
+    CreateLocalAddress: unary(async ({ service, address }) => ({
+      generation: await generation(onService(service, (svc) => edits.createLocalAddress(svc, address))),
     })),
-    DeleteLocalAddress: unary(({ service, address }) => ({
-      generation: onService(service, (svc) => edits.deleteLocalAddress(svc, address)),
+    DeleteLocalAddress: unary(async ({ service, address }) => ({
+      generation: await generation(onService(service, (svc) => edits.deleteLocalAddress(svc, address))),
     })),
     ListLocalAddresses: unary(({ service }) => ({ addresses: running(service).local_addresses })),
 
-    Apply: unary(({ state, dry_run }) => {
-      const r = store.apply(desiredIn(state), dry_run);
+    Apply: unary(async ({ state, dry_run }) => {
+      const r = await store.apply(desiredIn(state), dry_run);
       return { changes: r.changes.map(changeOut), applied: r.applied, generation: String(r.generation) };
     }),
     GetDesiredState: unary(() => ({ state: desiredOut(store.current), generation: String(store.generation) })),

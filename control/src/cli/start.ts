@@ -64,7 +64,7 @@ export async function runStart(configPath: string): Promise<number> {
       (err: Error) => process.stderr.write(`fulcrum: status: ${err.message}\n`),
     );
   process.on('SIGUSR1', dump);
-  process.on('SIGHUP', () => reload(store, configPath, cfg));
+  process.on('SIGHUP', () => void reload(store, configPath, cfg));
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     // A ref'd timer keeps the event loop alive while only DPDK works.
     const keepAlive = setInterval(() => undefined, 1 << 30);
@@ -89,14 +89,14 @@ export async function runStart(configPath: string): Promise<number> {
 // with `fulcrum apply -f`; the dataplane section's ports and pools need a
 // restart). Existing
 // connections are untouched; an invalid file changes nothing.
-function reload(store: DesiredStateStore, configPath: string, running: FulcrumConfig): void {
+async function reload(store: DesiredStateStore, configPath: string, running: FulcrumConfig): Promise<void> {
   try {
     const next = loadConfigFile(configPath);
     const fixed = (c: FulcrumConfig) => JSON.stringify({ ...c.dataplane, routes: [] });
     if (fixed(next) !== fixed(running)) {
       throw new Error('dataplane settings other than routes changed: restart to apply them');
     }
-    const r = store.reload(next);
+    const r = await store.reload(next);
     const lines = r.changes.map((c) => `  ${changeText(c)}\n`).join('');
     process.stdout.write(`fulcrum: reloaded ${configPath}: generation ${r.generation}, ${next.services.length} service(s)\n${lines}`);
   } catch (err) {

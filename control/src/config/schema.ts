@@ -667,11 +667,21 @@ export const serviceSchema = serviceObject.superRefine((svc, ctx) => {
 });
 
 export const servicesSchema = z.array(serviceSchema).superRefine((services, ctx) => {
+  for (const p of serviceSetProblems(services)) report(ctx, p.path, p.message);
+});
+
+/**
+ * What is wrong with a list of services that are each valid on their own:
+ * duplicate names, and a <protocol, vip, port> answered by two services
+ * (primary or group member). The desired-state store runs it alone when
+ * it reuses services validated before.
+ */
+export function serviceSetProblems(services: ServiceConfig[]): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
   const name = (s: ServiceConfig) => (typeof s.name === 'string' ? s.name : undefined);
   for (const d of duplicates(services, name)) {
-    report(ctx, [d.index, 'name'], `duplicate service name '${d.key}' (also services[${d.first}])`);
+    out.push({ path: [d.index, 'name'], message: `duplicate service name '${d.key}' (also services[${d.first}])` });
   }
-  // Every <protocol, vip, port> belongs to one service, primary or group member.
   const all = services.flatMap((s, index) =>
     [{ protocol: s.protocol, vip: s.vip, port: s.port }, ...(Array.isArray(s.endpoints) ? s.endpoints : [])].map(
       (e, j) => ({ index, path: j === 0 ? [index] : [index, 'endpoints', j - 1], protocol: e.protocol ?? s.protocol, vip: e.vip ?? s.vip, port: e.port }),
@@ -682,9 +692,10 @@ export const servicesSchema = z.array(serviceSchema).superRefine((services, ctx)
       ? `${e.protocol} ${e.vip}:${e.port}`
       : undefined;
   for (const d of duplicates(all, endpoint)) {
-    report(ctx, all[d.index].path, `duplicate service ${d.key} (also services[${all[d.first].index}])`);
+    out.push({ path: all[d.index].path, message: `duplicate service ${d.key} (also services[${all[d.first].index}])` });
   }
-});
+  return out;
+}
 
 // ------------------------------------------------------------------ snat
 

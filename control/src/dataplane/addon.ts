@@ -166,6 +166,8 @@ export interface NativeAddon {
   stop(): void;
   /** Publishes a new snapshot; returns its generation. */
   apply(spec: SnapshotSpec): number;
+  /** Seconds the last apply spent building the snapshot (C++) and publishing it. */
+  lastApplyTimes(): { build: number; publish: number };
   /** Frees snapshots no worker can still see; returns how many wait. */
   reclaim(): number;
   /** Live per-worker counter blocks (no copy): stride 64-bit words per worker. */

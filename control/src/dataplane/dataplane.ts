@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 
 import { buildEalArgs, controlCpu } from '../config/eal';
 import type { DestConfig, FulcrumConfig, HealthFailAction, ServiceConfig, SnatConfig } from '../config/schema';
+import { observeApplyStage } from '../metrics/apply';
 import { loadAddon, type ConnFilter, type ConnRow, type EngineStartInfo, type NativeAddon, type NeighbourRow, type RequestKind, type RequestResult } from './addon';
 import { StatView, type CounterSet } from './counters';
 import { IdAllocator } from './ids';
@@ -94,6 +95,7 @@ export class Dataplane {
    * and dests are reused only once no connection refers to them.
    */
   apply(cfg: FulcrumConfig): number {
+    const started = process.hrtime.bigint();
     const { services: svcStats, dests: destStats } = this.stats;
     const [live, active, inactive, persistent] = ['live', 'active', 'inactive', 'persistent'].map((f, i) =>
       (i === 0 ? svcStats : destStats).field(f),
@@ -112,7 +114,13 @@ export class Dataplane {
     const laddrs = [...new Set([...laddrKeys(services), ...snatLaddrKeys(cfg.snat)])];
     const laddrIds = (this.laddrIds as IdAllocator).assign(laddrs, (id) => laddrStats.sum(id, used) === 0n);
     const ids: SpecIds = { services: serviceIds, dests: destIds, laddrs: laddrIds };
-    const generation = this.addon.apply(snapshotSpec(cfg, serviceSpecs(services, ids, this.overlay), snatSpecs(cfg, ids)));
+    const spec = snapshotSpec(cfg, serviceSpecs(services, ids, this.overlay), snatSpecs(cfg, ids));
+    const generation = this.addon.apply(spec);
+    // Everything up to here but the C++ build and publication is "spec".
+    const times = this.addon.lastApplyTimes();
+    observeApplyStage('spec', Number(process.hrtime.bigint() - started) / 1e9 - times.build - times.publish);
+    observeApplyStage('snapshot_build', times.build);
+    observeApplyStage('publish', times.publish);
     this.applied = { services, snat: cfg.snat, ids };
     this.desired = cfg;
     this.overlay.retain(cfg.services);
@@ -141,12 +149,16 @@ export class Dataplane {
     return this.apply(cfg);
   }
 
-  /** The running services with their statistics summed over the workers. */
-  services(): ServiceListing[] {
+  /**
+   * The running services (those `which` keeps) with their statistics
+   * summed over the workers. Summing costs per dest: a caller that wants a
+   * few services says which, rather than filtering 80,000 dests' sums.
+   */
+  services(which?: (s: ServiceConfig) => boolean): ServiceListing[] {
     if (this.applied === undefined) return [];
     const { services, ids } = this.applied;
     const stats = this.stats;
-    return services.map((s) => ({
+    return (which === undefined ? services : services.filter(which)).map((s) => ({
       config: s,
       stats: stats.services.total(ids.services.get(serviceKey(s)) as number),
       dests: s.dests.map((d) => ({ config: d, stats: stats.dests.total(ids.dests.get(destKey(s, d)) as number) })),

@@ -41,8 +41,7 @@ export class PassiveChecker extends Watcher {
   /** One look at every watched dest; public so tests can drive the clock. */
   check(now = Date.now()): void {
     const live = new Set<string>();
-    for (const { config: svc, dests } of this.dp.services()) {
-      if (!svc.passive_check) continue;
+    for (const { config: svc, dests } of this.dp.services((s) => s.passive_check === true)) {
       for (const { config: d, stats } of dests) {
         const key = `${svc.name}|${d.address}:${d.port}`;
         live.add(key);

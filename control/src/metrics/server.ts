@@ -9,6 +9,7 @@ import * as http from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Dataplane } from '../dataplane/dataplane';
 import type { HealthManager } from '../health/manager';
+import { registerApplyMetrics } from './apply';
 import { registerHealthMetrics } from './health';
 import { registerPoolMetrics } from './pools';
 import { registerRequestMetrics } from './requests';
@@ -23,6 +24,7 @@ export function buildRegistry(dp: Dataplane, health: HealthManager, maxConns: nu
   registerPoolMetrics(registry, dp, maxConns);
   registerHealthMetrics(registry, health);
   registerRequestMetrics(registry);
+  registerApplyMetrics(registry);
   // The Node process: CPU, memory, event-loop delay (a blocked control thread shows here).
   collectDefaultMetrics({ register: registry, prefix: 'fulcrum_control_' });
   return registry;

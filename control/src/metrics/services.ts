@@ -7,7 +7,7 @@
 
 import type { Registry } from 'prom-client';
 import type { Dataplane, ServiceListing } from '../dataplane/dataplane';
-import { counterFamily, gaugeFamily, type Labels, type Sample } from './family';
+import { counterFamily, gaugeFamily, perScrape, type Labels, type Sample } from './family';
 
 type Row = { labels: Labels; stats: Record<string, bigint> };
 
@@ -63,8 +63,10 @@ const CONNECTION_STATES = [
 ] as const;
 
 export function registerServiceMetrics(registry: Registry, dp: Dataplane): void {
-  registerTraffic(registry, 'service', () => serviceRows(dp));
-  registerTraffic(registry, 'dest', () => destRows(dp));
+  const services = perScrape(() => serviceRows(dp));
+  const dests = perScrape(() => destRows(dp));
+  registerTraffic(registry, 'service', services);
+  registerTraffic(registry, 'dest', dests);
   // Two families rather than one with a state label: a gauge named
   // fulcrum_dest_connections would clash with the counter
   // fulcrum_dest_connections_total in the OpenMetrics format.
@@ -73,19 +75,19 @@ export function registerServiceMetrics(registry: Registry, dp: Dataplane): void 
       name: `fulcrum_dest_${state}_connections`,
       help,
       labelNames: ['service', 'dest'],
-      read: () => field(destRows(dp), state),
+      read: () => field(dests(), state),
     });
   }
   gaugeFamily(registry, {
     name: 'fulcrum_dest_persistent_templates',
     help: 'Persistence templates (client affinities) pointing at the dest now',
     labelNames: ['service', 'dest'],
-    read: () => field(destRows(dp), 'persistent'),
+    read: () => field(dests(), 'persistent'),
   });
   gaugeFamily(registry, {
     name: 'fulcrum_dest_weight',
     help: 'Configured scheduling weight of the dest (0: quiesced)',
     labelNames: ['service', 'dest'],
-    read: () => destRows(dp).map((r): Sample => [r.labels, r.dest.config.weight]),
+    read: () => dests().map((r): Sample => [r.labels, r.dest.config.weight]),
   });
 }

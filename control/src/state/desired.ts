@@ -59,7 +59,19 @@ export function desiredInput(d: Desired): DesiredInput {
   return { services: d.services.map(serviceInput), snat: d.snat.map((r) => plain(r)) };
 }
 
-/** A deep copy without undefined values (which a strict schema would see as keys). */
+/**
+ * A deep copy without undefined values (which a strict schema would see as
+ * keys), as a JSON round trip would make of these plain objects, without
+ * the round trip's text (a large desired state is copied on every change).
+ */
 export function plain<T>(o: T): T {
-  return JSON.parse(JSON.stringify(o)) as T;
+  return copy(o) as T;
+}
+
+function copy(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : copy(x)));
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = copy(x);
+  return out;
 }

@@ -36,6 +36,7 @@ export function diffDesired(from: DesiredInput, to: DesiredInput): Change[] {
 const NESTED = ['dests', 'local_addresses'];
 
 function diffService(name: string, a: Input, b: Input): Change[] {
+  if (a === b) return [];
   const object = `service ${name}`;
   const dests = diffKeyed(
     list(a.dests),

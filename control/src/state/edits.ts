@@ -4,7 +4,7 @@
 // find the object, refuse what does not exist or already exists, and
 // change the draft. Validation of the result is the store's job.
 
-import type { DesiredInput, Input } from './desired';
+import { plain, type DesiredInput, type Input } from './desired';
 import { StateError } from './errors';
 
 function serviceIndex(d: DesiredInput, name: string): number {
@@ -13,9 +13,14 @@ function serviceIndex(d: DesiredInput, name: string): number {
   return i;
 }
 
-/** The named service of the draft, to edit in place. */
+/**
+ * The named service of the draft, to edit in place: a copy, put in the
+ * draft's list (a draft shares its services with the running state).
+ */
 export function findService(d: DesiredInput, name: string): Input {
-  return d.services[serviceIndex(d, name)];
+  const i = serviceIndex(d, name);
+  d.services[i] = plain(d.services[i]);
+  return d.services[i];
 }
 
 const endpoint = (s: Input) => `${String(s.protocol)} ${String(s.vip)}:${String(s.port)}`;

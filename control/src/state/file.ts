@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { desiredInput, validateDesired, type Desired } from './desired';
+import { desiredInput, validateDesired, type Desired, type DesiredInput } from './desired';
 import { StateError } from './errors';
 
 const FORMAT = 'fulcrum-state';
@@ -20,9 +20,13 @@ export interface SavedState {
   desired: Desired;
 }
 
-/** Writes the state; throws StateError('unavailable') naming the file. Control thread. */
-export function writeStateFile(file: string, state: SavedState): void {
-  const doc = { format: FORMAT, version: VERSION, generation: state.generation, ...desiredInput(state.desired) };
+/**
+ * Writes the state; throws StateError('unavailable') naming the file.
+ * `input` is state.desired's input form when the caller has it already.
+ * Control thread.
+ */
+export function writeStateFile(file: string, state: SavedState, input: DesiredInput = desiredInput(state.desired)): void {
+  const doc = { format: FORMAT, version: VERSION, generation: state.generation, ...input };
   const dir = path.dirname(file);
   const tmp = tempFile(file, process.pid);
   try {

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// bench/control: the control plane at scale, against a real `fulcrum
+// start` through the real gRPC client (node dist/bench/control.js; bench/
+// run.sh runs it last). No hugepages (--no-huge), so it runs beside the
+// other benchmarks. The worker's wan port is net_pcap replaying ICMP echo
+// requests forever (bench/control-pcap.ts): it answers them as fast as it
+// can the whole time, so every number below is taken with a saturated
+// worker. Measures:
+//   apply    Apply of CONTROL_SERVICES services x CONTROL_DESTS dests from
+//            empty, then a second Apply changing CONTROL_EDIT_PERCENT % of
+//            the services; each split into the stages the balancer times
+//            (fulcrum_control_apply_stage_seconds)
+//   unary    p50/p99 of the small reads an operator's tooling issues one
+//            at a time (GetService, ListDests, GetDest), then of the big
+//            ones (ListServices, GetStats) and of one write (UpdateDest)
+//   metrics  /metrics at that scale: series, bytes, p50/p99 of a scrape
+//   forward  the worker's echo replies per second before the first Apply
+//            and after everything above (a reference for the worker's pace)
+// Prints tables; appends nothing.
+
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { FulcrumApi } from '../control/src/api/client';
+import { Balancer, metricsPort } from '../test/e2e/fixtures/balancer';
+import { writeEchoPcap } from './control-pcap';
+import { percentile, scrape, stageDelta } from './control-scrape';
+import { edited, fleet } from './control-state';
+
+const SERVICES = Number(process.env.CONTROL_SERVICES ?? 10_000);
+const DESTS = Number(process.env.CONTROL_DESTS ?? 8);
+const EDIT_PERCENT = Number(process.env.CONTROL_EDIT_PERCENT ?? 3);
+const CALLS = Number(process.env.CONTROL_CALLS ?? 2000);
+const SCRAPES = Number(process.env.CONTROL_SCRAPES ?? 10);
+const APPLY_DEADLINE_MS = 120_000;
+
+type Row = (string | number)[];
+
+function table(head: string[], rows: Row[]): void {
+  console.log(`| ${head.join(' | ')} |`);
+  console.log(`|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
+  for (const r of rows) console.log(`| ${r.map((v) => (typeof v === 'number' ? fmt(v) : v)).join(' | ')} |`);
+  console.log();
+}
+
+const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
+
+async function timedApply(api: FulcrumApi, port: number, state: ReturnType<typeof fleet>): Promise<Row> {
+  const before = (await scrape(port)).text;
+  const t = process.hrtime.bigint();
+  const r = await api.call('Apply', { state });
+  const total = since(t);
+  const stages = stageDelta(before, (await scrape(port)).text);
+  const s = (k: string) => stages.get(k) ?? NaN;
+  const inside = [...stages.values()].reduce((a, b) => a + b, 0);
+  return [r.changes.length, total, s('validate'), s('diff'), s('spec'), s('snapshot_build'), s('publish'), s('state_file'), total - inside];
+}
+
+async function workerRate(api: FulcrumApi): Promise<number> {
+  const r = await api.call('GetStats', { window: { seconds: 1 } });
+  return r.workers.reduce((a, w) => a + (w.rates.icmp_echo_replies ?? 0), 0);
+}
+
+async function unaryLatencies(api: FulcrumApi, names: string[]): Promise<Row[]> {
+  const pick = () => names[Math.floor(Math.random() * names.length)];
+  const calls: [string, () => Promise<unknown>][] = [
+    ['GetService', () => api.call('GetService', { name: pick() })],
+    ['ListDests', () => api.call('ListDests', { service: pick() })],
+    ['GetDest (NOT_FOUND)', () => api.call('GetDest', { service: pick(), address: '10.9.9.9', port: 1 }).catch(() => undefined)],
+  ];
+  const rows: Row[] = [];
+  for (const [name, call] of calls) rows.push(await timedCalls(name, CALLS, call));
+  return rows;
+}
+
+/** `count` calls one after another: p50, p99 and max in ms. */
+async function timedCalls(name: string, count: number, call: () => Promise<unknown>): Promise<Row> {
+  const ms: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = process.hrtime.bigint();
+    await call();
+    ms.push(since(t));
+  }
+  return [name, count, percentile(ms, 50), percentile(ms, 99), Math.max(...ms)];
+}
+
+async function heavyCalls(api: FulcrumApi): Promise<Row[]> {
+  const rows: Row[] = [];
+  const heavy: [string, () => Promise<unknown>][] = [
+    ['ListServices', () => api.call('ListServices', {})],
+    ['GetStats', () => api.call('GetStats', {})],
+    ['UpdateDest (weight)', () => api.call('UpdateDest', { service: 'svc7', dest: { address: '10.1.0.56', port: 8000, weight: 1 + (rows.length % 5) } })],
+  ];
+  for (const [name, call] of heavy) rows.push(await timedCalls(name, 20, call));
+  return rows;
+}
+
+async function scrapes(port: number): Promise<Row> {
+  const ms: number[] = [];
+  let last = { bytes: 0, series: 0 };
+  for (let i = 0; i < SCRAPES; i++) {
+    const s = await scrape(port);
+    ms.push(s.ms);
+    last = s;
+  }
+  return [SCRAPES, last.series, last.bytes / 1e6, percentile(ms, 50), percentile(ms, 99)];
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fulcrum-bench-control-'));
+  const pcap = path.join(dir, 'echo.pcap');
+  writeEchoPcap(pcap);
+  const b = await Balancer.start(dir, {
+    devices: [`net_pcap0,rx_pcap=${pcap},infinite_rx=1`, 'net_null1'],
+    dataplane: [`  max_services: ${Math.max(1024, SERVICES * 2)}`, `  max_dests: ${Math.max(8192, SERVICES * DESTS * 2)}`],
+  });
+  const api = new FulcrumApi(b.socket, APPLY_DEADLINE_MS, 256 << 20);
+  const port = metricsPort(dir);
+  try {
+    const idle = await workerRate(api);
+    // The same call on an empty balancer: what a round trip costs on this machine now.
+    const reference = await timedCalls('reference: GetService (NOT_FOUND), no services', CALLS, () => api.call('GetService', { name: 'none' }).catch(() => undefined));
+    const applies: Row[] = [];
+    applies.push([`empty -> ${SERVICES} x ${DESTS}`, ...(await timedApply(api, port, fleet(SERVICES, DESTS)))]);
+    const stateBytes = statSync(b.stateFile).size;
+    const edit = edited(SERVICES, DESTS, EDIT_PERCENT);
+    applies.push([`${EDIT_PERCENT} % edited (${edit.touched} objects)`, ...(await timedApply(api, port, edit.state))]);
+    applies.push(['same state again (no-op)', ...(await timedApply(api, port, edit.state))]);
+    console.log(`bench/control: ${SERVICES} services x ${DESTS} dests, state file ${(stateBytes / 1e6).toFixed(1)} MB, no hugepages, 1 worker answering a net_pcap echo flood\n`);
+    table(['Apply', 'changes', 'total ms', 'validate', 'diff', 'spec (ids)', 'snapshot build', 'publish', 'state file', 'rest (gRPC, decode)'], applies);
+
+    const unary = await unaryLatencies(api, edit.state.services!.map((x) => x.name as string));
+    const loaded = await workerRate(api);
+    table(['unary call (saturated worker)', 'calls', 'p50 ms', 'p99 ms', 'max ms'], [reference, ...unary, ...(await heavyCalls(api))]);
+    table(['worker', 'echo replies/s'], [['empty config', idle], [`${SERVICES} x ${DESTS} applied, after the calls`, loaded]]);
+    table(['/metrics', 'scrapes', 'series', 'MB', 'p50 ms', 'p99 ms'], [['full scrape', ...(await scrapes(port))]]);
+  } finally {
+    api.close();
+    await b.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(`bench/control: ${(err as Error).stack ?? String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Where a desired-state change spends its time: the store and the
+// dataplane time each stage of a commit (validate, diff, spec, snapshot
+// build, publish, state file) into one histogram, so a slow Apply at scale
+// shows which stage to blame (bench/control reads it). Like the request
+// histogram it exists before any registry, so the state code needs only
+// this import.
+
+import { Histogram, type Registry } from 'prom-client';
+
+export type ApplyStage = 'validate' | 'diff' | 'spec' | 'snapshot_build' | 'publish' | 'state_file';
+
+const stageDuration = new Histogram({
+  name: 'fulcrum_control_apply_stage_seconds',
+  help: 'Time a desired-state change spends in each stage: validate, diff, spec (ids and the engine spec), snapshot_build (C++), publish, state_file',
+  labelNames: ['stage'],
+  buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+  registers: [],
+});
+
+export function observeApplyStage(stage: ApplyStage, seconds: number): void {
+  stageDuration.observe({ stage }, seconds);
+}
+
+/** Runs fn and records its duration as `stage`, also when it throws. */
+export function timeStage<T>(stage: ApplyStage, fn: () => T): T {
+  const started = process.hrtime.bigint();
+  try {
+    return fn();
+  } finally {
+    observeApplyStage(stage, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+}
+
+export function registerApplyMetrics(registry: Registry): void {
+  registry.registerMetric(stageDuration);
+}

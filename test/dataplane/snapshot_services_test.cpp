@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The service part of a snapshot across generations: a service whose
+// scheduler inputs did not change keeps the previous snapshot's scheduler
+// (and so its workers' scheduler state), one that changed gets a new one;
+// VIPs and local addresses, merged into the owned addresses at once, stay
+// sorted and findable.
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "ipvs_world.hpp"
+
+namespace fulcrum::test::ipvsgold {
+namespace {
+
+std::unique_ptr<Snapshot> build(const SnapshotSpec& spec, uint64_t gen, const Snapshot* prev) {
+  std::string err;
+  auto s = build_snapshot(spec, prev, gen, kLimits, err);
+  EXPECT_NE(s, nullptr) << err;
+  return s;
+}
+
+TEST(SnapshotServices, UnchangedSchedulersAreSharedChangedOnesRebuilt) {
+  auto a = build(ipvs_spec(), 1, nullptr);
+  auto b = build(ipvs_spec(), 2, a.get());
+  auto c = build(ipvs_spec(3), 3, b.get());  // web's first dest reweighted
+  ASSERT_TRUE(a && b && c);
+  for (const Service& sb : b->services->services()) {
+    const Service* sa = a->services->by_id(sb.id);
+    ASSERT_NE(sa, nullptr);
+    EXPECT_EQ(sb.sched.get(), sa->sched.get()) << "service " << sb.id;
+    EXPECT_EQ(sb.sched_gen, 1u) << "service " << sb.id;
+  }
+  for (const Service& sc : c->services->services()) {
+    const Service* sb = b->services->by_id(sc.id);
+    bool web = sc.id == kSvcWeb;
+    EXPECT_EQ(sc.sched.get() == sb->sched.get(), !web) << "service " << sc.id;
+    EXPECT_EQ(sc.sched_gen, web ? 3u : 1u) << "service " << sc.id;
+  }
+}
+
+TEST(SnapshotServices, VipsAndLocalAddressesAreOwnedSortedAndFlagged) {
+  auto s = build(ipvs_spec(), 1, nullptr);
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(std::is_sorted(s->addresses.begin(), s->addresses.end(),
+                             [](const OwnedAddress& x, const OwnedAddress& y) { return x.ip < y.ip; }));
+  EXPECT_TRUE(std::adjacent_find(s->addresses.begin(), s->addresses.end(), [](const OwnedAddress& x, const OwnedAddress& y) {
+                return x.ip == y.ip;
+              }) == s->addresses.end());
+  for (uint32_t vip : {kVip, kVipDr, kVipTun, kVipSticky, kVipFnat, kVipToa}) {
+    const OwnedAddress* a = s->find_owned(vip);
+    ASSERT_NE(a, nullptr);
+    EXPECT_TRUE(a->vip);
+  }
+  const OwnedAddress* laddr = s->find_owned(kLaddr);
+  ASSERT_NE(laddr, nullptr);
+  EXPECT_TRUE(laddr->laddr);
+  EXPECT_TRUE(s->has_laddrs);
+  EXPECT_FALSE(s->find_owned(kWan)->vip);
+  // A second generation keeps the VIPs' added generation (no new GARP).
+  auto next = build(ipvs_spec(), 2, s.get());
+  EXPECT_EQ(next->find_owned(kVip)->added_gen, 1u);
+}
+
+}  // namespace
+}  // namespace fulcrum::test::ipvsgold
