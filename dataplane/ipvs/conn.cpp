@@ -154,20 +154,27 @@ static ConnHit hit_of(const Conn* base, uint32_t ref) {
 
 void ConnTable::lookup_bulk(const ConnTuple* tuples, uint32_t n, ConnHit* out) const {
   ConnKey keys[64];
-  uint64_t h[64];
+  ConnIndex::Probe probes[64];
+  uint32_t cand[64];
   for (uint32_t i = 0; i < n; i++) {
     const ConnTuple& t = tuples[i];
     keys[i] = make_key(t.proto, t.saddr, t.sport, t.daddr, t.dport);
-    h[i] = hash(keys[i]);
-    index_.prefetch(h[i]);
+    probes[i] = index_.probe(hash(keys[i]));
+    index_.prefetch(probes[i]);
   }
   for (uint32_t i = 0; i < n; i++) {
-    uint32_t ref = index_.candidate(h[i]);
-    if (ref != ConnIndex::kNone) __builtin_prefetch(&conn_of_ref(ref));
-    else index_.prefetch_second(h[i]);
+    cand[i] = index_.candidate(probes[i]);
+    if (cand[i] != ConnIndex::kNone) __builtin_prefetch(&conn_of_ref(cand[i]));
+    else index_.prefetch_second(probes[i]);
   }
-  for (uint32_t i = 0; i < n; i++)
-    out[i] = hit_of(conns_, index_.find(h[i], [&](uint32_t ref) { return matches(ref, keys[i]); }));
+  // The first candidate is almost always the connection; otherwise (a
+  // signature collision, or an entry in its second bucket) the full search.
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t ref = cand[i] != ConnIndex::kNone && matches(cand[i], keys[i])
+                       ? cand[i]
+                       : index_.find(probes[i], [&](uint32_t r) { return matches(r, keys[i]); });
+    out[i] = hit_of(conns_, ref);
+  }
 }
 
 ConnHit ConnTable::lookup(uint8_t proto, uint32_t saddr, uint16_t sport, uint32_t daddr,

@@ -28,6 +28,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <emmintrin.h>
+
 namespace fulcrum {
 
 class ConnIndex {
@@ -44,21 +46,30 @@ class ConnIndex {
   size_t bytes() const { return size_t(nbuckets_) * sizeof(Bucket); }
   uint32_t size() const { return size_; }
 
-  // Starts loading the first bucket of h (bulk lookups).
-  void prefetch(uint64_t h) const { __builtin_prefetch(&buckets_[first(h)]); }
+  // Where a hash's entry can be, worked out once per lookup.
+  struct Probe {
+    uint32_t b1, b2, sig;
+  };
+  Probe probe(uint64_t h) const { return Probe{first(h), second(h), sig_of(h)}; }
+
+  // Starts loading the first bucket (bulk lookups).
+  void prefetch(const Probe& p) const { __builtin_prefetch(&buckets_[p.b1]); }
 
   // The first reference in h's first bucket with h's signature, or kNone:
   // what a bulk lookup prefetches before it matches (kNone: it prefetches
   // the second bucket instead).
-  uint32_t candidate(uint64_t h) const {
-    uint32_t m = matches(buckets_[first(h)], sig_of(h));
-    return m != 0 ? buckets_[first(h)].ref[__builtin_ctz(m)] : kNone;
+  uint32_t candidate(const Probe& p) const {
+    uint32_t m = matches(buckets_[p.b1], p.sig);
+    return m != 0 ? buckets_[p.b1].ref[__builtin_ctz(m)] : kNone;
   }
-  void prefetch_second(uint64_t h) const { __builtin_prefetch(&buckets_[second(h)]); }
+  void prefetch_second(const Probe& p) const { __builtin_prefetch(&buckets_[p.b2]); }
 
-  // The reference stored under h for which match(ref) holds, or kNone.
+  // The reference stored under the probe's hash for which match(ref)
+  // holds, or kNone.
   template <class Match>
-  uint32_t find(uint64_t h, Match&& match) const;
+  uint32_t find(const Probe& p, Match&& match) const;
+  template <class Match>
+  uint32_t find(uint64_t h, Match&& match) const { return find(probe(h), match); }
 
   // Adds ref under h unless a reference under h matches (dup(ref) true:
   // returns kExists). rehash(ref) gives the hash a stored reference was
@@ -96,9 +107,10 @@ class ConnIndex {
   uint32_t other(uint64_t h, uint32_t b) const { return b == first(h) ? second(h) : first(h); }
   // Slots of bucket b whose signature is sig, as a bit mask.
   static uint32_t matches(const Bucket& b, uint32_t sig) {
-    uint32_t m = 0;
-    for (uint32_t i = 0; i < kWays; i++) m |= uint32_t(b.sig[i] == sig) << i;
-    return m;
+    __m128i s = _mm_set1_epi32(int(sig));
+    __m128i lo = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(b.sig)), s);
+    __m128i hi = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(b.sig + 4)), s);
+    return uint32_t(_mm_movemask_ps(_mm_castsi128_ps(lo)) | _mm_movemask_ps(_mm_castsi128_ps(hi)) << 4);
   }
   template <class Match>
   uint32_t find_in(const Bucket& b, uint32_t sig, Match& match) const;
@@ -122,10 +134,9 @@ uint32_t ConnIndex::find_in(const Bucket& b, uint32_t sig, Match& match) const {
 }
 
 template <class Match>
-uint32_t ConnIndex::find(uint64_t h, Match&& match) const {
-  uint32_t sig = sig_of(h);
-  uint32_t ref = find_in(buckets_[first(h)], sig, match);
-  return ref != kNone ? ref : find_in(buckets_[second(h)], sig, match);
+uint32_t ConnIndex::find(const Probe& p, Match&& match) const {
+  uint32_t ref = find_in(buckets_[p.b1], p.sig, match);
+  return ref != kNone ? ref : find_in(buckets_[p.b2], p.sig, match);
 }
 
 template <class Match, class Rehash>
