@@ -30,6 +30,10 @@
 # Then bench/cps: new connections per second (wrr, mh) and the connection
 # table at BENCH_SCALE_CONNS (1048576) connections.
 #
+# Then bench/e2e.sh (BENCH_E2E=0 skips it; its own knobs are BENCH_E2E_*):
+# HTTP with wrk through Fulcrum, nftables, HAProxy and nginx stream in
+# network namespaces, against the direct client -> server ceiling.
+#
 # Environment: BENCH_ROUNDS (3), BENCH_SECONDS (measured seconds per run, 4),
 # BENCH_LARGE_FLOWS (65536; 0 skips the row), BENCH_LARGE_REF (1; 0 drops
 # the "testpmd 5tswap 64k" row, testpmd on the large capture, and saves
@@ -254,6 +258,13 @@ if timeout 120 "$BUILD/cps" --scale "$SCALE_CONNS" >"$logf" 2>&1; then
   grep '^scale:' "$logf"
 else
   log "scale FAILED (log: $logf)"; FAILED=1
+fi
+
+# ---------------------------------------------------- e2e
+# HTTP through Fulcrum and its peers in network namespaces (bench/e2e.sh).
+if [ "${BENCH_E2E:-1}" != 0 ]; then
+  echo
+  bash bench/e2e.sh || { log "e2e FAILED (its lines above say which row)"; FAILED=1; }
 fi
 
 if [ "$FAILED" -ne 0 ]; then
