@@ -151,7 +151,8 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `${TAG}-`));
   chmodSync(dir, 0o755);  // nginx's workers run as www-data
   log(`building the sandbox (tag ${TAG}, config files in ${dir})`);
-  const net = await Sandbox.network({ tag: TAG, servers: SERVERS, clientLan: true, httpServer: serverNginx(dir, LOAD_CPU) });
+  const net = await Sandbox.network({ tag: TAG, servers: SERVERS, clientLan: true, httpServer: serverNginx(dir, LOAD_CPU) })
+    .catch((err: unknown) => { rmSync(dir, { recursive: true, force: true }); throw err; });
   const b: Bench = {
     net, tag: TAG, dir, lbCpu: LB_CPU, loadCpu: LOAD_CPU,
     maxConns: knob('BENCH_E2E_MAX_CONNS', 262_144),
