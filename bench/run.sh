@@ -34,6 +34,10 @@
 # Then bench/control: the control plane at 10k services x 8 dests
 # (BENCH_CONTROL=0 skips it; CONTROL_* knobs in bench/control.ts).
 #
+# Then bench/e2e.sh (BENCH_E2E=0 skips it; its own knobs are BENCH_E2E_*):
+# HTTP with wrk through Fulcrum, nftables, HAProxy and nginx stream in
+# network namespaces, against the direct client -> server ceiling.
+#
 # Environment: BENCH_ROUNDS (3), BENCH_SECONDS (measured seconds per run, 4),
 # BENCH_LARGE_FLOWS (65536; 0 skips the row), BENCH_LARGE_REF (1; 0 drops
 # the "testpmd 5tswap 64k" row, testpmd on the large capture, and saves
@@ -280,6 +284,13 @@ if [ "${BENCH_CONTROL:-1}" != 0 ]; then
   if ! timeout 1800 node dist/bench/control.js 2>"$OUT/control.log"; then
     log "control FAILED (log: $OUT/control.log)"; tail -15 "$OUT/control.log" >&2; FAILED=1
   fi
+fi
+
+# ---------------------------------------------------- e2e
+# HTTP through Fulcrum and its peers in network namespaces (bench/e2e.sh).
+if [ "${BENCH_E2E:-1}" != 0 ]; then
+  echo
+  bash bench/e2e.sh || { log "e2e FAILED (its lines above say which row)"; FAILED=1; }
 fi
 
 if [ "$FAILED" -ne 0 ]; then

@@ -17,11 +17,14 @@ cd "$(dirname "$0")/.."
 # tests), prometheus (evaluates the Grafana dashboard's queries in the
 # metrics test), openssl (certificates for the HTTPS health-check and the
 # API's TLS tests), systemd (systemd-analyze checks deploy/fulcrum.service).
+# bench/e2e.sh: wrk (the load), haproxy, nftables and libnginx-mod-stream
+# (the peers it measures Fulcrum against).
 # Fuzzing: clang, and libclang-rt-dev for libFuzzer and the ASan/UBSan
 # runtimes (scripts/fuzz.sh).
 PACKAGES=(libdpdk-dev dpdk dpdk-dev pkg-config cmake make g++ googletest libgtest-dev
   iproute2 ethtool iputils-ping util-linux python3 tcpdump nginx-light hping3 prometheus openssl systemd
-  clang libclang-rt-dev)
+  clang libclang-rt-dev
+  wrk haproxy nftables libnginx-mod-stream)
 HUGEPAGES=${FULCRUM_HUGEPAGES:-512}
 
 log() { printf 'setup: %s\n' "$*"; }

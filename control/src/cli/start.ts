@@ -54,7 +54,6 @@ export async function runStart(configPath: string): Promise<number> {
   const source = saved === undefined ? configPath : `state file ${cfg.control.state_file}, generation ${saved.generation}`;
   process.stdout.write(`fulcrum: ${cfg.services.length} service(s), ${cfg.snat.length} snat rule(s) from ${source}\n`);
   process.stdout.write(`fulcrum: api on unix:${cfg.control.grpc.socket}${api.tcpPort ? ` and ${cfg.control.grpc.listen} (tls)` : ''}\n`);
-  printStartup(cfg, dp);
   const pools = new PoolWatch(dp);
   pools.start();
   const portNames = cfg.dataplane.ports.map((p) => p.name);
@@ -63,8 +62,10 @@ export async function runStart(configPath: string): Promise<number> {
       (text) => process.stdout.write(text),
       (err: Error) => process.stderr.write(`fulcrum: status: ${err.message}\n`),
     );
+  // Before the ready line: a SIGUSR1 with no handler starts Node's inspector.
   process.on('SIGUSR1', dump);
   process.on('SIGHUP', () => void reload(store, configPath, cfg));
+  printStartup(cfg, dp);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     // A ref'd timer keeps the event loop alive while only DPDK works.
     const keepAlive = setInterval(() => undefined, 1 << 30);

@@ -82,6 +82,24 @@ export interface SandboxOptions {
   maxConns?: number;
   /** A kernel interface for health checks in the balancer namespace (see the top of this file). */
   checkLeg?: boolean;
+  /**
+   * The client's eth1 on the server LAN, without the dr/tun return routes:
+   * the client reaches the servers directly (a benchmark's ceiling).
+   */
+  clientLan?: boolean;
+  /** The balancer's DPDK driver for both ports (default net_af_packet). */
+  portDriver?: 'net_af_packet' | 'net_af_xdp';
+  /** More EAL arguments (a hugepage limit, say); the sandbox's own come first. */
+  ealArgs?: string[];
+  /** argv of each real server's HTTP server on port 80, which prints a line once it listens (default: a Node server answering its name). */
+  httpServer?: (ns: string) => string[];
+}
+
+/** The namespaces and real servers of a sandbox, which balancers can be started on one after another. */
+export interface SandboxNetwork {
+  topo: Topology;
+  /** Each real server's HTTP server process. */
+  httpServers: ChildProcess[];
 }
 
 /** The balancer namespace's kernel address on the server LAN (checkLeg). */
@@ -141,6 +159,8 @@ const IPIP_DECAPSULATOR = [
 
 export class Sandbox {
   private output = '';
+  /** stop() removes the namespaces too (start(), not startOn()). */
+  private ownsNetwork = false;
 
   private constructor(
     readonly topo: Topology,
@@ -156,22 +176,51 @@ export class Sandbox {
 
   /** Builds the namespaces and starts the balancer; resolves once it is ready. */
   static async start(opts: SandboxOptions): Promise<Sandbox> {
+    const net = await Sandbox.network(opts);
+    try {
+      const sandbox = await Sandbox.startOn(net, opts);
+      sandbox.ownsNetwork = true;
+      return sandbox;
+    } catch (err) {
+      await net.topo.destroy();
+      throw err;
+    }
+  }
+
+  /** Builds the namespaces and starts the real servers, with no balancer yet. */
+  static async network(opts: SandboxOptions): Promise<SandboxNetwork> {
     checkOptions(opts);
     const spec = topologySpec(opts);
     const topo = await Topology.create(spec);
+    try {
+      return { topo, httpServers: await prepareServers(topo, spec, opts) };
+    } catch (err) {
+      await topo.destroy();
+      throw err;
+    }
+  }
+
+  /**
+   * Starts a balancer on a network of Sandbox.network() (built with the
+   * same tag and servers); its stop() leaves the network standing.
+   */
+  static async startOn(net: SandboxNetwork, opts: SandboxOptions): Promise<Sandbox> {
     const configPath = path.join(os.tmpdir(), `fulcrum-${opts.tag}-${process.pid}.yaml`);
     // The API socket and state file of this sandbox alone: never the
     // system's, and never a state file left by an earlier run.
     rmSync(controlDir(configPath), { recursive: true, force: true });
     try {
-      const httpServers = await prepareServers(topo, spec, opts);
       writeFileSync(configPath, sandboxConfig(opts, configPath));
-      const child = topo.spawn('lb', [process.execPath, BIN, 'start', '--config', configPath]);
-      const sandbox = new Sandbox(topo, child, configPath, opts, httpServers);
-      await sandbox.waitFor(READY_LINE, START_TIMEOUT_MS);
+      const child = net.topo.spawn('lb', [process.execPath, BIN, 'start', '--config', configPath]);
+      const sandbox = new Sandbox(net.topo, child, configPath, opts, net.httpServers);
+      try {
+        await sandbox.waitFor(READY_LINE, START_TIMEOUT_MS);
+      } catch (err) {
+        await sandbox.stop();
+        throw err;
+      }
       return sandbox;
     } catch (err) {
-      await topo.destroy();
       rmSync(configPath, { force: true });
       throw err;
     }
@@ -242,7 +291,7 @@ export class Sandbox {
 
   /** Starts real server i's HTTP server again; resolves once it listens. */
   async startServer(i: number): Promise<void> {
-    this.httpServers[i] = await startHttpServer(this.topo, serverNamespace(i));
+    this.httpServers[i] = await startHttpServer(this.topo, serverNamespace(i), this.opts);
   }
 
   /** The counters summed over the workers. */
@@ -258,7 +307,7 @@ export class Sandbox {
     });
     this.balancer.kill('SIGTERM');
     const code = await Promise.race([exited, delay(10_000).then(() => null)]);
-    await this.topo.destroy();
+    if (this.ownsNetwork) await this.topo.destroy();
     rmSync(this.configPath, { force: true });
     rmSync(controlDir(this.configPath), { recursive: true, force: true });
     return code;
@@ -290,6 +339,7 @@ function checkOptions(opts: SandboxOptions): void {
   if (opts.checkLeg && (opts.servers ?? 0) === 0) throw new Error('checkLeg needs servers: it joins the server LAN');
   const mode = opts.serverMode ?? 'nat';
   const vips = opts.vips ?? [];
+  if (opts.clientLan && (mode === 'dr' || mode === 'tun')) throw new Error(`clientLan is for serverMode nat or fullnat: ${mode} gives the client its LAN leg already`);
   if (mode === 'nat' || mode === 'fullnat') {
     if (vips.length > 0) throw new Error(`vips are for serverMode dr or tun: in ${mode} mode the servers do not own the VIPs`);
     return;
@@ -311,6 +361,7 @@ function topologySpec(opts: SandboxOptions): TopologySpec {
   if (servers.length > 0) {
     parts.push(serverLan(servers), returnPath(opts.serverMode ?? 'nat', servers));
   }
+  if (opts.clientLan) parts.push(clientLan());
   if (opts.checkLeg) parts.push({ links: [{ a: { ns: 'lb', ifname: 'hc0', address: `${CHECK_ADDRESS}/24` }, b: { ns: 'sw', ifname: 'ph' } }] });
   return {
     tag: opts.tag,
@@ -356,12 +407,17 @@ function returnThroughBalancer(servers: string[]): SpecPart {
   return { routes: servers.map((ns) => ({ ns, prefix: 'default', via: LAN_ADDRESS })) };
 }
 
+// The client's leg on the server LAN (switch port pc).
+function clientLan(): SpecPart {
+  return { links: [{ a: { ns: 'client', ifname: 'eth1', address: `${CLIENT_LAN_ADDRESS}/24` }, b: { ns: 'sw', ifname: 'pc' } }] };
+}
+
 // dr, tun: the replies bypass the balancer, as they would with a router
 // between the server LAN and the clients; the client's eth1 plays that
 // router. The servers keep the balancer only as a LAN neighbour.
 function returnDirect(servers: string[]): SpecPart {
   return {
-    links: [{ a: { ns: 'client', ifname: 'eth1', address: `${CLIENT_LAN_ADDRESS}/24` }, b: { ns: 'sw', ifname: 'pc' } }],
+    ...clientLan(),
     routes: servers.map((ns) => ({ ns, prefix: CLIENT_SUBNET, via: CLIENT_LAN_ADDRESS })),
     // Replies from a VIP arrive on eth1 while the client's route to the VIP
     // is on eth0: reverse-path filtering would drop them. The kernel uses
@@ -380,11 +436,12 @@ async function prepareServers(topo: Topology, spec: TopologySpec, opts: SandboxO
     if (mode === 'dr' || mode === 'tun') await ownVips(topo, ns, opts.vips ?? []);
     if (mode === 'tun') await addTunnel(topo, ns);
   }
-  return Promise.all(servers.map((ns) => startHttpServer(topo, ns)));
+  return Promise.all(servers.map((ns) => startHttpServer(topo, ns, opts)));
 }
 
-function startHttpServer(topo: Topology, ns: string): Promise<ChildProcess> {
-  return startHelper(topo, ns, [process.execPath, '-e', HTTP_SERVER, ns], 'HTTP server');
+function startHttpServer(topo: Topology, ns: string, opts: SandboxOptions): Promise<ChildProcess> {
+  const argv = opts.httpServer?.(ns) ?? [process.execPath, '-e', HTTP_SERVER, ns];
+  return startHelper(topo, ns, argv, 'HTTP server');
 }
 
 // Every interface of the switch namespace becomes a port of one bridge.
@@ -476,15 +533,15 @@ function sandboxConfig(opts: SandboxOptions, configPath: string): string {
     `  lcores: "${opts.lcores ?? '0-1'}"`,
     `  hugepages: ${huge}`,
     // Nothing shared on disk, so several sandboxes can run at once.
-    `  eal_args: ["${huge ? '--in-memory' : '--no-shconf'}"]`,
+    `  eal_args: ${JSON.stringify([huge ? '--in-memory' : '--no-shconf', ...(opts.ealArgs ?? [])])}`,
     '  mbufs: 4095',
     `  max_conns: ${opts.maxConns ?? 16384}`,
     ...(opts.dataplane ?? []),
     '  ports:',
     '    - name: wan',
-    '      device: net_af_packet0,iface=wan0',
+    `      device: ${opts.portDriver ?? 'net_af_packet'}0,iface=wan0`,
     `      address: ${BALANCER_ADDRESS}/24`,
-    ...(lan ? ['    - name: lan', '      device: net_af_packet1,iface=lan0', `      address: ${LAN_ADDRESS}/24`] : []),
+    ...(lan ? ['    - name: lan', `      device: ${opts.portDriver ?? 'net_af_packet'}1,iface=lan0`, `      address: ${LAN_ADDRESS}/24`] : []),
     'control:',
     `  grpc: { socket: ${apiSocket(opts, configPath)} }`,
     `  state_file: ${path.join(controlDir(configPath), 'state.json')}`,
