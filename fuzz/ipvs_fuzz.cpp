@@ -53,7 +53,9 @@ constexpr uint32_t kMaxConns = 32;
 const std::vector<Flow>& flows() {
   static const std::vector<Flow> f = {
       web_to_rs1(40000), web_to_rs2(40001), dns(5000), dr(40000), tun(40000),
-      Flow{IPPROTO_TCP, kVipSticky, 80, kRs1, kRs1Mac, 8080, 40000, kSvcSticky, kSticky1},
+      // Not web1's port: the same client port to the same dest port would
+      // clash with web1's reply key (drop_conn_clash).
+      Flow{IPPROTO_TCP, kVipSticky, 80, kRs1, kRs1Mac, 8080, 40003, kSvcSticky, kSticky1},
       Flow{IPPROTO_TCP, kVipAnyPort, 8443, kRs1, kRs1Mac, 8443, 40000, kSvcAnyPort, kAnyPort1},
       Flow{IPPROTO_TCP, kVip, 80, kRs1, kRs1Mac, 8080, 40002, kSvcWeb, kWeb1, kFarClient, kRouterMac},
   };
