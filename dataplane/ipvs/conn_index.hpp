@@ -141,9 +141,9 @@ uint32_t ConnIndex::find(const Probe& p, Match&& match) const {
 
 template <class Match, class Rehash>
 ConnIndex::Add ConnIndex::insert(uint64_t h, uint32_t ref, Match&& dup, Rehash&& rehash) {
-  if (find(h, dup) != kNone) return Add::kExists;
-  uint32_t sig = sig_of(h);
-  if (place(first(h), sig, ref) || place(second(h), sig, ref) || displace(first(h), sig, ref, rehash)) {
+  Probe p = probe(h);
+  if (find(p, dup) != kNone) return Add::kExists;
+  if (place(p.b1, p.sig, ref) || place(p.b2, p.sig, ref) || displace(p.b1, p.sig, ref, rehash)) {
     size_++;
     return Add::kOk;
   }
