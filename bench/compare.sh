@@ -17,6 +17,8 @@
 # same on both sides). Exit 1 when a run failed, 2 when not ready.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 BASE=${1:?usage: bench/compare.sh COMMIT [WORKLOAD ...]}
 shift
@@ -50,18 +52,15 @@ one() {  # build-dir workload -> value (Mpps per worker, or M conns/s) or nothin
   logf="$OUT/$(basename "$(dirname "$dir")")-${2/:/-}.log"
   if [ "$name" = cps ]; then
     timeout 60 "$dir/cps" --sched "$arg" --seconds "$SECS" >"$logf" 2>&1 || return 0
-    awk '/^RESULT cps/ { for (i = 3; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
-                         if (r["ok"] == 1) print r["mcps"] }' "$logf"
+    result "$logf" cps mcps
     return 0
   fi
   local pcap="$OUT/$name-$arg.pcap"
   [ -f "$pcap" ] || "$NEW/fastpath" --write-pcap "$pcap" --workload "$name" --flows "$arg" >/dev/null || return 0
   timeout -k 5 $((SECS + 30)) "$dir/fastpath" --workload "$name" --flows "$arg" --pcap "$(realpath "$pcap")" \
     --lcores 0,1 --warmup 1 --duration "$SECS" </dev/null >"$logf" 2>&1 || return 0
-  awk '/^RESULT fastpath/ { for (i = 3; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
-                            if (r["ok"] == 1) printf "%.2f\n", r["per_worker_mpps"] }' "$logf"
+  result "$logf" fastpath per_worker_mpps | awk '{ printf "%.2f\n", $1 }'
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
 declare -A A=() B=()
 FAILED=0

@@ -46,6 +46,8 @@
 # 1 when one failed (its log is named), 2 when the host is not ready.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 ROUNDS=${BENCH_ROUNDS:-3}
 SECONDS_MEASURED=${BENCH_SECONDS:-4}
@@ -118,12 +120,8 @@ run_fastpath() {  # logfile workload [flows]
   timeout -k 5 $((SECONDS_MEASURED + 30)) \
     "$BUILD/fastpath" --workload "$workload" ${flows:+--flows "$flows"} --pcap "$pcap" \
     --lcores "$LCORES" --warmup 1 --duration "$SECONDS_MEASURED" </dev/null >"$logf" 2>&1 || return 0
-  awk '/^RESULT fastpath/ { for (i = 3; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
-                            if (r["ok"] == 1) printf "%.2f\n", r["per_worker_mpps"] }' "$logf"
+  result "$logf" fastpath per_worker_mpps | awk '{ printf "%.2f\n", $1 }'
 }
-
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-  if (NR == 0) exit; print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # Hugepages (2 MB) a fastpath run needs for a capture of `frames` frames:
 # net_pcap keeps every frame in an mbuf of the port's pool (~2.4 KB each
