@@ -50,11 +50,16 @@ function validated(desired: Desired, list: Entry[]): Validated {
 export class ServiceCache {
   private byText: Map<string, Entry>;
   private byConfig: Map<ServiceConfig, Entry>;
+  // The input objects the cache handed out (input()): an edit's draft
+  // shares every service it did not touch, so these are found without
+  // turning them into text. Nothing edits them in place (edits copy).
+  private byInput: Map<Input, Entry>;
 
   constructor(desired: Desired) {
     const list = desired.services.map((c) => entry(c));
     this.byText = index(list);
     this.byConfig = new Map(list.map((e) => [e.config, e]));
+    this.byInput = new Map(list.map((e) => [e.input, e]));
   }
 
   /** The input form of the running state (its services shared: copy one before editing it). */
@@ -73,16 +78,18 @@ export class ServiceCache {
   /** After a commit: the cache describes the state now running. */
   replace(v: Validated): void {
     this.byText = v.entries;
-    this.byConfig = new Map([...v.entries.values()].map((e) => [e.config, e]));
+    const list = [...new Set(v.entries.values())];
+    this.byConfig = new Map(list.map((e) => [e.config, e]));
+    this.byInput = new Map(list.map((e) => [e.input, e]));
   }
 
   /** What restore() takes back to (the maps are replaced, never changed, so no copy). */
-  save(): { byText: Map<string, Entry>; byConfig: Map<ServiceConfig, Entry> } {
-    return { byText: this.byText, byConfig: this.byConfig };
+  save(): { byText: Map<string, Entry>; byConfig: Map<ServiceConfig, Entry>; byInput: Map<Input, Entry> } {
+    return { byText: this.byText, byConfig: this.byConfig, byInput: this.byInput };
   }
 
   restore(saved: ReturnType<ServiceCache['save']>): void {
-    ({ byText: this.byText, byConfig: this.byConfig } = saved);
+    ({ byText: this.byText, byConfig: this.byConfig, byInput: this.byInput } = saved);
   }
 
   private incremental(input: unknown, portNames: readonly string[]): Validated | undefined {
@@ -92,8 +99,13 @@ export class ServiceCache {
     if (Object.keys(o).some((k) => !TOP_LEVEL.has(k)) || !Array.isArray(raw)) return undefined;
     const list: Entry[] = [];
     for (const s of raw as unknown[]) {
+      let e = this.byInput.get(s as Input);
+      if (e !== undefined) {
+        list.push(e);
+        continue;
+      }
       const text = JSON.stringify(s);
-      let e = this.byText.get(text);
+      e = this.byText.get(text);
       if (e === undefined) {
         const r = serviceSchema.safeParse(s);
         if (!r.success) return undefined;
