@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "engine/eal.hpp"
 #include "engine/engine.hpp"
@@ -186,7 +187,21 @@ ServiceSpec to_service_spec(const Napi::Object& s) {
   return spec;
 }
 
-SnapshotSpec to_snapshot_spec(const Napi::Object& o) {
+// The services the last successful apply took, by id: a later apply
+// names an unchanged one by its id alone (control/src/dataplane/
+// spec-cache.ts), so only the changed ones cross N-API.
+using ServiceSpecs = std::unordered_map<uint32_t, ServiceSpec>;
+
+ServiceSpec service_spec_or_last(const Napi::Value& v, const ServiceSpecs& last) {
+  if (!v.IsNumber()) return to_service_spec(v.As<Napi::Object>());
+  uint32_t id = v.As<Napi::Number>().Uint32Value();
+  auto it = last.find(id);
+  if (it == last.end())
+    throw Napi::TypeError::New(v.Env(), "service id " + std::to_string(id) + " was not in the last apply");
+  return it->second;
+}
+
+SnapshotSpec to_snapshot_spec(const Napi::Object& o, const ServiceSpecs& last) {
   SnapshotSpec spec;
   Napi::Array addrs = get_array(o, "addresses");
   for (uint32_t i = 0; i < addrs.Length(); i++) {
@@ -204,8 +219,8 @@ SnapshotSpec to_snapshot_spec(const Napi::Object& o) {
   Napi::Value sv = o.Get("services");
   if (sv.IsArray()) {
     Napi::Array services = sv.As<Napi::Array>();
-    for (uint32_t i = 0; i < services.Length(); i++)
-      spec.services.push_back(to_service_spec(services.Get(i).As<Napi::Object>()));
+    spec.services.reserve(services.Length());
+    for (uint32_t i = 0; i < services.Length(); i++) spec.services.push_back(service_spec_or_last(services.Get(i), last));
   }
   Napi::Value nv = o.Get("snat");
   if (nv.IsArray()) {
@@ -349,6 +364,7 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
     std::string err;
     engine_ = Engine::start(cfg, err);
     if (!engine_) throw Napi::Error::New(env, err);
+    last_services_.clear();
     Napi::Object out = Napi::Object::New(env);
     Napi::Array ports = Napi::Array::New(env);
     for (const Port& p : engine_->ports()) ports.Set(ports.Length(), port_info(env, p));
@@ -365,9 +381,11 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
   }
 
   Napi::Value Apply(const Napi::CallbackInfo& info) {
-    SnapshotSpec spec = to_snapshot_spec(info[0].As<Napi::Object>());
+    SnapshotSpec spec = to_snapshot_spec(info[0].As<Napi::Object>(), last_services_);
     std::string err;
     if (!engine(info.Env()).apply(spec, err)) throw Napi::Error::New(info.Env(), err);
+    last_services_.clear();
+    for (ServiceSpec& s : spec.services) last_services_.emplace(s.id, std::move(s));
     return Napi::Number::New(info.Env(), double(engine_->generation()));
   }
 
@@ -461,6 +479,7 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
   }
 
   std::unique_ptr<Engine> engine_;
+  ServiceSpecs last_services_;
 };
 
 NODE_API_ADDON(FulcrumAddon)

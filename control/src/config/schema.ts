@@ -670,6 +670,17 @@ export const servicesSchema = z.array(serviceSchema).superRefine((services, ctx)
   for (const p of serviceSetProblems(services)) report(ctx, p.path, p.message);
 });
 
+/** The <protocol, vip, port> a service answers for: its own, then its group's endpoints. */
+export function answeredEndpoints(s: ServiceConfig): { protocol: Protocol; vip: string; port: number }[] {
+  const group = Array.isArray(s.endpoints) ? s.endpoints : [];
+  return [s, ...group].map((e) => ({ protocol: e.protocol ?? s.protocol, vip: e.vip ?? s.vip, port: e.port }));
+}
+
+/** "tcp 10.0.0.100:80": what two services must not share. */
+export function endpointText(e: { protocol: string; vip: string; port: number }): string {
+  return `${e.protocol} ${e.vip}:${e.port}`;
+}
+
 /**
  * What is wrong with a list of services that are each valid on their own:
  * duplicate names, and a <protocol, vip, port> answered by two services
@@ -683,14 +694,10 @@ export function serviceSetProblems(services: ServiceConfig[]): { path: (string |
     out.push({ path: [d.index, 'name'], message: `duplicate service name '${d.key}' (also services[${d.first}])` });
   }
   const all = services.flatMap((s, index) =>
-    [{ protocol: s.protocol, vip: s.vip, port: s.port }, ...(Array.isArray(s.endpoints) ? s.endpoints : [])].map(
-      (e, j) => ({ index, path: j === 0 ? [index] : [index, 'endpoints', j - 1], protocol: e.protocol ?? s.protocol, vip: e.vip ?? s.vip, port: e.port }),
-    ),
+    answeredEndpoints(s).map((e, j) => ({ index, path: j === 0 ? [index] : [index, 'endpoints', j - 1], ...e })),
   );
   const endpoint = (e: (typeof all)[number]) =>
-    PROTOCOLS.includes(e.protocol) && parseIPv4(e.vip) !== null && Number.isInteger(e.port)
-      ? `${e.protocol} ${e.vip}:${e.port}`
-      : undefined;
+    PROTOCOLS.includes(e.protocol) && parseIPv4(e.vip) !== null && Number.isInteger(e.port) ? endpointText(e) : undefined;
   for (const d of duplicates(all, endpoint)) {
     out.push({ path: all[d.index].path, message: `duplicate service ${d.key} (also services[${all[d.first].index}])` });
   }

@@ -105,7 +105,8 @@ export interface SnapshotSpec {
   addresses: { ip: string; prefix: number; port: number }[];
   /** Static routes; gateway absent = directly connected through port. */
   routes: { prefix: string; depth: number; port: number; gateway?: string }[];
-  services: ServiceSpec[];
+  /** A number: the id of a service whose spec the last successful apply took unchanged (spec-cache.ts). */
+  services: (ServiceSpec | number)[];
   snat: SnatSpec[];
 }
 

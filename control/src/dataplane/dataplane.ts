@@ -16,7 +16,8 @@ import { observeApplyStage } from '../metrics/apply';
 import { loadAddon, type ConnFilter, type ConnRow, type EngineStartInfo, type NativeAddon, type NeighbourRow, type RequestKind, type RequestResult } from './addon';
 import { StatView, type CounterSet } from './counters';
 import { IdAllocator } from './ids';
-import { DestOverlay, destKey, laddrKeys, serviceKey, serviceSpecs, type SpecIds } from './services';
+import { DestOverlay, destKey, laddrKeys, serviceKey, type SpecIds } from './services';
+import { ServiceSpecCache } from './spec-cache';
 import { snatDestKey, snatKey, snatLaddrKeys, snatSpecs } from './snat';
 import { engineStartSpec, snapshotSpec } from './spec';
 
@@ -53,6 +54,7 @@ export class Dataplane {
   /** The config last given to apply(), before the overlay. */
   private desired: FulcrumConfig | undefined;
   private readonly overlay = new DestOverlay();
+  private readonly specCache = new ServiceSpecCache();
   private reclaimTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly pending = new Map<number, Pending>();
@@ -114,8 +116,9 @@ export class Dataplane {
     const laddrs = [...new Set([...laddrKeys(services), ...snatLaddrKeys(cfg.snat)])];
     const laddrIds = (this.laddrIds as IdAllocator).assign(laddrs, (id) => laddrStats.sum(id, used) === 0n);
     const ids: SpecIds = { services: serviceIds, dests: destIds, laddrs: laddrIds };
-    const spec = snapshotSpec(cfg, serviceSpecs(services, ids, this.overlay), snatSpecs(cfg, ids));
+    const spec = snapshotSpec(cfg, this.specCache.specs(services, ids, this.overlay), snatSpecs(cfg, ids));
     const generation = this.addon.apply(spec);
+    this.specCache.sent();
     // Everything up to here but the C++ build and publication is "spec".
     const times = this.addon.lastApplyTimes();
     observeApplyStage('spec', Number(process.hrtime.bigint() - started) / 1e9 - times.build - times.publish);

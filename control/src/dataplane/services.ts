@@ -18,6 +18,12 @@ export function destKey(s: ServiceConfig, d: DestConfig): string {
   return `${s.name}|${d.address}|${d.port}`;
 }
 
+/** The service name a destKey starts with (service names have no '|'). */
+function serviceOfKey(key: string): string {
+  const bar = key.indexOf('|');
+  return bar < 0 ? key : key.slice(0, bar);
+}
+
 /** Local addresses are keyed by address: services sharing one share its port pool. */
 export function laddrKeys(services: readonly ServiceConfig[]): string[] {
   return [...new Set(services.flatMap((s) => s.local_addresses.map((a) => formatIPv4(parseIPv4(a) as number))))];
@@ -30,36 +36,39 @@ export interface SpecIds {
 }
 
 export function serviceSpecs(services: readonly ServiceConfig[], ids: SpecIds, overlay?: DestOverlay): ServiceSpec[] {
+  return services.map((s, i) => serviceSpec(s, i, ids, overlay));
+}
+
+/** Service `s` (services[i] of the config, for messages) with its ids and the overlay's verdicts. */
+export function serviceSpec(s: ServiceConfig, i: number, ids: SpecIds, overlay?: DestOverlay): ServiceSpec {
   const { services: serviceIds, dests: destIds, laddrs: laddrIds } = ids;
-  return services.map((s, i) => {
-    const fwd = forwardOf(s, undefined, i);
-    return {
-      id: serviceIds.get(serviceKey(s)) as number,
-      proto: s.protocol,
-      vip: s.vip,
-      port: s.port,
-      extra: s.endpoints.map((e) => ({ proto: e.protocol ?? s.protocol, vip: e.vip ?? s.vip, port: e.port })),
-      scheduler: s.scheduler,
-      sched: {
-        mhTableSize: s.mh.table_size,
-        mhHashPort: s.mh.hash_port,
-        mhFallback: s.mh.fallback,
-        lblcExpireMs: s.lblc.expire,
-        lblcrShrinkMs: s.lblc.shrink,
-      },
-      persistMs: (s.persistence?.timeout ?? 0) * 1000,
-      expireNodest: s.expire_nodest_conn,
-      synproxy: s.synproxy,
-      persistMask: formatIPv4(prefixMask(netmaskPrefix(s.persistence?.netmask ?? '255.255.255.255') as number)),
-      timeouts: { tcp: seconds(s.timeouts.tcp), tcpfin: seconds(s.timeouts.tcpfin), udp: seconds(s.timeouts.udp) },
-      laddrs: s.local_addresses.map((a) => {
-        const ip = formatIPv4(parseIPv4(a) as number);
-        return { id: laddrIds.get(ip) as number, ip };
-      }),
-      clientAddress: s.client_address,
-      dests: s.dests.map((d, j) => destSpec(s, d, destIds, forwardOf(s, d, i, j) ?? fwd, overlay)),
-    };
-  });
+  const fwd = forwardOf(s, undefined, i);
+  return {
+    id: serviceIds.get(serviceKey(s)) as number,
+    proto: s.protocol,
+    vip: s.vip,
+    port: s.port,
+    extra: s.endpoints.map((e) => ({ proto: e.protocol ?? s.protocol, vip: e.vip ?? s.vip, port: e.port })),
+    scheduler: s.scheduler,
+    sched: {
+      mhTableSize: s.mh.table_size,
+      mhHashPort: s.mh.hash_port,
+      mhFallback: s.mh.fallback,
+      lblcExpireMs: s.lblc.expire,
+      lblcrShrinkMs: s.lblc.shrink,
+    },
+    persistMs: (s.persistence?.timeout ?? 0) * 1000,
+    expireNodest: s.expire_nodest_conn,
+    synproxy: s.synproxy,
+    persistMask: formatIPv4(prefixMask(netmaskPrefix(s.persistence?.netmask ?? '255.255.255.255') as number)),
+    timeouts: { tcp: seconds(s.timeouts.tcp), tcpfin: seconds(s.timeouts.tcpfin), udp: seconds(s.timeouts.udp) },
+    laddrs: s.local_addresses.map((a) => {
+      const ip = formatIPv4(parseIPv4(a) as number);
+      return { id: laddrIds.get(ip) as number, ip };
+    }),
+    clientAddress: s.client_address,
+    dests: s.dests.map((d, j) => destSpec(s, d, destIds, forwardOf(s, d, i, j) ?? fwd, overlay)),
+  };
 }
 
 // ipvsadm --set takes whole seconds; 0 keeps the default.
@@ -102,6 +111,8 @@ function forwardOf(s: ServiceConfig, d: DestConfig | undefined, i: number, j?: n
 export class DestOverlay {
   /** destKey -> verdicts by source ("active" checks, "passive" signals). */
   private readonly down = new Map<string, Map<string, HealthFailAction>>();
+  /** Service name -> how many times a verdict on one of its dests changed (spec caches compare it). */
+  private readonly versions = new Map<string, number>();
 
   /**
    * Takes a dest out (action) or puts it back (undefined) for one source;
@@ -115,18 +126,37 @@ export class DestOverlay {
     else sources.set(source, action);
     if (sources.size === 0) this.down.delete(key);
     else this.down.set(key, sources);
-    return this.verdict(key) !== before;
+    if (this.verdict(key) === before) return false;
+    this.bump(serviceOfKey(key));
+    return true;
   }
 
-  /** Forgets dests no longer configured. */
+  private bump(service: string): void {
+    this.versions.set(service, (this.versions.get(service) ?? 0) + 1);
+  }
+
+  /** Changes with every verdict on one of the service's dests. */
+  version(service: string): number {
+    return this.versions.get(service) ?? 0;
+  }
+
+  /** Forgets dests no longer configured. Costs what is held out, not what is configured. */
   retain(services: readonly ServiceConfig[]): void {
-    const configured = new Set(services.flatMap((s) => s.dests.map((d) => destKey(s, d))));
-    for (const key of this.down.keys()) if (!configured.has(key)) this.down.delete(key);
+    if (this.down.size === 0) return;
+    const byName = new Map(services.map((s) => [s.name, s]));
+    for (const key of this.down.keys()) {
+      const s = byName.get(serviceOfKey(key));
+      if (s !== undefined && s.dests.some((d) => destKey(s, d) === key)) continue;
+      this.down.delete(key);
+      this.bump(serviceOfKey(key));
+    }
   }
 
-  /** The services without their removed dests. */
+  /** The services without their removed dests (the very objects where none is removed). */
   filter(services: readonly ServiceConfig[]): ServiceConfig[] {
+    const held = new Set([...this.down.keys()].map(serviceOfKey));
     return services.map((s) => {
+      if (!held.has(s.name)) return s;
       const dests = s.dests.filter((d) => this.verdict(destKey(s, d)) !== 'remove');
       return dests.length === s.dests.length ? s : { ...s, dests };
     });

@@ -7,7 +7,7 @@
 import { portDeviceName } from '../config/eal';
 import { formatIPv4, inSubnet, parseCidr, parseIPv4, type Cidr } from '../config/ipv4';
 import type { FulcrumConfig, RouteConfig } from '../config/schema';
-import type { EngineStartSpec, ServiceSpec, SnapshotSpec, SnatSpec } from './addon';
+import type { EngineStartSpec, SnapshotSpec, SnatSpec } from './addon';
 
 export function engineStartSpec(cfg: FulcrumConfig): EngineStartSpec {
   const dp = cfg.dataplane;
@@ -45,7 +45,7 @@ export function engineStartSpec(cfg: FulcrumConfig): EngineStartSpec {
 }
 
 /** Addresses and routes; services come from serviceSpecs with their ids. */
-export function snapshotSpec(cfg: FulcrumConfig, services: ServiceSpec[], snat: SnatSpec[] = []): SnapshotSpec {
+export function snapshotSpec(cfg: FulcrumConfig, services: SnapshotSpec['services'], snat: SnatSpec[] = []): SnapshotSpec {
   const subnets = cfg.dataplane.ports.map((p) => parseCidr(p.address) as Cidr);
   return {
     addresses: subnets.map((c, port) => ({ ip: formatIPv4(c.address), prefix: c.prefix, port })),

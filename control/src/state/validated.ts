@@ -11,7 +11,7 @@
 // Anything that fails takes the full schema, so errors read exactly as
 // the config file's.
 
-import { serviceSchema, serviceSetProblems, type ServiceConfig } from '../config/schema';
+import { answeredEndpoints, endpointText, serviceSchema, type ServiceConfig } from '../config/schema';
 import { plain, serviceInput, validateDesired, type Desired, type DesiredInput, type Input } from './desired';
 
 /** A running service: what it was validated as, its input form, and the texts it is known by. */
@@ -19,6 +19,8 @@ interface Entry {
   config: ServiceConfig;
   input: Input;
   texts: string[];
+  /** What no other service may have: its name and every endpoint it answers for. */
+  claims: string[];
 }
 
 export interface Validated {
@@ -34,7 +36,20 @@ const TOP_LEVEL = new Set(['services', 'snat']);
 function entry(config: ServiceConfig, raw?: string): Entry {
   const input = serviceInput(config);
   const text = JSON.stringify(input);
-  return { config, input, texts: raw === undefined || raw === text ? [text] : [raw, text] };
+  const claims = [`name ${config.name}`, ...answeredEndpoints(config).map(endpointText)];
+  return { config, input, texts: raw === undefined || raw === text ? [text] : [raw, text], claims };
+}
+
+/** True when no two services claim the same name or endpoint (serviceSetProblems then finds nothing). */
+function claimsUnique(list: Entry[]): boolean {
+  const seen = new Set<string>();
+  for (const e of list) {
+    for (const c of e.claims) {
+      if (seen.has(c)) return false;
+      seen.add(c);
+    }
+  }
+  return true;
 }
 
 function index(list: Entry[]): Map<string, Entry> {
@@ -113,8 +128,9 @@ export class ServiceCache {
       }
       list.push(e);
     }
+    // A clash takes the full schema, which words it (an API edit refuses clashes itself, first).
+    if (!claimsUnique(list)) return undefined;
     const services = list.map((e) => e.config);
-    if (serviceSetProblems(services).length > 0) return undefined;
     // The snat rules are few: the full schema, unless there are none.
     const none = o.snat === undefined || (Array.isArray(o.snat) && o.snat.length === 0);
     const snat = none ? [] : validateDesired({ snat: o.snat }, portNames).snat;
