@@ -7,7 +7,7 @@
 // diff names objects and fields.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
@@ -66,12 +66,19 @@ test('a service sent as a message and received back is the same service', () => 
   }
 });
 
-test('the state file is replaced atomically and read back; no temporary file is left', () => {
+test('the state file is replaced atomically and read back; no temporary file is left', async () => {
   const file = path.join(dir, 'sub', 'state.json');
   const desired = validateDesired(RICH, PORTS);
-  writeStateFile(file, { generation: 7, desired });
-  writeStateFile(file, { generation: 8, desired });
+  await writeStateFile(file, { generation: 7, desired });
+  await writeStateFile(file, { generation: 8, desired });
   assert.deepEqual(readdirSync(path.dirname(file)), ['state.json']);
+  // One service per line, between the header and the snat rules.
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+  const snatLines = desired.snat.length === 0 ? 1 : desired.snat.length + 2;
+  assert.equal(lines.length, 2 + desired.services.length + 1 + snatLines + 1);
+  assert.equal(lines.at(-1), '}');
+  assert.match(lines[0], /^\{"format":"fulcrum-state","version":1,"generation":8,$/);
+  assert.equal(JSON.parse(lines[2].replace(/,$/, '')).name, desired.services[0].name);
   assert.equal(statSync(file).mode & 0o777, 0o600);
   assert.deepEqual(readStateFile(file, PORTS), { generation: 8, desired });
   assert.equal(readStateFile(path.join(dir, 'none.json'), PORTS), undefined);

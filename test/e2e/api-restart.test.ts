@@ -99,7 +99,7 @@ test('an unusable state file stops the start, naming the file and the problem', 
   assert.equal(torn.status, 1);
   assert.match(torn.stderr, /^fulcrum: state file .*state\.json: not valid JSON: .* \(fix it, or delete it to start from the config file's services\)$/m);
 
-  writeFileSync(file, good.replace('"weight": 7', '"weight": 70000'));
+  writeFileSync(file, good.replace('"weight":7', '"weight":70000'));
   const invalid = startFails();
   assert.equal(invalid.status, 1);
   assert.match(invalid.stderr, /state file .*state\.json: services\[0\]\.dests\[1\]\.weight: must be from 0 to 65535, got 70000/);

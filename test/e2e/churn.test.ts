@@ -23,11 +23,12 @@ const HTTP_LOAD = path.resolve(__dirname, '../../control/src/demo/http-load.js')
 const KEEPALIVE = path.resolve(__dirname, 'fixtures/keepalive.js');
 const RATE = Number(process.env.CHURN_RATE ?? 1000);
 const SECONDS = Number(process.env.CHURN_SECONDS ?? 10);
-// What the test insists on. The target is RATE; a shared 2-core test
-// machine where other balancers' workers poll both cores reaches less
-// (see docs/api.md), so the floor is an order of magnitude lower and
-// the rate reached is printed.
-const MIN_RATE = Number(process.env.CHURN_MIN_RATE ?? RATE / 20);
+// What the test insists on. The target is RATE, reached on the 2-core
+// test machine; a machine shared with other balancers' polling workers
+// reaches less (see docs/api.md), so the floor is a fifth of it (a change
+// that cost O(all services) in validation made 479/s here) and the rate
+// reached is printed.
+const MIN_RATE = Number(process.env.CHURN_MIN_RATE ?? RATE / 5);
 
 let sb: Sandbox;
 let api: FulcrumApi;

@@ -12,16 +12,19 @@
 // each of its changes answered. That is group commit: 1,000 changes a
 // second from concurrent clients cost a few snapshots and fsyncs a
 // second, not 1,000 of each, and the guarantee stays that an answered
-// change is on disk. A failure to publish or to save fails every change
-// of the batch and puts the last saved state back (dataplane included).
-// Reads see a change as soon as it is validated, a moment before it is
-// answered.
+// change is on disk. The disk work runs off the event loop: while one
+// batch's save is in flight, new changes are validated and gather in the
+// next batch, which goes when the save is done (one save at a time). A
+// failure to publish or to save fails every change of the batch, and the
+// changes gathered on top of it, and puts the last saved state back
+// (dataplane included). Reads see a change as soon as it is validated, a
+// moment before it is answered.
 //
 // Control thread only.
 
 import type { FulcrumConfig } from '../config/schema';
 import { events } from '../events';
-import { timeStage } from '../metrics/apply';
+import { observeApplyStage, timeStage } from '../metrics/apply';
 import { desiredInput, type Desired, type DesiredInput } from './desired';
 import { changeText, diffDesired, type Change } from './diff';
 import { StateError } from './errors';
@@ -61,6 +64,8 @@ export class DesiredStateStore {
   /** The last published and saved state: what a failed batch returns to. */
   private saved: Saved;
   private batch: Batch | undefined;
+  /** The save in progress, if any: at most one at a time. */
+  private saving: Promise<void> | undefined;
 
   /**
    * `base` is the running config (its services and snat are the initial
@@ -145,33 +150,62 @@ export class DesiredStateStore {
   private openBatch(): Batch {
     if (this.batch === undefined) {
       this.batch = { changes: [], force: false, input: this.cache.input(this.saved.desired) };
-      setImmediate(() => this.flush());
+      // While a save is on its way to the disk the batch keeps growing; it flushes when the save is done.
+      if (this.saving === undefined) setImmediate(() => this.flush());
     }
     return this.batch;
   }
 
-  /** Publishes and saves the batch, then answers its changes. */
+  /** Publishes the batch and saves it (the disk work off the event loop), then answers its changes. */
   private flush(): void {
     const batch = this.batch as Batch;
     this.batch = undefined;
-    const saving = this.gen !== this.saved.gen;
+    const next = this.snapshot();
     try {
       this.publish(this.desired);
-      if (saving) {
-        timeStage('state_file', () => writeStateFile(this.stateFile, { generation: this.gen, desired: this.desired }, batch.input));
-      }
     } catch (err) {
-      this.restore();
-      for (const c of batch.changes) c.reject(err);
+      this.fail(batch, err);
       return;
     }
-    this.saved = this.snapshot();
+    const save = next.gen === this.saved.gen ? Promise.resolve() : this.save(next, batch.input);
+    this.saving = save.then(
+      () => this.answer(batch, next),
+      (err: unknown) => this.fail(batch, err),
+    ).finally(() => {
+      this.saving = undefined;
+      if (this.batch !== undefined) setImmediate(() => this.flush());
+    });
+  }
+
+  private async save(next: Saved, input: DesiredInput): Promise<void> {
+    const started = process.hrtime.bigint();
+    try {
+      await writeStateFile(this.stateFile, { generation: next.gen, desired: next.desired }, input);
+    } finally {
+      observeApplyStage('state_file', Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  private answer(batch: Batch, saved: Saved): void {
+    this.saved = saved;
     for (const c of batch.changes) {
       if (c.result.changes.length > 0) {
         events.publish({ kind: 'config', generation: c.result.generation, changes: c.result.changes.map(changeText) });
       }
       c.resolve(c.result);
     }
+  }
+
+  /**
+   * The batch failed: the saved state goes back, dataplane included. The
+   * changes accepted meanwhile were validated on top of the failed batch,
+   * so they fail with it.
+   */
+  private fail(batch: Batch, err: unknown): void {
+    const later = this.batch?.changes ?? [];
+    this.batch = undefined;
+    this.restore();
+    for (const c of [...batch.changes, ...later]) c.reject(err);
   }
 
   private snapshot(): Saved {
