@@ -14,6 +14,8 @@
 //   unary    p50/p99 of the small reads an operator's tooling issues one
 //            at a time (GetService, ListDests, GetDest), then of the big
 //            ones (ListServices, GetStats) and of one write (UpdateDest)
+//   churn    changes per second at that scale from concurrent callers
+//            (dest reweights), and their p50/p99
 //   metrics  /metrics at that scale: series, bytes, p50/p99 of a scrape
 //   forward  the worker's echo replies per second before the first Apply
 //            and after everything above (a reference for the worker's pace)
@@ -34,6 +36,8 @@ const DESTS = Number(process.env.CONTROL_DESTS ?? 8);
 const EDIT_PERCENT = Number(process.env.CONTROL_EDIT_PERCENT ?? 3);
 const CALLS = Number(process.env.CONTROL_CALLS ?? 2000);
 const SCRAPES = Number(process.env.CONTROL_SCRAPES ?? 10);
+const CHURN_SECONDS = Number(process.env.CONTROL_CHURN_SECONDS ?? 5);
+const CHURN_IN_FLIGHT = 64;
 const APPLY_DEADLINE_MS = 120_000;
 
 type Row = (string | number)[];
@@ -92,10 +96,34 @@ async function heavyCalls(api: FulcrumApi): Promise<Row[]> {
   const heavy: [string, () => Promise<unknown>][] = [
     ['ListServices', () => api.call('ListServices', {})],
     ['GetStats', () => api.call('GetStats', {})],
+    ['GetStats (rates, 100 ms window)', () => api.call('GetStats', { window: { nanos: 100_000_000 } })],
     ['UpdateDest (weight)', () => api.call('UpdateDest', { service: 'svc7', dest: { address: '10.1.0.56', port: 8000, weight: 1 + (rows.length % 5) } })],
   ];
   for (const [name, call] of heavy) rows.push(await timedCalls(name, 20, call));
   return rows;
+}
+
+/**
+ * Dest reweights from CHURN_IN_FLIGHT concurrent callers for CHURN_SECONDS
+ * at full scale: what a change costs when 10,000 services are untouched.
+ */
+async function churn(api: FulcrumApi, state: ReturnType<typeof fleet>): Promise<Row> {
+  const services = state.services ?? [];
+  const ms: number[] = [];
+  const end = Date.now() + CHURN_SECONDS * 1000;
+  const started = process.hrtime.bigint();
+  const caller = async () => {
+    while (Date.now() < end) {
+      const s = services[2 + Math.floor(Math.random() * (services.length - 2))];
+      const d = (s.dests ?? [])[0];
+      const t = process.hrtime.bigint();
+      await api.call('UpdateDest', { service: s.name, dest: { address: d.address, port: d.port, weight: 1 + (ms.length % 5) } });
+      ms.push(since(t));
+    }
+  };
+  await Promise.all(Array.from({ length: CHURN_IN_FLIGHT }, caller));
+  const seconds = since(started) / 1000;
+  return [`UpdateDest, ${CHURN_IN_FLIGHT} in flight`, ms.length, ms.length / seconds, percentile(ms, 50), percentile(ms, 99)];
 }
 
 async function scrapes(port: number): Promise<Row> {
@@ -135,6 +163,7 @@ async function main(): Promise<void> {
     const unary = await unaryLatencies(api, edit.state.services!.map((x) => x.name as string));
     const loaded = await workerRate(api);
     table(['unary call (saturated worker)', 'calls', 'p50 ms', 'p99 ms', 'max ms'], [reference, ...unary, ...(await heavyCalls(api))]);
+    table(['churn (saturated worker)', 'changes', 'changes/s', 'p50 ms', 'p99 ms'], [await churn(api, edit.state)]);
     table(['worker', 'echo replies/s'], [['empty config', idle], [`${SERVICES} x ${DESTS} applied, after the calls`, loaded]]);
     table(['/metrics', 'scrapes', 'series', 'MB', 'p50 ms', 'p99 ms'], [['full scrape', ...(await scrapes(port))]]);
   } finally {
