@@ -45,26 +45,26 @@ struct Field {
   uint16_t port;
 };
 
-// One implementation for every rewrite: NAT changes one side, FULLNAT both,
-// each checksum is adjusted once per field.
+// One implementation for every rewrite: NAT changes one side, FULLNAT
+// both; each checksum takes the changes of all fields in one fold.
 void rewrite(rte_mbuf* m, const PacketMeta& meta, const Field* fields, size_t n) {
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, meta.l3_off);
   uint8_t* l4 = rte_pktmbuf_mtod_offset(m, uint8_t*, meta.l4_off);
-  uint8_t* ck = l4_cksum(m, meta);
-  uint16_t ip_sum = ip->hdr_checksum;
-  uint16_t l4_sum = ck != nullptr ? load16(ck) : 0;
+  CksumDelta addrs, ports;
   for (size_t i = 0; i < n; i++) {
     uint8_t* addr_field = reinterpret_cast<uint8_t*>(ip) + fields[i].addr_off;
     uint8_t* port_field = l4 + fields[i].port_off;
-    uint32_t old_addr = load32(addr_field);
-    uint16_t old_port = load16(port_field);
-    ip_sum = cksum_adjust32(ip_sum, old_addr, fields[i].addr);
-    l4_sum = cksum_adjust16(cksum_adjust32(l4_sum, old_addr, fields[i].addr), old_port, fields[i].port);
+    addrs.add32(load32(addr_field), fields[i].addr);
+    ports.add16(load16(port_field), fields[i].port);
     std::memcpy(addr_field, &fields[i].addr, sizeof(uint32_t));
     std::memcpy(port_field, &fields[i].port, sizeof(uint16_t));
   }
-  ip->hdr_checksum = ip_sum;
+  ip->hdr_checksum = addrs.apply(ip->hdr_checksum);
+  uint8_t* ck = l4_cksum(m, meta);
   if (ck == nullptr) return;
+  // The L4 checksum covers the addresses too (its pseudo-header).
+  ports.add(addrs);
+  uint16_t l4_sum = ports.apply(load16(ck));
   // In UDP a computed 0 is sent as 0xffff: 0 would mean "no checksum".
   if (l4_sum == 0 && meta.l4_proto == IPPROTO_UDP) l4_sum = 0xffff;
   std::memcpy(ck, &l4_sum, sizeof(l4_sum));
