@@ -17,6 +17,7 @@
 //   churn    changes per second at that scale from concurrent callers
 //            (dest reweights), and their p50/p99
 //   metrics  /metrics at that scale: series, bytes, p50/p99 of a scrape
+//            (CONTROL_PER_DEST=0: with control.metrics.per_dest false)
 //   forward  the worker's echo replies per second before the first Apply
 //            and after everything above (a reference for the worker's pace)
 // Prints tables; appends nothing.
@@ -36,6 +37,7 @@ const DESTS = Number(process.env.CONTROL_DESTS ?? 8);
 const EDIT_PERCENT = Number(process.env.CONTROL_EDIT_PERCENT ?? 3);
 const CALLS = Number(process.env.CONTROL_CALLS ?? 2000);
 const SCRAPES = Number(process.env.CONTROL_SCRAPES ?? 10);
+const PER_DEST = process.env.CONTROL_PER_DEST !== '0';
 const CHURN_SECONDS = Number(process.env.CONTROL_CHURN_SECONDS ?? 5);
 const CHURN_IN_FLIGHT = 64;
 const APPLY_DEADLINE_MS = 120_000;
@@ -144,6 +146,7 @@ async function main(): Promise<void> {
   const b = await Balancer.start(dir, {
     devices: [`net_pcap0,rx_pcap=${pcap},infinite_rx=1`, 'net_null1'],
     dataplane: [`  max_services: ${Math.max(1024, SERVICES * 2)}`, `  max_dests: ${Math.max(8192, SERVICES * DESTS * 2)}`],
+    metrics: [`per_dest: ${PER_DEST}`],
   });
   const api = new FulcrumApi(b.socket, APPLY_DEADLINE_MS, 256 << 20);
   const port = metricsPort(dir);
@@ -165,7 +168,7 @@ async function main(): Promise<void> {
     table(['unary call (saturated worker)', 'calls', 'p50 ms', 'p99 ms', 'max ms'], [reference, ...unary, ...(await heavyCalls(api))]);
     table(['churn (saturated worker)', 'changes', 'changes/s', 'p50 ms', 'p99 ms'], [await churn(api, edit.state)]);
     table(['worker', 'echo replies/s'], [['empty config', idle], [`${SERVICES} x ${DESTS} applied, after the calls`, loaded]]);
-    table(['/metrics', 'scrapes', 'series', 'MB', 'p50 ms', 'p99 ms'], [['full scrape', ...(await scrapes(port))]]);
+    table([`/metrics (per_dest: ${PER_DEST})`, 'scrapes', 'series', 'MB', 'p50 ms', 'p99 ms'], [['full scrape', ...(await scrapes(port))]]);
   } finally {
     api.close();
     await b.stop();

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { METRICS_URL as METRICS, Sandbox } from '../../control/src/demo/sandbox';
+import { Balancer, metricsPort } from './fixtures/balancer';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const HTTP_LOAD = path.resolve(__dirname, '../../control/src/demo/http-load.js');
@@ -121,6 +122,21 @@ test('a failed dest shows in fulcrum_dest_healthy and the failure counter', { ti
     assert.ok(value(samples, 'fulcrum_health_checks_total{service="web",dest="10.0.1.11:80",result="failure"}') >= 3);
   } finally {
     await sb.startServer(0);
+  }
+});
+
+test('metrics.per_dest: false leaves out every per-dest series and keeps the per-service ones', { timeout: 60_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fulcrum-perdest-'));
+  const services = `  - { name: web, protocol: tcp, vip: 10.0.0.100, port: 80, dests: [{ address: 10.0.1.11, port: 80 }, { address: 10.0.1.12, port: 80 }] }`;
+  const b = await Balancer.start(dir, { services, metrics: ['per_dest: false'] });
+  try {
+    // This balancer's metrics listen in the root namespace, not the sandbox's.
+    const body = await (await fetch(`http://127.0.0.1:${metricsPort(dir)}/metrics`)).text();
+    assert.match(body, /^fulcrum_service_connections_total\{service="web"\} 0$/m);
+    assert.doesNotMatch(body, /^fulcrum_dest_/m);
+  } finally {
+    await b.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 

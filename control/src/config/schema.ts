@@ -462,7 +462,11 @@ const grpcSchema = (env?: ValidationEnv) =>
 const controlObject = (env?: ValidationEnv) =>
   strictObject({
     grpc: grpcSchema(env).default({}),
-    metrics: strictObject({ listen: text(hostPortProblem).default(DEFAULT_METRICS_LISTEN) }).default({}),
+    metrics: strictObject({
+      listen: text(hostPortProblem).default(DEFAULT_METRICS_LISTEN),
+      // Per-dest series: 8 families per dest, 640,000 series at 80,000 dests.
+      per_dest: bool().default(true),
+    }).default({}),
     state_file: text().default(DEFAULT_STATE_FILE),
   });
 

@@ -17,10 +17,10 @@ import { registerServiceMetrics } from './services';
 import { registerWorkerMetrics } from './workers';
 
 /** The registry with every Fulcrum family; maxConns is the per-worker connection pool size. */
-export function buildRegistry(dp: Dataplane, health: HealthManager, maxConns: number): Registry {
+export function buildRegistry(dp: Dataplane, health: HealthManager, maxConns: number, perDest = true): Registry {
   const registry = new Registry();
   registerWorkerMetrics(registry, dp);
-  registerServiceMetrics(registry, dp);
+  registerServiceMetrics(registry, dp, perDest);
   registerPoolMetrics(registry, dp, maxConns);
   registerHealthMetrics(registry, health);
   registerRequestMetrics(registry);

@@ -62,10 +62,14 @@ const CONNECTION_STATES = [
   ['inactive', 'Connections of the dest in any other TCP state, and UDP ones, now (ipvsadm InActConn)'],
 ] as const;
 
-export function registerServiceMetrics(registry: Registry, dp: Dataplane): void {
-  const services = perScrape(() => serviceRows(dp));
+/** The service families, and the per-dest ones unless perDest is false (control.metrics.per_dest). */
+export function registerServiceMetrics(registry: Registry, dp: Dataplane, perDest = true): void {
+  registerTraffic(registry, 'service', perScrape(() => serviceRows(dp)));
+  if (perDest) registerDestMetrics(registry, dp);
+}
+
+function registerDestMetrics(registry: Registry, dp: Dataplane): void {
   const dests = perScrape(() => destRows(dp));
-  registerTraffic(registry, 'service', services);
   registerTraffic(registry, 'dest', dests);
   // Two families rather than one with a state label: a gauge named
   // fulcrum_dest_connections would clash with the counter
