@@ -86,7 +86,7 @@ describe('valid configs', () => {
     assert.deepEqual(dp.routes, []);
     assert.deepEqual(cfg.control, {
       grpc: { socket: '/run/fulcrum/fulcrum.sock' },
-      metrics: { listen: '127.0.0.1:9650' },
+      metrics: { listen: '127.0.0.1:9650', per_dest: true },
       state_file: '/var/lib/fulcrum/state.json',
     });
     assert.deepEqual(cfg.services, []);
