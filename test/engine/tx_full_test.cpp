@@ -140,7 +140,8 @@ class TxFull : public ::testing::Test {
 
   RingPort& ring(uint16_t port) { return port == kWanPort ? wan_ : lan_; }
   rte_mempool* pool(uint16_t port) const { return engine_->ports()[port].pool; }
-  unsigned in_use(uint16_t port) const { return rte_mempool_in_use_count(pool(port)); }
+  // What the control plane exports as the port's mbuf pool level.
+  unsigned in_use(uint16_t port) const { return engine_->mbuf_pools()[port].used; }
 
   // The worker's counter as the control thread reads it.
   uint64_t counter(Counter c) const {
