@@ -26,7 +26,7 @@ export async function startObservability(cfg: FulcrumConfig, dp: Dataplane): Pro
   });
   let server: Server;
   try {
-    server = await startMetricsServer(buildRegistry(dp, health, cfg.dataplane.max_conns, cfg.control.metrics.per_dest), cfg.control.metrics.listen);
+    server = await startMetricsServer(buildRegistry(dp, health, cfg.control.metrics.per_dest), cfg.control.metrics.listen);
   } catch (err) {
     health.stop();
     throw err;

@@ -333,6 +333,7 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
         InstanceMethod("serviceStats", &FulcrumAddon::ServiceStatsBuffer),
         InstanceMethod("laddrStats", &FulcrumAddon::LaddrStatsBuffer),
         InstanceMethod("statNames", &FulcrumAddon::StatNames),
+        InstanceMethod("pools", &FulcrumAddon::Pools),
         InstanceMethod("request", &FulcrumAddon::Request),
         InstanceMethod("poll", &FulcrumAddon::Poll),
     });
@@ -445,6 +446,26 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
     out.Set("service", layout(info.Env(), kServiceStatNames, size_t(ServiceStat::count), sizeof(ServiceStats)));
     out.Set("dest", layout(info.Env(), kDestStatNames, size_t(DestStat::count), sizeof(DestStats)));
     out.Set("laddr", layout(info.Env(), kLaddrStatNames, size_t(LaddrStat::count), sizeof(LaddrStats)));
+    return out;
+  }
+
+  static Napi::Array levels(Napi::Env env, const std::vector<PoolLevel>& pools) {
+    Napi::Array out = Napi::Array::New(env, pools.size());
+    for (size_t i = 0; i < pools.size(); i++) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("used", pools[i].used);
+      o.Set("capacity", pools[i].capacity);
+      out.Set(uint32_t(i), o);
+    }
+    return out;
+  }
+
+  // The mempools' fill levels now: per port (mbufs) and per worker (SYN proxy states).
+  Napi::Value Pools(const Napi::CallbackInfo& info) {
+    Engine& e = engine(info.Env());
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("mbufs", levels(info.Env(), e.mbuf_pools()));
+    out.Set("synproxy", levels(info.Env(), e.synproxy_pools()));
     return out;
   }
 

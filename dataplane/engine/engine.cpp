@@ -9,6 +9,7 @@
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_mempool.h>
 
 namespace fulcrum {
 namespace {
@@ -20,6 +21,8 @@ constexpr unsigned kRequestRingSize = 64;
 std::atomic<bool> g_started_once{false};
 
 uint64_t ms_to_tsc(uint32_t ms) { return rte_get_tsc_hz() / 1000 * ms; }
+
+PoolLevel level_of(const rte_mempool* mp) { return PoolLevel{rte_mempool_in_use_count(mp), mp->size}; }
 
 // Shares what a worker learned with every other worker's inbox. A full
 // inbox loses the update; that worker then resolves the neighbour itself.
@@ -212,6 +215,18 @@ void Engine::drop_requests() {
 std::vector<unsigned> Engine::worker_lcores() const {
   std::vector<unsigned> out;
   for (auto& w : workers_) out.push_back(w->lcore);
+  return out;
+}
+
+std::vector<PoolLevel> Engine::mbuf_pools() const {
+  std::vector<PoolLevel> out;
+  for (const Port& p : ports_) out.push_back(level_of(p.pool));
+  return out;
+}
+
+std::vector<PoolLevel> Engine::synproxy_pools() const {
+  std::vector<PoolLevel> out;
+  for (const auto& w : workers_) out.push_back(level_of(w->ipvs->sp_pool));
   return out;
 }
 

@@ -44,6 +44,12 @@ using DestStatBlocks = std::shared_ptr<DestStats[]>;        // [workers][max_des
 using ServiceStatBlocks = std::shared_ptr<ServiceStats[]>;  // [workers][max_services]
 using LaddrStatBlocks = std::shared_ptr<LaddrStats[]>;      // [workers][max_laddrs]
 
+// A pool's fill level at one moment: objects held, and how many it has.
+struct PoolLevel {
+  uint32_t used = 0;
+  uint32_t capacity = 0;
+};
+
 class Engine {
  public:
   // EAL must be initialised. Returns nullptr and fills err on failure, with
@@ -68,6 +74,15 @@ class Engine {
   const LaddrStatBlocks& laddr_stats() const { return laddr_stats_; }
   const IpvsConfig& ipvs_config() const { return ipvs_cfg_; }
   std::vector<unsigned> worker_lcores() const;
+
+  // Each port's mbuf pool, in port order: mbufs held by packets wherever
+  // they are (device rings, tx batches, neighbour and SYN proxy holds,
+  // other workers' redirect rings). Mbufs in the per-lcore caches count as
+  // free. Control thread; a moment's value while the workers run.
+  std::vector<PoolLevel> mbuf_pools() const;
+  // Each worker's SYN proxy state objects (one per connection the SYN
+  // proxy is opening or translating), in worker order. Control thread.
+  std::vector<PoolLevel> synproxy_pools() const;
 
   // Builds the snapshot spec describes as the next generation and
   // publishes it; frees retired snapshots when safe. Returns false, err

@@ -407,5 +407,23 @@ TEST_F(Golden, EchoWithZeroIdSeqAndNoPayloadGetsAValidReply) {
            .counters = {{Counter::icmp_echo_replies, 1}}});
 }
 
+// ---- A full tx batch ---------------------------------------------------
+
+// A port's batch holds kTxCap packets until the worker flushes it (the
+// ring's own refusals are worker_flush's: test/engine/tx_full_test.cpp);
+// a packet beyond that is refused, counted and freed (TearDown checks the
+// pool), and the batch keeps what it had.
+TEST_F(Golden, PacketsBeyondAFullTxBatchAreCountedAndFreed) {
+  const std::vector<Bytes> burst(kBurst, arp_request(kHostMac, kHost, kAddr0));
+  for (uint16_t n = 0; n < kTxCap; n += kBurst) feed_burst(*ctx_, 0, burst);
+  EXPECT_EQ(ctx_->tx.n[0], kTxCap);
+  EXPECT_EQ(ctr_->get(Counter::drop_tx_full), 0u);
+  feed_burst(*ctx_, 0, burst);
+  EXPECT_EQ(ctx_->tx.n[0], kTxCap);
+  EXPECT_EQ(ctr_->get(Counter::drop_tx_full), kBurst);
+  EXPECT_EQ(ctr_->get(Counter::arp_replies_sent), kTxCap + kBurst);
+  EXPECT_EQ(take_output(0).size(), kTxCap);
+}
+
 }  // namespace
 }  // namespace fulcrum::test

@@ -7,7 +7,6 @@
 // working while it changes the service around it.
 
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -15,6 +14,7 @@ import { after, before, test } from 'node:test';
 import { FulcrumApi } from '../../control/src/api/client';
 import type { Connection__Output } from '../../control/src/api/gen/fulcrum/v1/Connection';
 import { CLIENT_ADDRESS, Sandbox, serverAddress, WEB_LADDR } from '../../control/src/demo/sandbox';
+import { output } from './fixtures/http-load';
 
 const HTTP_LOAD = path.resolve(__dirname, '../../control/src/demo/http-load.js');
 const KEEPALIVE = path.resolve(__dirname, 'fixtures/keepalive.js');
@@ -43,14 +43,6 @@ async function load(count: number, vip = VIP): Promise<Record<string, number>> {
 }
 
 const conns = (req: object) => api.collect<Connection__Output>(api.client.ListConnections(req));
-
-function output(child: ChildProcess): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
-    child.once('exit', () => resolve(text));
-  });
-}
 
 test('a service created over gRPC balances real clients', { timeout: 60_000 }, async () => {
   await api.call('CreateService', {

@@ -250,6 +250,11 @@ test('GetStats: counters per worker, service and dest; rates over the window', {
   assert.equal(now.services[0].rates, null);
   assert.equal(now.services[0].dests.length, 3);
   assert.equal(now.services[0].counters?.conns, '0');
+  // Every pool: the worker's connections and SYN proxy states, each port's mbufs.
+  assert.deepEqual(now.pools.map((p) => [p.pool, p.lcore, p.port, p.capacity]), [
+    ['connections', 1, '', '4096'], ['synproxy', 1, '', '4096'], ['mbufs', 0, 'wan', '2047'], ['mbufs', 0, 'lan', '2047'],
+  ]);
+  assert.equal(now.pools[0].used, '0');
   // The null port delivers packets endlessly: the worker's rx rate is real.
   const r = await api.call('GetStats', { window: { nanos: 300e6 } });
   const window = Number(r.window?.seconds) + (r.window?.nanos ?? 0) / 1e9;

@@ -5,11 +5,11 @@
 // reschedules its persistent clients.
 
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { Sandbox } from '../../control/src/demo/sandbox';
+import { output } from './fixtures/http-load';
 
 const HTTP_LOAD = path.resolve(__dirname, '../../control/src/demo/http-load.js');
 const KEEPALIVE = path.resolve(__dirname, 'fixtures/keepalive.js');
@@ -52,14 +52,6 @@ async function load(vip: string, count: number): Promise<Record<string, number>>
   const out = JSON.parse(r.stdout) as { answers: Record<string, number>; errors: number };
   assert.equal(out.errors, 0, JSON.stringify(out));
   return out.answers;
-}
-
-function output(child: ChildProcess): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
-    child.once('exit', () => resolve(text));
-  });
 }
 
 test('quiescing a dest: no new connections to it, the open one keeps working', { timeout: 60_000 }, async () => {

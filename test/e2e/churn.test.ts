@@ -11,13 +11,13 @@
 // an HTTP load runs, and checks the load and the process survive it.
 
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { FulcrumApi } from '../../control/src/api/client';
 import { METRICS_URL, Sandbox, WEB_SERVICE, WEB_VIP } from '../../control/src/demo/sandbox';
 import { Churn, LIVE, liveVip } from './fixtures/churn';
+import { output } from './fixtures/http-load';
 
 const HTTP_LOAD = path.resolve(__dirname, '../../control/src/demo/http-load.js');
 const KEEPALIVE = path.resolve(__dirname, 'fixtures/keepalive.js');
@@ -42,14 +42,6 @@ after(async () => {
   api?.close();
   await sb?.stop();
 });
-
-function output(child: ChildProcess): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
-    child.once('exit', () => resolve(text));
-  });
-}
 
 async function load(vip: string, count: number, concurrency = 2): Promise<{ answers: Record<string, number>; errors: number }> {
   const r = await sb.client([process.execPath, HTTP_LOAD, `http://${vip}/`, String(count), String(concurrency)], 60_000);

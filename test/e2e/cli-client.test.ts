@@ -121,7 +121,11 @@ test('--json prints what the API answered', async () => {
   assert.doesNotMatch(JSON.stringify(doc), /"_weight"/);
   const conns = JSON.parse(await ok('conns', '--json')) as { connections: unknown[] };
   assert.deepEqual(conns, { connections: [] });
-  assert.match(await ok('stats'), /^counter +lcore 1 +total\nrx_packets +\d+ +\d+\n/);
+  const stats = await ok('stats');
+  assert.match(stats, /^counter +lcore 1 +total\nrx_packets +\d+ +\d+\n/);
+  assert.match(stats, /\n\npools:\npool +of +used +capacity +templates\nconnections +lcore 1 +0 +4096 +0\nsynproxy +lcore 1 +0 +4096 +-\nmbufs +port wan +\d+ +2047 +-\nmbufs +port lan +\d+ +2047 +-\n?$/);
+  const json = JSON.parse(await ok('stats', '--json')) as { pools: { pool: string; port: string; capacity: string }[] };
+  assert.deepEqual(json.pools.map((p) => `${p.pool} ${p.port} ${p.capacity}`), ['connections  4096', 'synproxy  4096', 'mbufs wan 2047', 'mbufs lan 2047']);
 });
 
 test('conns prints the ipvsadm -L -c header', async () => {

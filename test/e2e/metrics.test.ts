@@ -101,6 +101,15 @@ test('/metrics counts the traffic, connections, pools and health of a running ba
   assert.ok(inactive >= 60, `inactive ${inactive}`);
   assert.ok(value(now, 'fulcrum_pool_used{pool="connections",lcore="1"}') >= inactive);
   assert.equal(value(now, 'fulcrum_pool_capacity{pool="connections",lcore="1"}'), 16384);
+  // The other pools: no SYN proxy or persistent service here; the mbuf
+  // pools (the sandbox's 4095 a port) hold nothing between bursts.
+  assert.equal(value(now, 'fulcrum_pool_capacity{pool="synproxy",lcore="1"}'), 16384);
+  assert.equal(value(now, 'fulcrum_pool_used{pool="synproxy",lcore="1"}'), 0);
+  assert.equal(value(now, 'fulcrum_persistent_templates{lcore="1"}'), 0);
+  for (const port of ['wan', 'lan']) {
+    assert.equal(value(now, `fulcrum_mbuf_pool_capacity{port="${port}"}`), 4095);
+    assert.ok(value(now, `fulcrum_mbuf_pool_used{port="${port}"}`) < 4095);
+  }
   // Every drop reason has a series, so a dashboard can show zeros.
   assert.equal(value(now, 'fulcrum_worker_drops_total{lcore="1",reason="conn_pool_full"}'), 0);
   for (const d of DESTS) {

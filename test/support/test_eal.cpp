@@ -7,9 +7,9 @@
 
 namespace fulcrum::test {
 
-bool test_eal_init(const char* program, std::string& err) {
+bool test_eal_init(const char* program, std::string& err, const char* lcores) {
   const std::vector<std::string> args = {
-      program, "-l", "0", "--no-pci", "--no-huge", "--no-shconf", "--no-telemetry",
+      program, "-l", lcores, "--no-pci", "--no-huge", "--no-shconf", "--no-telemetry",
       "-m", "256", "--log-level=*:error"};
   return eal_init(args, err);
 }

@@ -10,14 +10,18 @@
 // directory), --no-huge (hugepages may be absent; it also rules out
 // --in-memory, which DPDK 22.11 refuses together with the legacy memory
 // mode --no-huge implies) and --no-pci (no devices touched).
+//
+// One lcore by default: the tests drive the packet path on the calling
+// thread. The engine tests (test/engine/) run the real worker loop, so
+// their binary asks for a second lcore to launch it on.
 #pragma once
 
 #include <string>
 
 namespace fulcrum::test {
 
-// Initialises EAL for program (its name in logs). false and err on failure.
-// Main thread, once per process.
-bool test_eal_init(const char* program, std::string& err);
+// Initialises EAL for program (its name in logs) on the lcores of an EAL
+// -l list. false and err on failure. Main thread, once per process.
+bool test_eal_init(const char* program, std::string& err, const char* lcores = "0");
 
 }  // namespace fulcrum::test

@@ -10,6 +10,7 @@ import type { CounterSet } from '../dataplane/counters';
 import type { Dataplane, ServiceListing } from '../dataplane/dataplane';
 import type { Counters } from './gen/fulcrum/v1/Counters';
 import type { LocalAddressStats } from './gen/fulcrum/v1/LocalAddressStats';
+import type { PoolStats__Output } from './gen/fulcrum/v1/PoolStats';
 import type { GetStatsResponse } from './gen/fulcrum/v1/GetStatsResponse';
 import type { Rates } from './gen/fulcrum/v1/Rates';
 import type { ServiceStats } from './gen/fulcrum/v1/ServiceStats';
@@ -62,7 +63,22 @@ function encode(dp: Dataplane, now: Sample, before: Sample | undefined): GetStat
     const old = earlierSnat.get(r.config.name);
     return { name: r.config.name, counters: counters(r.stats), rates: rates(r.stats, old?.stats, rate) };
   });
-  return { workers, services, snat_rules, local_addresses: localAddresses(dp), window: durationOut(Math.round(seconds * 1000)) };
+  return {
+    workers, services, snat_rules, local_addresses: localAddresses(dp), pools: poolStats(dp),
+    window: durationOut(Math.round(seconds * 1000)),
+  };
+}
+
+/** Every pool's level now, as GetStats reports it (the status dump prints the same). */
+export function poolStats(dp: Dataplane): PoolStats__Output[] {
+  return dp.pools().map((p) => ({
+    pool: p.pool,
+    lcore: 'lcore' in p ? p.lcore : 0,
+    port: 'port' in p ? p.port : '',
+    used: String(p.used),
+    capacity: String(p.capacity),
+    templates: String(p.pool === 'connections' ? p.templates : 0),
+  }));
 }
 
 function localAddresses(dp: Dataplane): LocalAddressStats[] {

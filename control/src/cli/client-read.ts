@@ -14,6 +14,7 @@ import type { ServiceStats__Output } from '../api/gen/fulcrum/v1/ServiceStats';
 import { serviceSchema } from '../config/schema';
 import type { CounterSet } from '../dataplane/counters';
 import { formatConnections, formatListing, type ListedService, type ListingView, type RateSet } from './listing';
+import { formatPools } from './pools';
 import { formatTable } from './table';
 
 /** The window `--rate` measures over. */
@@ -85,11 +86,11 @@ export async function listConnections(api: FulcrumApi, opts: ConnsOptions): Prom
   );
 }
 
-/** Per-worker counters that are not zero (and always rx/tx), with a total, rates with --rate; then the laddr port pools. */
+/** Per-worker counters that are not zero (and always rx/tx), with a total, rates with --rate; then the pools and the laddr port pools. */
 export async function workerStats(api: FulcrumApi, opts: { rate: boolean; json: boolean }): Promise<string> {
   const window = opts.rate ? { seconds: 0, nanos: RATE_WINDOW_MS * 1e6 } : null;
   const stats = await api.call('GetStats', { window });
-  if (opts.json) return json({ workers: stats.workers, local_addresses: stats.local_addresses });
+  if (opts.json) return json({ workers: stats.workers, local_addresses: stats.local_addresses, pools: stats.pools });
   const names = Object.keys(stats.workers[0]?.counters ?? {});
   type Worker = (typeof stats.workers)[number];
   const cell = (w: Worker, k: string) => (opts.rate ? String(Math.round(w.rates[k] ?? 0)) : w.counters[k]);
@@ -99,7 +100,7 @@ export async function workerStats(api: FulcrumApi, opts: { rate: boolean; json: 
       : String(stats.workers.reduce((t, w) => t + BigInt(w.counters[k]), 0n));
   const shown = names.filter((k) => /^(rx|tx)_packets$/.test(k) || total(k) !== '0');
   const header = [opts.rate ? 'counter/s' : 'counter', ...stats.workers.map((w) => `lcore ${w.lcore}`), 'total'];
-  const counters = formatTable(header, shown.map((k) => [k, ...stats.workers.map((w) => cell(w, k)), total(k)]));
+  const counters = `${formatTable(header, shown.map((k) => [k, ...stats.workers.map((w) => cell(w, k)), total(k)]))}\n\npools:\n${formatPools(stats.pools)}`;
   if (stats.local_addresses.length === 0) return counters;
   const pools = stats.local_addresses.flatMap((l) =>
     l.workers.map((w) => [l.address, String(w.lcore), w.used, w.capacity, w.exhausted, w.conns]),

@@ -22,7 +22,7 @@ or /run/fulcrum/fulcrum.sock; --json on read commands):
                           services and dests as ipvsadm -L -n prints them
   conns [--service NAME] [--client PREFIX] [--state STATE] [--templates]
                           connections as ipvsadm -L -c -n prints them
-  stats [--rate]          per-worker dataplane counters and laddr port pools
+  stats [--rate]          per-worker dataplane counters, pools, laddr port pools
   apply -f FILE [--dry-run]
                           make FILE's services and snat rules the running
                           state; prints the difference

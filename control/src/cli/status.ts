@@ -9,7 +9,9 @@
 import type { Dataplane } from '../dataplane/dataplane';
 import type { DestHealth } from '../health/manager';
 import { formatCounters } from './counters';
+import { poolStats } from '../api/stats';
 import { formatConnections, formatListing } from './listing';
+import { formatPools } from './pools';
 
 const STATUS_CONNS = 20;
 import { formatTable } from './table';
@@ -33,6 +35,7 @@ export async function formatStatus(dp: Dataplane, portNames: string[], health: D
   if (snat.length > 0) {
     parts.push(`snat:\n${formatTable(['rule', 'source', 'destination', 'out', 'laddrs', 'conns', 'live', 'inpkts', 'outpkts'], snat)}`);
   }
+  parts.push(`pools:\n${formatPools(poolStats(dp))}`);
   if (pools.length > 0) {
     parts.push(`local addresses:\n${formatTable(['laddr', 'lcore', 'used', 'capacity', 'exhausted', 'conns'], pools)}`);
   }

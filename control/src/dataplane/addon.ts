@@ -118,6 +118,12 @@ export interface NeighbourRow {
   held: number;
 }
 
+/** A mempool's fill level at one moment. */
+export interface EnginePoolLevel {
+  used: number;
+  capacity: number;
+}
+
 export type RequestKind = 'neighbours' | 'zeroCounters' | 'conns';
 
 /** A connection (or persistence template) as `ipvsadm -L -c` shows it. */
@@ -180,6 +186,8 @@ export interface NativeAddon {
   /** Per-worker rows [maxLaddrs]: ports used, capacity, refusals, connections. */
   laddrStats(): ArrayBuffer;
   statNames(): Record<'service' | 'dest' | 'laddr', { names: string[]; stride: number }>;
+  /** The mempools now: each port's mbufs (port order), each worker's SYN proxy states (worker order). */
+  pools(): { mbufs: EnginePoolLevel[]; synproxy: EnginePoolLevel[] };
   request(worker: number, kind: RequestKind, filter?: ConnFilter): number;
   poll(): RequestResult[];
 }

@@ -37,6 +37,18 @@ export interface LaddrListing {
   workers: CounterSet[];
 }
 
+/**
+ * A pool's level now. Per worker (lcore): "connections" (connections and
+ * persistence templates share dataplane.max_conns objects; `templates` says
+ * how many of `used` are templates) and "synproxy" (the SYN proxy's
+ * per-connection state). Per port: "mbufs" (its dataplane.mbufs packet
+ * buffers). Local-address port pools are in laddrs().
+ */
+export type PoolLevel =
+  | { pool: 'connections'; lcore: number; used: number; capacity: number; templates: number }
+  | { pool: 'synproxy'; lcore: number; used: number; capacity: number }
+  | { pool: 'mbufs'; port: string; used: number; capacity: number };
+
 interface Pending {
   resolve: (r: RequestResult) => void;
   reject: (e: Error) => void;
@@ -53,6 +65,7 @@ export class Dataplane {
   private laddrIds: IdAllocator | undefined;
   /** The config last given to apply(), before the overlay. */
   private desired: FulcrumConfig | undefined;
+  private maxConns = 0;
   private readonly overlay = new DestOverlay();
   private readonly specCache = new ServiceSpecCache();
   private reclaimTimer: NodeJS.Timeout | undefined;
@@ -83,6 +96,7 @@ export class Dataplane {
     this.serviceIds = new IdAllocator(cfg.dataplane.max_services, 'service');
     this.destIds = new IdAllocator(cfg.dataplane.max_dests, 'dest');
     this.laddrIds = new IdAllocator(cfg.dataplane.max_laddrs, 'laddr');
+    this.maxConns = cfg.dataplane.max_conns;
     this.apply(cfg);
     this.reclaimTimer = setInterval(() => this.addon.reclaim(), RECLAIM_INTERVAL_MS);
     this.reclaimTimer.unref();
@@ -183,6 +197,30 @@ export class Dataplane {
       address,
       workers: this.startInfo.workerLcores.map((_, w) => view.row(w, id)),
     }));
+  }
+
+  /**
+   * Every pool's level now (see PoolLevel), workers in lcore order, then
+   * ports. A worker's connections are its dest rows' active + inactive +
+   * persistent over every dest id, draining ones included: each
+   * connection and template is in exactly one such row.
+   */
+  pools(): PoolLevel[] {
+    const dests = this.stats.dests;
+    const [active, inactive, persistent] = ['active', 'inactive', 'persistent'].map((f) => dests.field(f));
+    const engine = this.addon.pools();
+    const capacity = this.maxConns;
+    return [
+      ...this.startInfo.workerLcores.flatMap((lcore, w): PoolLevel[] => {
+        const templates = Number(dests.columnSum(w, persistent));
+        const used = Number(dests.columnSum(w, active) + dests.columnSum(w, inactive)) + templates;
+        return [
+          { pool: 'connections', lcore, used, capacity, templates },
+          { pool: 'synproxy', lcore, ...engine.synproxy[w] },
+        ];
+      }),
+      ...engine.mbufs.map((m, i): PoolLevel => ({ pool: 'mbufs', port: this.startInfo.ports[i].name, ...m })),
+    ];
   }
 
   /**

@@ -1,29 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Pool gauges: what each worker holds and how much it may hold. Today
-// that is the connection pool (connections and persistence templates come
-// from one per-worker mempool of dataplane.max_conns objects). Its use is
-// the sum of the worker's dest rows (active + inactive + persistent) over
-// every dest id, including ids of removed dests whose connections still
-// drain: every connection and template is counted in exactly one such
-// row. Local-address port pools (FULLNAT, SNAT) are exported per address
-// and worker from their own rows. The addon does not expose the mbuf
-// pools' or the neighbour table's fill level yet.
+// Pool gauges: what each pool holds and how much it may hold. Per worker:
+// the connection pool (connections and persistence templates share one
+// pool of dataplane.max_conns objects) and the SYN proxy's state objects;
+// per port: its mbuf pool; per local address and worker: the FULLNAT/SNAT
+// port pools. Every value comes from Dataplane.pools() and laddrs(), read
+// at the scrape. The neighbour table's fill level is not exported yet.
 
 import type { Registry } from 'prom-client';
-import type { Dataplane } from '../dataplane/dataplane';
+import type { Dataplane, PoolLevel } from '../dataplane/dataplane';
 import { counterFamily, gaugeFamily, type Sample } from './family';
 
-const HELD = ['active', 'inactive', 'persistent'];
+type WorkerPool = Extract<PoolLevel, { lcore: number }>;
+type PortPool = Extract<PoolLevel, { port: string }>;
 
-function* connectionsUsed(dp: Dataplane): Iterable<Sample> {
-  const view = dp.stats.dests;
-  const fields = HELD.map((f) => view.field(f));
-  const lcores = dp.startInfo.workerLcores;
-  for (let w = 0; w < view.workers; w++) {
-    const used = fields.reduce((n, f) => n + view.columnSum(w, f), 0n);
-    yield [{ pool: 'connections', lcore: String(lcores[w]) }, used];
-  }
+function workerPools(dp: Dataplane): WorkerPool[] {
+  return dp.pools().filter((p): p is WorkerPool => p.pool !== 'mbufs');
+}
+
+function mbufPools(dp: Dataplane): PortPool[] {
+  return dp.pools().filter((p): p is PortPool => p.pool === 'mbufs');
 }
 
 // One sample per local address and worker of a field of its pool row.
@@ -54,18 +50,46 @@ function registerLaddrMetrics(registry: Registry, dp: Dataplane): void {
   });
 }
 
-export function registerPoolMetrics(registry: Registry, dp: Dataplane, maxConns: number): void {
-  registerLaddrMetrics(registry, dp);
+function registerWorkerPoolMetrics(registry: Registry, dp: Dataplane): void {
+  const samples = (field: 'used' | 'capacity') =>
+    workerPools(dp).map((p): Sample => [{ pool: p.pool, lcore: String(p.lcore) }, p[field]]);
   gaugeFamily(registry, {
     name: 'fulcrum_pool_capacity',
-    help: 'Objects a worker pool can hold (pool="connections": dataplane.max_conns)',
+    help: 'Objects a worker pool can hold (pool="connections", "synproxy": dataplane.max_conns each)',
     labelNames: ['pool', 'lcore'],
-    read: () => dp.startInfo.workerLcores.map((l): Sample => [{ pool: 'connections', lcore: String(l) }, maxConns]),
+    read: () => samples('capacity'),
   });
   gaugeFamily(registry, {
     name: 'fulcrum_pool_used',
-    help: 'Objects of a worker pool in use now (pool="connections": connections and persistence templates)',
+    help: 'Objects of a worker pool in use now (pool="connections": connections and persistence templates; "synproxy": SYN proxy states)',
     labelNames: ['pool', 'lcore'],
-    read: () => connectionsUsed(dp),
+    read: () => samples('used'),
   });
+  gaugeFamily(registry, {
+    name: 'fulcrum_persistent_templates',
+    help: 'Persistence templates a worker holds now, of every dest (removed ones included); they use objects of pool="connections"',
+    labelNames: ['lcore'],
+    read: () => workerPools(dp).flatMap((p): Sample[] => (p.pool === 'connections' ? [[{ lcore: String(p.lcore) }, p.templates]] : [])),
+  });
+}
+
+function registerMbufMetrics(registry: Registry, dp: Dataplane): void {
+  gaugeFamily(registry, {
+    name: 'fulcrum_mbuf_pool_capacity',
+    help: 'Packet buffers (mbufs) of a port\'s pool (dataplane.mbufs)',
+    labelNames: ['port'],
+    read: () => mbufPools(dp).map((p): Sample => [{ port: p.port }, p.capacity]),
+  });
+  gaugeFamily(registry, {
+    name: 'fulcrum_mbuf_pool_used',
+    help: 'Mbufs of a port\'s pool held by packets now (in device rings, tx batches, neighbour and SYN proxy holds); per-lcore caches count as free',
+    labelNames: ['port'],
+    read: () => mbufPools(dp).map((p): Sample => [{ port: p.port }, p.used]),
+  });
+}
+
+export function registerPoolMetrics(registry: Registry, dp: Dataplane): void {
+  registerLaddrMetrics(registry, dp);
+  registerWorkerPoolMetrics(registry, dp);
+  registerMbufMetrics(registry, dp);
 }

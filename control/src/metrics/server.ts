@@ -16,12 +16,12 @@ import { registerRequestMetrics } from './requests';
 import { registerServiceMetrics } from './services';
 import { registerWorkerMetrics } from './workers';
 
-/** The registry with every Fulcrum family; maxConns is the per-worker connection pool size. */
-export function buildRegistry(dp: Dataplane, health: HealthManager, maxConns: number, perDest = true): Registry {
+/** The registry with every Fulcrum family; perDest is control.metrics.per_dest. */
+export function buildRegistry(dp: Dataplane, health: HealthManager, perDest = true): Registry {
   const registry = new Registry();
   registerWorkerMetrics(registry, dp);
   registerServiceMetrics(registry, dp, perDest);
-  registerPoolMetrics(registry, dp, maxConns);
+  registerPoolMetrics(registry, dp);
   registerHealthMetrics(registry, health);
   registerRequestMetrics(registry);
   registerApplyMetrics(registry);
