@@ -28,6 +28,7 @@ import { Balancer, metricsPort } from '../test/e2e/fixtures/balancer';
 import { writeEchoPcap } from './control-pcap';
 import { percentile, scrape, stageDelta } from './control-scrape';
 import { edited, fleet } from './control-state';
+import { since, table, type Row } from './control-table';
 
 const SERVICES = Number(process.env.CONTROL_SERVICES ?? 10_000);
 const DESTS = Number(process.env.CONTROL_DESTS ?? 8);
@@ -35,18 +36,6 @@ const EDIT_PERCENT = Number(process.env.CONTROL_EDIT_PERCENT ?? 3);
 const CALLS = Number(process.env.CONTROL_CALLS ?? 2000);
 const SCRAPES = Number(process.env.CONTROL_SCRAPES ?? 10);
 const APPLY_DEADLINE_MS = 120_000;
-
-type Row = (string | number)[];
-
-function table(head: string[], rows: Row[]): void {
-  console.log(`| ${head.join(' | ')} |`);
-  console.log(`|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
-  for (const r of rows) console.log(`| ${r.map((v) => (typeof v === 'number' ? fmt(v) : v)).join(' | ')} |`);
-  console.log();
-}
-
-const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 
 async function timedApply(api: FulcrumApi, port: number, state: ReturnType<typeof fleet>): Promise<Row> {
   const before = (await scrape(port)).text;
