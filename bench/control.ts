@@ -31,6 +31,7 @@ import { Balancer, metricsPort } from '../test/e2e/fixtures/balancer';
 import { writeEchoPcap } from './control-pcap';
 import { percentile, scrape, stageDelta } from './control-scrape';
 import { edited, fleet } from './control-state';
+import { since, table, type Row } from './control-table';
 
 const SERVICES = Number(process.env.CONTROL_SERVICES ?? 10_000);
 const DESTS = Number(process.env.CONTROL_DESTS ?? 8);
@@ -41,18 +42,6 @@ const PER_DEST = process.env.CONTROL_PER_DEST !== '0';
 const CHURN_SECONDS = Number(process.env.CONTROL_CHURN_SECONDS ?? 5);
 const CHURN_IN_FLIGHT = 64;
 const APPLY_DEADLINE_MS = 120_000;
-
-type Row = (string | number)[];
-
-function table(head: string[], rows: Row[]): void {
-  console.log(`| ${head.join(' | ')} |`);
-  console.log(`|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
-  for (const r of rows) console.log(`| ${r.map((v) => (typeof v === 'number' ? fmt(v) : v)).join(' | ')} |`);
-  console.log();
-}
-
-const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 
 async function timedApply(api: FulcrumApi, port: number, state: ReturnType<typeof fleet>): Promise<Row> {
   const before = (await scrape(port)).text;

@@ -260,6 +260,8 @@ describe('invalid configs', () => {
 
   test('no ports', () => {
     assertOneProblem('dataplane:\n  lcores: "0-1"\n  ports: []\n', 'dataplane.ports', 'at least one port');
+    // Not a list at all: that alone, not also "at least one".
+    assertOneProblem('dataplane:\n  lcores: "0-1"\n  ports: ""\n', 'dataplane.ports', "expected a list, got ''");
   });
 
   test('fullnat without local addresses', () => {
@@ -359,6 +361,23 @@ describe('invalid configs', () => {
     assert.match(lines[1], /^dataplane\.ports\[0\]\.address: '10\.0\.0\.2\/33' is not an IPv4 address with prefix/);
   });
 
+  test('unknown keys hide neither the fields beside them nor the checks across fields', () => {
+    const text = service(
+      '    forward: fullnat\n    sheduler: rr\n' +
+        '    health_check: { type: tcp, path: /x, intervl: 1s, interval: 1s, timeout: 2s }\n' +
+        '    dests: [{ address: 10.0.1.256, port: 80, wieght: 2 }]\n',
+    );
+    assert.deepEqual(problemsOf(text), [
+      { path: 'services[0]', message: "unknown key 'sheduler' (did you mean 'scheduler'?)" },
+      { path: 'services[0].health_check.path', message: 'path applies only to http and https checks, not tcp' },
+      { path: 'services[0].health_check', message: "unknown key 'intervl' (did you mean 'interval'?)" },
+      { path: 'services[0].health_check.timeout', message: 'timeout 2s is longer than interval 1s' },
+      { path: 'services[0].dests[0]', message: "unknown key 'wieght' (did you mean 'weight'?)" },
+      { path: 'services[0].dests[0].address', message: "'10.0.1.256' is not an IPv4 address (a.b.c.d)" },
+      { path: 'services[0].local_addresses', message: 'forward fullnat needs at least one local address' },
+    ]);
+  });
+
   test('unreadable file', () => {
     const missing = path.join(os.tmpdir(), 'fulcrum-no-such-config.yaml');
     assert.throws(() => loadConfigFile(missing, env), (err: unknown) => {
@@ -437,6 +456,11 @@ describe('FULLNAT and SNAT', () => {
     assertOneProblem(withPorts('61000'), 'dataplane.local_ports', 'not a port range');
     assertOneProblem(withPorts('70000-70001'), 'dataplane.local_ports', 'first <= last <= 65535');
     assertOneProblem(withPorts('5-5').replace('"0-1"', '"0-2"'), 'dataplane.local_ports', 'cannot be split between 2 workers');
+    // A bad range hides none of the dataplane's other checks.
+    assert.deepEqual(problemsOf(withPorts('x').replace('lcores:', 'mbufs: 1023\n  lcores:')), [
+      { path: 'dataplane.local_ports', message: "'x' is not a port range (first-last, e.g. 1025-65535)" },
+      { path: 'dataplane.mbufs', message: "1023 mbufs per port cannot fill 1 workers' rx rings (rx_desc 1024) and caches (mbuf_cache 256): needs at least 1280" },
+    ]);
   });
 
   test('snat rules: prefixes, pool and out_port checked', () => {

@@ -3,8 +3,7 @@
 // Durations in the config: "500ms", "2s", "5m", "1h" or a bare number of
 // seconds (YAML `interval: 2`). Everything downstream works in milliseconds.
 
-import { z } from 'zod';
-import { show } from './leaves';
+import { leaf, show, type Leaf } from './leaves';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$/;
@@ -30,17 +29,11 @@ export function formatDuration(ms: number): string {
 }
 
 /** A duration field, parsed to milliseconds and bounded to [minMs, maxMs]. */
-export function duration(minMs: number, maxMs: number): z.ZodType<number, z.ZodTypeDef, unknown> {
-  return z.unknown().transform((value, ctx) => {
-    const problem = durationProblem(value, minMs, maxMs);
-    if (problem === undefined) return parseDuration(value as string | number);
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
-    return z.NEVER;
-  });
+export function duration(minMs: number, maxMs: number): Leaf<number> {
+  return leaf((value) => durationProblem(value, minMs, maxMs), (value) => parseDuration(value as string | number));
 }
 
 function durationProblem(value: unknown, minMs: number, maxMs: number): string | undefined {
-  if (value === undefined) return 'is required';
   if (typeof value !== 'string' && typeof value !== 'number') {
     return `expected a duration (${HINT}), got ${show(value)}`;
   }

@@ -2,25 +2,32 @@
 //
 // Building blocks of the config schema.
 //
-// Leaves are `z.unknown()` plus a check that reports a custom issue with our
-// own wording. A failed leaf leaves its object "dirty" instead of aborting
-// the parse (zod aborts on invalid_type and enum errors), so the checks that
-// span several fields still run and one pass reports every problem.
+// Leaves are transforms that report a custom issue with our own wording.
+// A failed leaf leaves its object "dirty" instead of aborting the parse, so
+// the checks that span several fields still run and one pass reports every
+// problem: zod 4 skips an object's refinements once any issue below it
+// lacks `continue: true`, so every issue we raise carries it (zod's own
+// structural ones, invalid_type for a non-mapping or non-list, still abort).
 // Cross-field checks must therefore tolerate invalid field values: a failed
-// leaf holds zod's INVALID sentinel, never a value of its declared type.
+// leaf holds zod's NEVER sentinel, never a value of its declared type.
+//
+// Defaults are `.prefault(...)`: written as in the YAML ('300s', {}) and
+// parsed like a given value. zod 4's `.default(...)` hands its value out
+// as it is, without the leaf's conversion or the object's own defaults.
 
 import { z } from 'zod';
 
-export type Leaf<T> = z.ZodType<T, z.ZodTypeDef, unknown>;
+export type Leaf<T> = z.ZodType<T, unknown>;
 /** A check returns the problems with a value (none: empty/undefined). */
 export type Check = (value: unknown) => string | string[] | undefined;
 
-export function leaf<T>(check: Check): Leaf<T> {
-  return z.unknown().transform((value, ctx) => {
+/** A leaf whose value, once `check` finds nothing wrong, is `convert(value)`. */
+export function leaf<T>(check: Check, convert: (value: unknown) => T = (value) => value as T): Leaf<T> {
+  return z.transform((value: unknown, ctx) => {
     const found = value === undefined ? 'is required' : check(value);
     const problems = found === undefined ? [] : Array.isArray(found) ? found : [found];
-    if (problems.length === 0) return value as T;
-    for (const message of problems) ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+    if (problems.length === 0) return convert(value);
+    for (const message of problems) report(ctx, [], message);
     return z.NEVER;
   });
 }
@@ -72,27 +79,58 @@ export function oneOf<const T extends readonly string[]>(values: T): Leaf<T[numb
 }
 
 /**
+ * A list of at least one item. Not zod's `.min(1)`: that check runs on any
+ * value with a length, so `ports: ''` would get "at least one" on top of
+ * "expected a list".
+ */
+export function nonEmptyList<T extends z.ZodType>(item: T, message: string) {
+  return z.array(item).superRefine((list, ctx) => {
+    if (list.length === 0) report(ctx, [], message);
+  });
+}
+
+export interface StrictOptions {
+  /** The document's root: its unknown keys are worded as top-level ones. */
+  topLevel?: boolean;
+  /** Problems with the keys given, seen on the raw input before defaults fill keys in. */
+  keyProblems?: (raw: Record<string, unknown>) => KeyProblem[];
+}
+
+export interface KeyProblem {
+  key: string;
+  message: string;
+}
+
+/**
  * An object that rejects unknown keys, one problem per key with a
- * suggestion. Done in a preprocess rather than with `.strict()` because
- * zod reports all unknown keys of an object in one issue and does not know
- * the close matches.
+ * suggestion. Done in a preprocess rather than with `z.strictObject`
+ * because zod reports all unknown keys of an object in one issue and does
+ * not know the close matches.
  * A known key written with no value (`control:` with everything below it
  * commented out) counts as absent, so its default applies.
  */
-export function strictObject<S extends z.ZodRawShape>(shape: S) {
+export function strictObject<S extends z.ZodRawShape>(shape: S, options: StrictOptions = {}) {
   const known = Object.keys(shape);
   return z.preprocess((raw, ctx) => {
     if (!isPlainObject(raw)) return raw;
+    for (const p of options.keyProblems?.(raw) ?? []) keyIssue(ctx, p.key, [p.key], p.message);
     const present: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(raw)) {
       if (!known.includes(key)) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: unknownKeyMessage(key, known, ctx.path.length === 0) });
+        keyIssue(ctx, key, [], unknownKeyMessage(key, known, options.topLevel === true));
       } else if (value !== null) {
         present[key] = value;
       }
     }
     return present;
   }, z.object(shape));
+}
+
+// A preprocess that raises any other issue ends its pipe before the object
+// is parsed; zod lets unrecognized_keys through (they are about the keys
+// given, not the value), so the object's own problems are still reported.
+function keyIssue(ctx: z.RefinementCtx, key: string, path: string[], message: string): void {
+  ctx.addIssue({ code: 'unrecognized_keys', keys: [key], path, message, continue: true });
 }
 
 function unknownKeyMessage(key: string, known: readonly string[], topLevel: boolean): string {
@@ -130,7 +168,7 @@ function editDistance(a: string, b: string): number {
   return previous[b.length];
 }
 
-/** Adds an issue at a path below the value being refined. */
+/** Adds an issue at a path below the value being checked; the checks above it still run. */
 export function report(ctx: z.RefinementCtx, path: (string | number)[], message: string): void {
-  ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
+  ctx.addIssue({ code: 'custom', path, message, continue: true });
 }

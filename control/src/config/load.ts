@@ -6,7 +6,7 @@
 
 import * as fs from 'node:fs';
 import YAML, { type YAMLError } from 'yaml';
-import type { ZodIssue } from 'zod';
+import type { z } from 'zod';
 import { systemEnv, type ValidationEnv } from './env';
 import { show } from './leaves';
 import { configSchema, type FulcrumConfig } from './schema';
@@ -77,21 +77,21 @@ function yamlProblem(err: YAMLError, source: string): ConfigProblem {
 }
 
 /** "dataplane.ports[0].address" from ["dataplane", "ports", 0, "address"]. */
-export function formatPath(path: readonly (string | number)[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }
 
-function valueAt(data: unknown, path: readonly (string | number)[]): unknown {
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   let value = data;
   for (const key of path) {
     if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string | number, unknown>)[key];
+    value = (value as Record<PropertyKey, unknown>)[key];
   }
   return value;
 }
 
 /** Our checks word their own messages; only zod's structural issues need rewording. */
-export function issuesToProblems(issues: ZodIssue[], data: unknown): ConfigProblem[] {
+export function issuesToProblems(issues: z.core.$ZodIssue[], data: unknown): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const seen = new Set<string>();
   for (const issue of issues) {

@@ -25,7 +25,7 @@ import {
   type Cidr,
 } from './ipv4';
 import { isLcoreMap, parseLcoreMap, parseLcores, type LcoreSlot } from './lcores';
-import { bool, int, isPlainObject, leaf, oneOf, report, show, strictObject, text, type Leaf } from './leaves';
+import { bool, int, leaf, nonEmptyList, oneOf, report, show, strictObject, text, type KeyProblem, type Leaf } from './leaves';
 
 export { parseDuration, formatDuration } from './duration';
 
@@ -167,11 +167,11 @@ const ealArgsSchema = z.array(text()).superRefine((args, ctx) => {
 });
 
 const neighboursSchema = strictObject({
-  max: int(16, 1_048_576).default(1024),
-  reachable: duration(1000, 86_400_000).default('300s'),
-  retry: duration(100, 60_000).default('1s'),
-  retries: int(1, 10).default(3),
-  hold: int(0, 64).default(4),
+  max: int(16, 1_048_576).prefault(1024),
+  reachable: duration(1000, 86_400_000).prefault('300s'),
+  retry: duration(100, 60_000).prefault('1s'),
+  retries: int(1, 10).prefault(3),
+  hold: int(0, 64).prefault(4),
 });
 
 const portObject = (env?: ValidationEnv) =>
@@ -179,7 +179,7 @@ const portObject = (env?: ValidationEnv) =>
     name: text((s) => (PORT_NAME.test(s) ? undefined : `'${s}' is not a port name (a-z, then up to 14 of a-z 0-9 _ -)`)),
     device: text((s) => deviceProblems(s, env)),
     address: text(hostCidrProblem),
-    mtu: int(68, 9000).default(1500),
+    mtu: int(68, 9000).prefault(1500),
   });
 
 const routeSchema = strictObject({
@@ -195,22 +195,22 @@ const routeSchema = strictObject({
 const dataplaneObject = (env?: ValidationEnv) =>
   strictObject({
     lcores: text((s) => lcoresProblem(s, env)),
-    hugepages: bool().default(true),
-    eal_args: ealArgsSchema.default([]),
-    mbufs: int(1023, 1_048_575).default(8191),
-    mbuf_cache: int(0, 512).default(256),
-    rx_desc: ringSize().default(1024),
-    tx_desc: ringSize().default(1024),
-    idle_sleep_us: int(0, 100_000).default(0),
-    max_conns: int(1024, 67_108_864).default(65_536),
-    max_services: int(1, 65_536).default(1024),
-    max_dests: int(1, 1_048_576).default(8192),
-    max_laddrs: int(1, 4096).default(64),
-    local_ports: localPortsSchema.default('1025-65535'),
-    synproxy: synproxySettings.default({}),
-    neighbours: neighboursSchema.default({}),
-    ports: z.array(portObject(env)).min(1, 'at least one port is required'),
-    routes: z.array(routeSchema).default([]),
+    hugepages: bool().prefault(true),
+    eal_args: ealArgsSchema.prefault([]),
+    mbufs: int(1023, 1_048_575).prefault(8191),
+    mbuf_cache: int(0, 512).prefault(256),
+    rx_desc: ringSize().prefault(1024),
+    tx_desc: ringSize().prefault(1024),
+    idle_sleep_us: int(0, 100_000).prefault(0),
+    max_conns: int(1024, 67_108_864).prefault(65_536),
+    max_services: int(1, 65_536).prefault(1024),
+    max_dests: int(1, 1_048_576).prefault(8192),
+    max_laddrs: int(1, 4096).prefault(64),
+    local_ports: localPortsSchema.prefault('1025-65535'),
+    synproxy: synproxySettings.prefault({}),
+    neighbours: neighboursSchema.prefault({}),
+    ports: nonEmptyList(portObject(env), 'at least one port is required'),
+    routes: z.array(routeSchema).prefault([]),
   });
 
 export type DataplaneConfig = z.output<ReturnType<typeof dataplaneObject>>;
@@ -391,14 +391,14 @@ function checkRoutePrefixes(routes: RouteConfig[], subnets: Connected[], ctx: z.
 
 // The SYN proxy's settings, shared by every service with synproxy: true.
 const synproxySettings = strictObject({
-  mss: int(536, 9000).default(1460),
-  wscale: int(0, 14).default(7),
-  sack: bool().default(true),
-  timestamps: bool().default(true),
-  ttl: int(1, 255).default(63),
-  retries: int(0, 10).default(3),
-  retry: duration(100, 60_000).default('1s'),
-  hold: int(0, 8).default(4),
+  mss: int(536, 9000).prefault(1460),
+  wscale: int(0, 14).prefault(7),
+  sack: bool().prefault(true),
+  timestamps: bool().prefault(true),
+  ttl: int(1, 255).prefault(63),
+  retries: int(0, 10).prefault(3),
+  retry: duration(100, 60_000).prefault('1s'),
+  hold: int(0, 8).prefault(4),
 });
 
 // "first-last": the local ports FULLNAT/SNAT hand out. Every worker needs
@@ -427,7 +427,8 @@ const dataplaneSchema = (env?: ValidationEnv) =>
 /** Each worker owns the ports p with p % workers == its index: each needs one. */
 function checkLocalPorts(dp: DataplaneConfig, ctx: z.RefinementCtx): void {
   const slots = workerCount(dp.lcores);
-  if (slots === undefined || typeof dp.local_ports !== 'object') return;
+  // A failed local_ports holds NEVER (an object, but no range).
+  if (slots === undefined || !Number.isInteger(dp.local_ports.first)) return;
   const count = dp.local_ports.last - dp.local_ports.first + 1;
   if (count < slots) report(ctx, ['local_ports'], `${count} port(s) cannot be split between ${slots} workers`);
 }
@@ -449,7 +450,7 @@ const grpcSchema = (env?: ValidationEnv) =>
   strictObject({
     socket: text((s) =>
       Buffer.byteLength(s) > MAX_SOCKET_PATH ? `unix socket path is longer than ${MAX_SOCKET_PATH} bytes` : undefined,
-    ).default(DEFAULT_GRPC_SOCKET),
+    ).prefault(DEFAULT_GRPC_SOCKET),
     listen: text(hostPortProblem).optional(),
     tls: tlsObject(env).optional(),
   }).superRefine((grpc, ctx) => {
@@ -461,13 +462,13 @@ const grpcSchema = (env?: ValidationEnv) =>
 
 const controlObject = (env?: ValidationEnv) =>
   strictObject({
-    grpc: grpcSchema(env).default({}),
+    grpc: grpcSchema(env).prefault({}),
     metrics: strictObject({
-      listen: text(hostPortProblem).default(DEFAULT_METRICS_LISTEN),
+      listen: text(hostPortProblem).prefault(DEFAULT_METRICS_LISTEN),
       // Per-dest series: 8 families per dest, 640,000 series at 80,000 dests.
-      per_dest: bool().default(true),
-    }).default({}),
-    state_file: text().default(DEFAULT_STATE_FILE),
+      per_dest: bool().prefault(true),
+    }).prefault({}),
+    state_file: text().prefault(DEFAULT_STATE_FILE),
   });
 
 export type ControlConfig = z.output<ReturnType<typeof controlObject>>;
@@ -478,41 +479,41 @@ const HTTP_ONLY = ['path', 'expect_status'];
 const UDP_ONLY = ['send', 'expect'];
 
 /** Keys that only make sense for some check types; checked on the raw input, before defaults hide them. */
-function checkHealthKeys(raw: unknown, ctx: z.RefinementCtx): unknown {
-  if (!isPlainObject(raw)) return raw;
+function healthKeyProblems(raw: Record<string, unknown>): KeyProblem[] {
   const type = raw.type;
-  if (typeof type !== 'string') return raw;
+  if (typeof type !== 'string') return [];
+  const problems: KeyProblem[] = [];
   for (const key of Object.keys(raw)) {
     if (HTTP_ONLY.includes(key) && type !== 'http' && type !== 'https') {
-      report(ctx, [key], `${key} applies only to http and https checks, not ${type}`);
+      problems.push({ key, message: `${key} applies only to http and https checks, not ${type}` });
     }
     if (UDP_ONLY.includes(key) && type !== 'udp') {
-      report(ctx, [key], `${key} applies only to udp checks, not ${type}`);
+      problems.push({ key, message: `${key} applies only to udp checks, not ${type}` });
     }
   }
-  return raw;
+  return problems;
 }
 
 const healthCheckObject = strictObject({
   type: oneOf(HEALTH_CHECK_TYPES),
-  path: text((s) => (/^\/\S*$/.test(s) ? undefined : `'${s}' is not a URL path (starts with /, no spaces)`)).default('/'),
-  expect_status: int(100, 599).default(200),
+  path: text((s) => (/^\/\S*$/.test(s) ? undefined : `'${s}' is not a URL path (starts with /, no spaces)`)).prefault('/'),
+  expect_status: int(100, 599).prefault(200),
   send: text().optional(),
   expect: text().optional(),
-  interval: duration(100, 3_600_000).default('2s'),
-  timeout: duration(10, 3_600_000).default('1s'),
-  rise: int(1, 100).default(2),
-  fall: int(1, 100).default(3),
+  interval: duration(100, 3_600_000).prefault('2s'),
+  timeout: duration(10, 3_600_000).prefault('1s'),
+  rise: int(1, 100).prefault(2),
+  fall: int(1, 100).prefault(3),
   // The port checked; default the dest's (required when that is 0).
   port: int(1, 65535).optional(),
   // The host address checks leave from; default: the kernel's choice by route.
   source: unicast().optional(),
-  on_fail: oneOf(HEALTH_FAIL_ACTIONS).default('inhibit'),
-});
+  on_fail: oneOf(HEALTH_FAIL_ACTIONS).prefault('inhibit'),
+}, { keyProblems: healthKeyProblems });
 
 export type HealthCheckConfig = z.output<typeof healthCheckObject>;
 
-const healthCheckSchema = z.preprocess(checkHealthKeys, healthCheckObject).superRefine((hc, ctx) => {
+const healthCheckSchema = healthCheckObject.superRefine((hc, ctx) => {
   // Overlapping checks of one dest would pile up on a slow server.
   if (typeof hc.interval === 'number' && typeof hc.timeout === 'number' && hc.timeout > hc.interval) {
     const [timeout, interval] = [formatDuration(hc.timeout), formatDuration(hc.interval)];
@@ -524,7 +525,7 @@ const persistenceSchema = strictObject({
   timeout: int(1, 31_536_000),
   netmask: text((s) =>
     netmaskPrefix(s) === null ? `'${s}' is not an IPv4 netmask (e.g. 255.255.255.0)` : undefined,
-  ).default('255.255.255.255'),
+  ).prefault('255.255.255.255'),
 });
 
 export type PersistenceConfig = z.output<typeof persistenceSchema>;
@@ -532,12 +533,12 @@ export type PersistenceConfig = z.output<typeof persistenceSchema>;
 const destSchema = strictObject({
   address: unicast(),
   port: int(0, 65535),
-  weight: int(0, 65535).default(1),
+  weight: int(0, 65535).prefault(1),
   forward: oneOf(FORWARD_MODES).optional(),
   // Connection thresholds (ipvsadm -x / -y): overloaded at `upper`
   // connections until back below `lower` (0: none / 3/4 of upper).
-  upper: int(0, 1_000_000).default(0),
-  lower: int(0, 1_000_000).default(0),
+  upper: int(0, 1_000_000).prefault(0),
+  lower: int(0, 1_000_000).prefault(0),
   // Replaces the service's health_check for this dest.
   health_check: healthCheckSchema.optional(),
 }).superRefine((d, ctx) => {
@@ -546,13 +547,13 @@ const destSchema = strictObject({
 
 // Scheduler options (the LVS scheduler flags), one mapping per scheduler.
 const mhSchema = strictObject({
-  table_size: int(3, 16_777_213).default(65_537),  // checked prime by the dataplane
-  hash_port: bool().default(false),
-  fallback: bool().default(false),
+  table_size: int(3, 16_777_213).prefault(65_537),  // checked prime by the dataplane
+  hash_port: bool().prefault(false),
+  fallback: bool().prefault(false),
 });
 const lblcSchema = strictObject({
-  expire: duration(1000, 31_536_000_000).default('24h'),
-  shrink: duration(1000, 86_400_000).default('60s'),
+  expire: duration(1000, 31_536_000_000).prefault('24h'),
+  shrink: duration(1000, 86_400_000).prefault('60s'),
 });
 
 const endpointSchema = strictObject({
@@ -577,27 +578,27 @@ const serviceObject = strictObject({
   protocol: oneOf(PROTOCOLS),
   vip: unicast(),
   port: int(0, 65535),
-  scheduler: oneOf(SCHEDULERS).default('wlc'),
-  forward: oneOf(FORWARD_MODES).default('nat'),
+  scheduler: oneOf(SCHEDULERS).prefault('wlc'),
+  forward: oneOf(FORWARD_MODES).prefault('nat'),
   persistence: persistenceSchema.optional(),
-  synproxy: bool().default(false),
-  local_addresses: z.array(unicast()).default([]),
-  client_address: oneOf(CLIENT_ADDRESS_MODES).default('toa'),
+  synproxy: bool().prefault(false),
+  local_addresses: z.array(unicast()).prefault([]),
+  client_address: oneOf(CLIENT_ADDRESS_MODES).prefault('toa'),
   health_check: healthCheckSchema.optional(),
   // Passive checks: dests that refuse or leave connections unanswered are
   // inhibited with exponential back-off (docs/health.md).
-  passive_check: bool().default(false),
-  timeouts: timeoutsSchema.default({}),
+  passive_check: bool().prefault(false),
+  timeouts: timeoutsSchema.prefault({}),
   // LVS expire_nodest_conn: connections to a removed dest end at their
   // next packet instead of draining.
-  expire_nodest_conn: bool().default(false),
+  expire_nodest_conn: bool().prefault(false),
   // A service group (the LVS firewall-mark service): further
   // <protocol, vip, port> this service answers for, sharing its dests and
   // one persistence template per client.
-  endpoints: z.array(endpointSchema).default([]),
-  mh: mhSchema.default({}),
-  lblc: lblcSchema.default({}),
-  dests: z.array(destSchema).default([]),
+  endpoints: z.array(endpointSchema).prefault([]),
+  mh: mhSchema.prefault({}),
+  lblc: lblcSchema.prefault({}),
+  dests: z.array(destSchema).prefault([]),
 });
 
 export type ServiceConfig = z.output<typeof serviceObject>;
@@ -716,9 +717,9 @@ export function serviceSetProblems(services: ServiceConfig[]): { path: (string |
 const snatObject = strictObject({
   name: text((s) => (SERVICE_NAME.test(s) ? undefined : `'${s}' is not a rule name (letter or digit, then up to 62 of A-Z a-z 0-9 _ . -)`)),
   source: text((s) => (parseCidr(s) === null ? `'${s}' is not an IPv4 prefix (a.b.c.d/n)` : undefined)),
-  destination: text((s) => (parseCidr(s) === null ? `'${s}' is not an IPv4 prefix (a.b.c.d/n)` : undefined)).default('0.0.0.0/0'),
+  destination: text((s) => (parseCidr(s) === null ? `'${s}' is not an IPv4 prefix (a.b.c.d/n)` : undefined)).prefault('0.0.0.0/0'),
   out_port: text().optional(),
-  local_addresses: z.array(unicast()).min(1, 'an snat rule needs at least one local address'),
+  local_addresses: nonEmptyList(unicast(), 'an snat rule needs at least one local address'),
 });
 
 export type SnatConfig = z.output<typeof snatObject>;
@@ -736,10 +737,10 @@ const snatSchema = z.array(snatObject).superRefine((rules, ctx) => {
 export function configSchema(env?: ValidationEnv) {
   return strictObject({
     dataplane: dataplaneSchema(env),
-    control: controlObject(env).default({}),
-    services: servicesSchema.default([]),
-    snat: snatSchema.default([]),
-  }).superRefine((cfg, ctx) => checkSnatPorts(cfg.snat, cfg.dataplane.ports.map((p) => p.name), ctx));
+    control: controlObject(env).prefault({}),
+    services: servicesSchema.prefault([]),
+    snat: snatSchema.prefault([]),
+  }, { topLevel: true }).superRefine((cfg, ctx) => checkSnatPorts(cfg.snat, cfg.dataplane.ports.map((p) => p.name), ctx));
 }
 
 /**
@@ -749,9 +750,9 @@ export function configSchema(env?: ValidationEnv) {
  */
 export function desiredStateSchema(portNames: readonly string[]) {
   return strictObject({
-    services: servicesSchema.default([]),
-    snat: snatSchema.default([]),
-  }).superRefine((state, ctx) => checkSnatPorts(state.snat, portNames, ctx));
+    services: servicesSchema.prefault([]),
+    snat: snatSchema.prefault([]),
+  }, { topLevel: true }).superRefine((state, ctx) => checkSnatPorts(state.snat, portNames, ctx));
 }
 
 export type DesiredStateConfig = z.output<ReturnType<typeof desiredStateSchema>>;
