@@ -4,7 +4,8 @@
 // turn share a snapshot and a save; changes that arrive while a save is on
 // its way to the disk gather into the next batch; a save that fails takes
 // its batch and every change accepted on top of it back, dataplane
-// included. (With a real dataplane and gRPC: test/e2e/api-restart.test.ts
+// included. And its incremental validation and diff (state/validated.ts)
+// against the whole-state ones, over random edits, Applies and failures. (With a real dataplane and gRPC: test/e2e/api-restart.test.ts
 // for the failed save, test/e2e/churn.test.ts for the batching.)
 
 import assert from 'node:assert/strict';
@@ -15,9 +16,11 @@ import { after, test } from 'node:test';
 
 import { parseConfig } from '../../control/src/config/load';
 import type { FulcrumConfig } from '../../control/src/config/schema';
-import { createDest, findService } from '../../control/src/state/edits';
+import { desiredInput, validateDesired, type DesiredInput } from '../../control/src/state/desired';
+import { diffDesired } from '../../control/src/state/diff';
+import { createDest, createService, deleteDest, deleteService, findService, updateDest } from '../../control/src/state/edits';
 import { readStateFile } from '../../control/src/state/file';
-import { DesiredStateStore } from '../../control/src/state/store';
+import { DesiredStateStore, type ApplyResult } from '../../control/src/state/store';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fulcrum-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,14 +33,16 @@ services:
   - { name: web, protocol: tcp, vip: 10.0.0.100, port: 80, dests: [{ address: 10.0.0.11, port: 80 }] }
 `;
 
-/** Records what the store publishes: the dests of web, per publication. */
+/** Records what the store publishes: the dests of its first service, per publication. */
 class Recorder {
   readonly published: string[][] = [];
   apply(cfg: FulcrumConfig): number {
-    this.published.push(cfg.services[0].dests.map((d) => d.address));
+    this.published.push(cfg.services[0]?.dests.map((d) => d.address) ?? []);
     return this.published.length;
   }
 }
+
+const webDests = (s: DesiredStateStore) => s.current.services[0]?.dests.map((d) => d.address) ?? [];
 
 function store(file: string) {
   const sink = new Recorder();
@@ -79,4 +84,85 @@ test('a failed save fails its batch and the changes made on top of it; the saved
   assert.deepEqual(sink.published.at(-1), ['10.0.0.11'], 'the dataplane runs the saved state again');
   // And the store works on: the next change is its own batch.
   await assert.rejects(addDest(s, '10.0.0.14'), /cannot write state file/);
+});
+
+// A small deterministic generator: the same sequence on every run.
+function rng(seed: number): (n: number) => number {
+  let x = seed;
+  return (n) => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return (x >>> 12) % n;  // the high bits: an LCG's low bits repeat with short periods
+  };
+}
+
+/** A change to run, and the state (input form) its diff is against, once it ran. */
+type Op = (s: DesiredStateStore) => { run: Promise<ApplyResult>; target: () => DesiredInput };
+
+function randomOp(r: (n: number) => number, s: DesiredStateStore): Op {
+  const names = s.current.services.map((x) => x.name);
+  const name = names.length > 0 ? names[r(names.length)] : 'web';
+  const dest = { address: `10.0.0.${10 + r(6)}`, port: 80 };
+  const vip = `10.0.0.${100 + r(8)}`;
+  const edit = (fn: Parameters<DesiredStateStore['change']>[0]): Op => (st) => ({ run: st.change(fn), target: () => st.input() });
+  const ops: Op[] = [
+    edit((d) => createService(d, { name: `s${r(8)}`, protocol: 'tcp', vip, port: 80, dests: [dest] })),
+    edit((d) => deleteService(d, name)),
+    edit((d) => createDest(findService(d, name), dest)),
+    edit((d) => deleteDest(findService(d, name), dest.address, dest.port)),
+    edit((d) => updateDest(findService(d, name), { ...dest, weight: r(5) })),
+    // A whole state: the store's services, one maybe edited (maybe onto another's endpoint),
+    // one maybe listed twice; maybe a dry run.
+    (st) => {
+      const next: DesiredInput = st.input();
+      const n = next.services.length;
+      if (n > 0 && r(2) === 0) next.services[r(n)] = { ...next.services[r(n)], port: 80 + r(2), vip: `10.0.0.${100 + r(8)}` };
+      if (n > 0 && r(4) === 0) next.services.push({ ...next.services[0] });
+      return { run: st.apply(next, r(4) === 0), target: () => desiredInput(validateDesired(next, ['wan'])) };
+    },
+  ];
+  return ops[r(ops.length)];
+}
+
+test('incremental validation and diff agree with the whole-state ones over random changes, failed saves included', async () => {
+  const file = path.join(dir, 'c', 'state.json');
+  const { sink, store: s } = store(file);
+  const r = rng(7);
+  let applied = 0;
+  let refused = 0;
+  for (let step = 0; step < 400; step++) {
+    const before = s.input();
+    const failing = r(10) === 0;
+    if (failing) {
+      // A directory where the state file goes: the next save fails.
+      rmSync(file, { force: true });
+      mkdirSync(file, { recursive: true });
+    }
+    const op = randomOp(r, s);
+    let target: (() => DesiredInput) | undefined;
+    const outcome = await Promise.resolve()
+      .then(() => {
+        const o = op(s);
+        target = o.target;
+        return o.run;
+      })
+      .then(
+        (res) => ({ ok: true as const, res }),
+        (err: unknown) => ({ ok: false as const, err }),
+      );
+    if (failing) rmSync(file, { recursive: true, force: true });
+    const after = s.input();
+    // What the store holds is exactly what the full schema makes of its input form.
+    assert.deepEqual(s.current, validateDesired(after, ['wan']), `step ${step}`);
+    if (outcome.ok) {
+      applied += outcome.res.applied ? 1 : 0;
+      assert.deepEqual(outcome.res.changes, diffDesired(before, (target as () => DesiredInput)()), `step ${step}`);
+      if (!outcome.res.applied) assert.deepEqual(after, before, `step ${step}: a dry run or no-op changes nothing`);
+    } else {
+      refused++;
+      assert.deepEqual(after, before, `step ${step}: a refused or failed change changes nothing (${String(outcome.err)})`);
+    }
+    if (sink.published.length > 0) assert.deepEqual(sink.published.at(-1), webDests(s), `step ${step}: the dataplane runs the state`);
+  }
+  // The walk did both: changes that landed and changes that were refused or failed.
+  assert.ok(applied > 50 && refused > 20, `${applied} applied, ${refused} refused`);
 });

@@ -26,10 +26,20 @@ export function changeText(c: Change): string {
 }
 
 export function diffDesired(from: DesiredInput, to: DesiredInput): Change[] {
-  return [
-    ...diffKeyed(from.services, to.services, (s) => String(s.name), (name, a, b) => diffService(name, a, b), 'service'),
-    ...diffKeyed(from.snat, to.snat, (r) => String(r.name), (name, a, b) => fieldChange(`snat rule ${name}`, a, b), 'snat rule'),
-  ];
+  return [...diffServices(from.services, to.services), ...diffSnat(from.snat, to.snat)];
+}
+
+/**
+ * Services by name. Lists that share their unchanged services (the very
+ * objects) may be given as just the services that left and those that
+ * came: the result is the same, in the same order.
+ */
+export function diffServices(from: Input[], to: Input[]): Change[] {
+  return diffKeyed(from, to, (s) => String(s.name), (name, a, b) => diffService(name, a, b), 'service');
+}
+
+export function diffSnat(from: Input[], to: Input[]): Change[] {
+  return diffKeyed(from, to, (r) => String(r.name), (name, a, b) => fieldChange(`snat rule ${name}`, a, b), 'snat rule');
 }
 
 // Inside a service: its own fields, then its dests and laddrs as objects.

@@ -25,8 +25,8 @@
 import type { FulcrumConfig } from '../config/schema';
 import { events } from '../events';
 import { observeApplyStage, timeStage } from '../metrics/apply';
-import { desiredInput, type Desired, type DesiredInput } from './desired';
-import { changeText, diffDesired, type Change } from './diff';
+import { desiredInput, plain, type Desired, type DesiredInput } from './desired';
+import { changeText, diffServices, diffSnat, type Change } from './diff';
 import { StateError } from './errors';
 import { writeStateFile } from './file';
 import { ServiceCache, type Validated } from './validated';
@@ -47,7 +47,8 @@ interface Saved {
   base: FulcrumConfig;
   desired: Desired;
   gen: number;
-  cache: ReturnType<ServiceCache['save']>;
+  /** The cache's checkpoint of this state. */
+  cache: number;
 }
 
 interface Batch {
@@ -132,8 +133,11 @@ export class DesiredStateStore {
 
   /** Synchronous up to joining the batch; throws the validation's StateError itself. */
   private commit(v: Validated, dryRun: boolean, force = false): Promise<ApplyResult> {
-    // Unchanged services are the same objects in both forms, so the diff skips them at once.
-    const changes = timeStage('diff', () => diffDesired(this.cache.input(this.desired), v.input));
+    // Only the services that left and those that came are compared: the rest are the same entries.
+    const changes = timeStage('diff', () => [
+      ...diffServices(v.removed.map((e) => e.input), v.fresh.map((e) => e.input)),
+      ...diffSnat(this.desired.snat.map((r) => plain(r)), v.input.snat),
+    ]);
     if (dryRun || (changes.length === 0 && !force)) return Promise.resolve({ changes, applied: false, generation: this.gen });
     if (changes.length > 0) {
       this.desired = v.desired;
@@ -141,15 +145,15 @@ export class DesiredStateStore {
       this.gen += 1;
     }
     const result = { changes, applied: true, generation: this.gen };
-    const batch = this.openBatch();
+    const batch = this.openBatch(v.input);
     batch.force ||= force;
     batch.input = v.input;
     return new Promise((resolve, reject) => batch.changes.push({ result, resolve, reject }));
   }
 
-  private openBatch(): Batch {
+  private openBatch(input: DesiredInput): Batch {
     if (this.batch === undefined) {
-      this.batch = { changes: [], force: false, input: this.cache.input(this.saved.desired) };
+      this.batch = { changes: [], force: false, input };
       // While a save is on its way to the disk the batch keeps growing; it flushes when the save is done.
       if (this.saving === undefined) setImmediate(() => this.flush());
     }
@@ -188,6 +192,7 @@ export class DesiredStateStore {
 
   private answer(batch: Batch, saved: Saved): void {
     this.saved = saved;
+    this.cache.forget(saved.cache);
     for (const c of batch.changes) {
       if (c.result.changes.length > 0) {
         events.publish({ kind: 'config', generation: c.result.generation, changes: c.result.changes.map(changeText) });

@@ -2,33 +2,51 @@
 //
 // Validation that costs what changed, not what exists. A service is valid
 // on its own or not (the schema's per-service rules), and a set of valid
-// services is valid when names and endpoints do not collide (a linear
-// check). So the store remembers, per running service, the texts of the
-// input forms it was validated from (the form a client sent, and the
-// store's own input form), and a later desired state reuses the validated
-// service for every text it has seen: with 80,000 dests, one CreateDest
-// validates one service, and an Apply validates what the operator edited.
+// services is valid when names and endpoints do not collide. So the cache
+// keeps, for the running desired state, every service's validated form,
+// its input form, the texts it is known by (the form a client sent, and
+// the store's own) and its claims (name and endpoints), in indexes it
+// changes in place by what each commit changed. A later desired state
+// reuses the validated service for every input object the cache handed
+// out (an edit's draft shares the services it did not touch) and every
+// text it has seen, so with 80,000 dests one CreateDest validates one
+// service, checks its claims against the index, and makes the diff from
+// the services that changed; an Apply validates what the operator
+// edited. What the cost still has of the whole state is a pass over the
+// list (identity lookups, no parsing, no new indexes). A commit can be
+// undone back to a checkpoint (a failed save puts the saved state back).
 // Anything that fails takes the full schema, so errors read exactly as
 // the config file's.
 
 import { answeredEndpoints, endpointText, serviceSchema, type ServiceConfig } from '../config/schema';
 import { plain, serviceInput, validateDesired, type Desired, type DesiredInput, type Input } from './desired';
 
-/** A running service: what it was validated as, its input form, and the texts it is known by. */
+/** A running (or about to run) service: what it was validated as, and what it is known by. */
 interface Entry {
   config: ServiceConfig;
   input: Input;
   texts: string[];
   /** What no other service may have: its name and every endpoint it answers for. */
   claims: string[];
+  /** The validation that last listed it (duplicates and removals are found by it). */
+  seen: number;
 }
 
 export interface Validated {
   desired: Desired;
   /** The input form of desired; unchanged services are the very objects of the previous one. */
   input: DesiredInput;
-  /** Text -> entry, for the cache that follows a commit of this state. */
-  entries: Map<string, Entry>;
+  /** In list order: the whole new list, the services that are new to it, and the running ones it left out. */
+  list: Entry[];
+  fresh: Entry[];
+  removed: Entry[];
+}
+
+/** One commit, enough to take it back. */
+interface Commit {
+  list: Entry[];
+  fresh: Entry[];
+  removed: Entry[];
 }
 
 const TOP_LEVEL = new Set(['services', 'snat']);
@@ -37,74 +55,80 @@ function entry(config: ServiceConfig, raw?: string): Entry {
   const input = serviceInput(config);
   const text = JSON.stringify(input);
   const claims = [`name ${config.name}`, ...answeredEndpoints(config).map(endpointText)];
-  return { config, input, texts: raw === undefined || raw === text ? [text] : [raw, text], claims };
-}
-
-/** True when no two services claim the same name or endpoint (serviceSetProblems then finds nothing). */
-function claimsUnique(list: Entry[]): boolean {
-  const seen = new Set<string>();
-  for (const e of list) {
-    for (const c of e.claims) {
-      if (seen.has(c)) return false;
-      seen.add(c);
-    }
-  }
-  return true;
-}
-
-function index(list: Entry[]): Map<string, Entry> {
-  const out = new Map<string, Entry>();
-  for (const e of list) for (const t of e.texts) out.set(t, e);
-  return out;
-}
-
-function validated(desired: Desired, list: Entry[]): Validated {
-  return { desired, input: { services: list.map((e) => e.input), snat: desired.snat.map((r) => plain(r)) }, entries: index(list) };
+  return { config, input, texts: raw === undefined || raw === text ? [text] : [raw, text], claims, seen: 0 };
 }
 
 export class ServiceCache {
-  private byText: Map<string, Entry>;
-  private byConfig: Map<ServiceConfig, Entry>;
-  // The input objects the cache handed out (input()): an edit's draft
-  // shares every service it did not touch, so these are found without
+  private list: Entry[] = [];
+  private readonly byText = new Map<string, Entry>();
+  // The input objects the cache handed out (input()): found without
   // turning them into text. Nothing edits them in place (edits copy).
-  private byInput: Map<Input, Entry>;
+  private readonly byInput = new Map<Input, Entry>();
+  private readonly claims = new Map<string, Entry>();
+  private epoch = 0;
+  /** Commits since checkpoint `base`, oldest first. */
+  private log: Commit[] = [];
+  private base = 0;
+  /** The list as of checkpoint `base`. */
+  private beforeLog: Entry[] = [];
 
   constructor(desired: Desired) {
     const list = desired.services.map((c) => entry(c));
-    this.byText = index(list);
-    this.byConfig = new Map(list.map((e) => [e.config, e]));
-    this.byInput = new Map(list.map((e) => [e.input, e]));
+    this.apply({ list, fresh: list, removed: [] });
+    this.beforeLog = list;
   }
 
   /** The input form of the running state (its services shared: copy one before editing it). */
   input(desired: Desired): DesiredInput {
-    return {
-      services: desired.services.map((s) => this.byConfig.get(s)?.input ?? serviceInput(s)),
-      snat: desired.snat.map((r) => plain(r)),
-    };
+    return { services: this.list.map((e) => e.input), snat: desired.snat.map((r) => plain(r)) };
   }
 
   /** Validates like validateDesired (and throws the same StateError), reusing known services. */
   validate(input: unknown, portNames: readonly string[]): Validated {
-    return this.incremental(input, portNames) ?? full(input, portNames);
+    return this.incremental(input, portNames) ?? this.full(input, portNames);
   }
 
-  /** After a commit: the cache describes the state now running. */
+  /** After a commit: the cache describes v's state. */
   replace(v: Validated): void {
-    this.byText = v.entries;
-    const list = [...new Set(v.entries.values())];
-    this.byConfig = new Map(list.map((e) => [e.config, e]));
-    this.byInput = new Map(list.map((e) => [e.input, e]));
+    this.apply({ list: v.list, fresh: v.fresh, removed: v.removed });
+    this.log.push({ list: v.list, fresh: v.fresh, removed: v.removed });
   }
 
-  /** What restore() takes back to (the maps are replaced, never changed, so no copy). */
-  save(): { byText: Map<string, Entry>; byConfig: Map<ServiceConfig, Entry>; byInput: Map<Input, Entry> } {
-    return { byText: this.byText, byConfig: this.byConfig, byInput: this.byInput };
+  /** A checkpoint restore() can take the cache back to. */
+  save(): number {
+    return this.base + this.log.length;
   }
 
-  restore(saved: ReturnType<ServiceCache['save']>): void {
-    ({ byText: this.byText, byConfig: this.byConfig, byInput: this.byInput } = saved);
+  /** Takes back every commit after the checkpoint. */
+  restore(checkpoint: number): void {
+    while (this.base + this.log.length > checkpoint) {
+      const c = this.log.pop() as Commit;
+      const previous = this.log.at(-1)?.list ?? this.beforeLog;
+      this.apply({ list: previous, fresh: c.removed, removed: c.fresh });
+    }
+  }
+
+  /** No restore will go back before the checkpoint: its commits need not be kept. */
+  forget(checkpoint: number): void {
+    const n = Math.min(checkpoint - this.base, this.log.length);
+    if (n <= 0) return;
+    this.beforeLog = this.log[n - 1].list;
+    this.log = this.log.slice(n);
+    this.base += n;
+  }
+
+  private apply(c: Commit): void {
+    for (const e of c.removed) {
+      for (const t of e.texts) if (this.byText.get(t) === e) this.byText.delete(t);
+      this.byInput.delete(e.input);
+      for (const k of e.claims) if (this.claims.get(k) === e) this.claims.delete(k);
+    }
+    for (const e of c.fresh) {
+      for (const t of e.texts) this.byText.set(t, e);
+      this.byInput.set(e.input, e);
+      for (const k of e.claims) this.claims.set(k, e);
+    }
+    this.list = c.list;
   }
 
   private incremental(input: unknown, portNames: readonly string[]): Validated | undefined {
@@ -112,33 +136,59 @@ export class ServiceCache {
     const o = input as Record<string, unknown>;
     const raw = o.services ?? [];
     if (Object.keys(o).some((k) => !TOP_LEVEL.has(k)) || !Array.isArray(raw)) return undefined;
+    const epoch = ++this.epoch;
     const list: Entry[] = [];
+    const fresh: Entry[] = [];
     for (const s of raw as unknown[]) {
       let e = this.byInput.get(s as Input);
-      if (e !== undefined) {
-        list.push(e);
-        continue;
-      }
-      const text = JSON.stringify(s);
-      e = this.byText.get(text);
       if (e === undefined) {
-        const r = serviceSchema.safeParse(s);
-        if (!r.success) return undefined;
-        e = entry(r.data, text);
+        const text = JSON.stringify(s);
+        e = this.byText.get(text);
+        if (e === undefined) {
+          const r = serviceSchema.safeParse(s);
+          if (!r.success) return undefined;
+          e = entry(r.data, text);
+          fresh.push(e);
+        }
       }
+      // Listed twice: a duplicate, which the full schema words.
+      if (e.seen === epoch) return undefined;
+      e.seen = epoch;
       list.push(e);
     }
-    // A clash takes the full schema, which words it (an API edit refuses clashes itself, first).
-    if (!claimsUnique(list)) return undefined;
-    const services = list.map((e) => e.config);
+    // A clash takes the full schema too (an API edit refuses clashes itself, first).
+    if (!this.claimsFree(fresh, epoch)) return undefined;
     // The snat rules are few: the full schema, unless there are none.
     const none = o.snat === undefined || (Array.isArray(o.snat) && o.snat.length === 0);
     const snat = none ? [] : validateDesired({ snat: o.snat }, portNames).snat;
-    return validated({ services, snat }, list);
+    return this.validated(snat, list, fresh, this.list.filter((e) => e.seen !== epoch));
   }
-}
 
-function full(input: unknown, portNames: readonly string[]): Validated {
-  const desired = validateDesired(input, portNames);
-  return validated(desired, desired.services.map((c) => entry(c)));
+  /** No new service claims what another new one, or a running one still listed, claims. */
+  private claimsFree(fresh: Entry[], epoch: number): boolean {
+    const taken = new Set<string>();
+    for (const e of fresh) {
+      for (const k of e.claims) {
+        if (taken.has(k) || this.claims.get(k)?.seen === epoch) return false;
+        taken.add(k);
+      }
+    }
+    return true;
+  }
+
+  private full(input: unknown, portNames: readonly string[]): Validated {
+    const desired = validateDesired(input, portNames);
+    const list = desired.services.map((c) => entry(c));
+    return this.validated(desired.snat, list, list, this.list);
+  }
+
+  private validated(snat: Desired['snat'], list: Entry[], fresh: Entry[], removed: Entry[]): Validated {
+    return {
+      desired: { services: list.map((e) => e.config), snat },
+      input: { services: list.map((e) => e.input), snat: snat.map((r) => plain(r)) },
+      list,
+      fresh,
+      removed,
+    };
+  }
 }
