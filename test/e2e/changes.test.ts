@@ -2,19 +2,29 @@
 //
 // Config changes at run time (SIGHUP): quiescing a dest stops new
 // connections to it while an open one keeps working; removing a dest
-// reschedules its persistent clients.
+// reschedules its persistent clients; a removed dest's open connection
+// drains, or, with expire_nodest_conn, ends at its next packet.
 
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { Sandbox } from '../../control/src/demo/sandbox';
+import { METRICS_URL, Sandbox } from '../../control/src/demo/sandbox';
 import { output } from './fixtures/http-load';
 
 const HTTP_LOAD = path.resolve(__dirname, '../../control/src/demo/http-load.js');
 const KEEPALIVE = path.resolve(__dirname, 'fixtures/keepalive.js');
 
-function services(weights: [number, number, number], sticky: string[]): string {
+// One dest each, so which dest holds a connection is known: removing it
+// leaves the service with none.
+function removal(kept: boolean): string {
+  const dest = (a: string) => (kept ? `[{ address: ${a}, port: 80 }]` : '[]');
+  return `
+  - { name: drain, protocol: tcp, vip: 10.0.0.102, port: 80, dests: ${dest('10.0.1.11')} }
+  - { name: expire, protocol: tcp, vip: 10.0.0.103, port: 80, expire_nodest_conn: true, dests: ${dest('10.0.1.12')} }`;
+}
+
+function services(weights: [number, number, number], sticky: string[], removalKept = true): string {
   const dests = weights.map((w, i) => `      - { address: 10.0.1.1${i + 1}, port: 80, weight: ${w} }`).join('\n');
   const stickyDests = sticky.map((a) => `      - { address: ${a}, port: 80 }`).join('\n');
   return `
@@ -32,7 +42,7 @@ ${dests}
     scheduler: rr
     persistence: { timeout: 600 }
     dests:
-${stickyDests}`;
+${stickyDests}${removal(removalKept)}`;
 }
 
 const ALL = ['10.0.1.11', '10.0.1.12', '10.0.1.13'];
@@ -88,4 +98,32 @@ test('removing a dest reschedules its persistent clients', { timeout: 60_000 }, 
 test('an invalid config on SIGHUP is refused and the running config kept', { timeout: 30_000 }, async () => {
   await assert.rejects(sb.reload('  - name: broken\n    protocol: sctp\n'), /reload refused/);
   assert.equal(Object.values(await load('10.0.0.100', 3)).reduce((a, b) => a + b, 0), 3);
+});
+
+async function expiredNodest(): Promise<number> {
+  const r = await sb.get(METRICS_URL);
+  const m = /^fulcrum_worker_events_total\{lcore="\d+",event="conns_expired_nodest"\} (\d+)$/m.exec(r.body);
+  assert.ok(m, 'no conns_expired_nodest in /metrics');
+  return Number(m[1]);
+}
+
+test('a removed dest with a live connection: it drains, or with expire_nodest_conn ends at its next packet', { timeout: 60_000 }, async () => {
+  const drain = output(sb.topo.spawn('client', [process.execPath, KEEPALIVE, 'http://10.0.0.102/', '5']));
+  const expire = output(sb.topo.spawn('client', [process.execPath, KEEPALIVE, 'http://10.0.0.103/', '5']));
+  await new Promise((r) => setTimeout(r, 1500));
+  const expiredBefore = await expiredNodest();
+  await sb.reload(services([1, 1, 1], ALL, false));
+  const result = async (p: Promise<string>) =>
+    JSON.parse((await p).trim().split('\n').pop() as string) as { answers: Record<string, number>; errors: number; sockets: number };
+  const [drained, ended] = [await result(drain), await result(expire)];
+  // Without expire_nodest_conn the connection outlives its dest: every request answered, by it, on one socket.
+  assert.equal(drained.errors, 0, JSON.stringify(drained));
+  assert.equal(drained.sockets, 1);
+  assert.deepEqual(Object.keys(drained.answers), ['s1']);
+  assert.ok(drained.answers.s1 >= 30, JSON.stringify(drained));
+  // With it the next packet ends the connection; the service has no dest left to reconnect to.
+  assert.ok(ended.errors >= 1, JSON.stringify(ended));
+  assert.ok((ended.answers.s2 ?? 0) < drained.answers.s1, JSON.stringify(ended));
+  assert.ok((await expiredNodest()) > expiredBefore, 'conns_expired_nodest did not move');
+  await sb.reload(services([1, 1, 1], ALL));
 });
