@@ -177,6 +177,15 @@ void ConnTable::lookup_bulk(const ConnTuple* tuples, uint32_t n, ConnHit* out) c
   }
 }
 
+Conn* ConnTable::clashing(const Conn& c, bool with_out_key) const {
+  for (bool reply : {false, true}) {
+    if (reply && !with_out_key) break;
+    Conn* other = hit_of(conns_, find(reply ? out_key(c) : in_key(c))).conn;
+    if (other != nullptr && other != &c) return other;
+  }
+  return nullptr;
+}
+
 ConnHit ConnTable::lookup(uint8_t proto, uint32_t saddr, uint16_t sport, uint32_t daddr,
                           uint16_t dport) const {
   return hit_of(conns_, find(make_key(proto, saddr, sport, daddr, dport)));

@@ -177,6 +177,10 @@ class ConnTable {
   uint32_t capacity() const { return capacity_; }
   // Bytes of memory the table took at create (connections, ext, index).
   size_t bytes() const;
+  // The indexed connection holding c's client key, or (with_out_key) its
+  // reply key, other than c itself: what insert() clashed with. nullptr: none.
+  Conn* clashing(const Conn& c, bool with_out_key) const;
+
   // Calls f(Conn&) for every indexed connection (dumps; not on the packet path).
   template <class F>
   void for_each(F&& f) const;

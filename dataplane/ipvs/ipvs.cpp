@@ -145,13 +145,36 @@ Conn* conn_schedule(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple
   return c;
 }
 
+// A new connection's key is held by a connection that has finished
+// (TIME_WAIT or CLOSE): typically the client reused its port towards
+// another VIP whose service NATs to the same dest, while the old
+// connection waits out its timer here. The dest sees one 4-tuple either
+// way and takes a new SYN on a closed one; so, as IPVS gives a key to the
+// newer connection, the finished one is freed (counted as reused, the
+// rule of a SYN on a TIME_WAIT connection). A connection still open keeps
+// its key, and the new one is refused.
+static bool free_finished_holder(WorkerCtx& ctx, const Conn& c, bool with_out_key) {
+  IpvsWorker& v = *ctx.ipvs;
+  Conn* old = v.conns->clashing(c, with_out_key);
+  if (old == nullptr || old->proto != IPPROTO_TCP || (old->flags & kConnTemplate) ||
+      !tcp_conn_reuse_resched(old->state, RTE_TCP_SYN_FLAG, kConnReuseClosed, false))
+    return false;
+  conn_free(v, old);
+  ctx.count(Counter::conns_reused);
+  return true;
+}
+
 Conn* conn_create(WorkerCtx& ctx, const ConnPlan& plan, uint8_t proto, const Tuple& t) {
   IpvsWorker& v = *ctx.ipvs;
   Conn* c = v.conns->alloc();
   if (c == nullptr) return ctx.count(Counter::drop_conn_pool_full), nullptr;
   conn_fill(*c, plan, proto, t);
   if (!conn_bind_laddr(ctx, plan, *c)) return v.conns->release(c), nullptr;
-  ConnInsert added = v.conns->insert(c, conn_sees_replies(plan.fwd));
+  bool replies = conn_sees_replies(plan.fwd);
+  ConnInsert added = v.conns->insert(c, replies);
+  // At most twice: the client key and the reply key may each have a finished holder.
+  for (int i = 0; i < 2 && added == ConnInsert::kClash && free_finished_holder(ctx, *c, replies); i++)
+    added = v.conns->insert(c, replies);
   if (added != ConnInsert::kOk) {
     if (conn_uses_laddr(c->fwd)) v.laddrs->release(v.conns->ext(*c).laddr_id, c->lport);
     v.conns->release(c);

@@ -432,6 +432,24 @@ TEST_F(IpvsGolden, SecondConnectionWithTheSameReplyTupleIsRefused) {
   EXPECT_EQ(ipvs_->conns->size(), 2u);
 }
 
+// The same two flows, but the first has finished (TIME_WAIT): the client
+// reused its port towards the other VIP, as clients do, and the dest takes
+// a SYN on a closed 4-tuple. The finished connection gives up its reply key
+// (counted as reused, as a SYN on a TIME_WAIT connection is) and the new
+// one is forwarded and gets the dest's replies, under its own VIP.
+TEST_F(IpvsGolden, NewConnectionTakesTheReplyKeyOfAFinishedOne) {
+  const Flow a = web_to_rs1(40000);
+  run(nat_to_time_wait(a));
+  const Flow b{IPPROTO_TCP, kVipSticky, 80, kRs1, kRs1Mac, 8080, a.cport, kSvcSticky, kSticky1};
+  Bytes syn = b.c2v(kSyn);
+  run(Step{.in = {syn},
+           .out1 = {b.nat_to_dest(kSyn)},
+           .counters = {{Counter::conns_reused, 1}, {Counter::conns_created, 1}},
+           .stats = freed(a) + opened(b) + in_pkt(b, syn) + Stats{{{kSticky1, DestStat::persistent, 1}}, {}}});
+  run(nat_syn_ack(b));
+  EXPECT_EQ(ipvs_->conns->size(), 2u);  // b and its template
+}
+
 // ---- 12. Quiesced dest -----------------------------------------------
 
 // Weight 0 in a new snapshot: no new flow goes to the dest, but its
