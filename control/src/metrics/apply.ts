@@ -23,14 +23,23 @@ export function observeApplyStage(stage: ApplyStage, seconds: number): void {
   stageDuration.observe({ stage }, seconds);
 }
 
-/** Runs fn and records its duration as `stage`, also when it throws. */
+/**
+ * Runs fn and records its duration as `stage`, also when it throws; a
+ * promise fn returns is timed until it settles (the state file's save).
+ */
 export function timeStage<T>(stage: ApplyStage, fn: () => T): T {
   const started = process.hrtime.bigint();
+  const done = () => observeApplyStage(stage, Number(process.hrtime.bigint() - started) / 1e9);
+  let result: T;
   try {
-    return fn();
-  } finally {
-    observeApplyStage(stage, Number(process.hrtime.bigint() - started) / 1e9);
+    result = fn();
+  } catch (err) {
+    done();
+    throw err;
   }
+  if (result instanceof Promise) return result.finally(done) as T;
+  done();
+  return result;
 }
 
 export function registerApplyMetrics(registry: Registry): void {

@@ -24,7 +24,7 @@
 
 import type { FulcrumConfig } from '../config/schema';
 import { events } from '../events';
-import { observeApplyStage, timeStage } from '../metrics/apply';
+import { timeStage } from '../metrics/apply';
 import { desiredInput, plain, type Desired, type DesiredInput } from './desired';
 import { changeText, diffServices, diffSnat, type Change } from './diff';
 import { StateError } from './errors';
@@ -106,7 +106,7 @@ export class DesiredStateStore {
 
   /** Edits a draft of the input form with `edit` (which may throw StateError) and applies the result. */
   change(edit: (draft: DesiredInput) => void): Promise<ApplyResult> {
-    const draft = this.cache.input(this.desired);
+    const draft = this.cache.input(this.desired.snat);
     edit(draft);
     return this.commit(this.validate(draft), false);
   }
@@ -181,13 +181,8 @@ export class DesiredStateStore {
     });
   }
 
-  private async save(next: Saved, input: DesiredInput): Promise<void> {
-    const started = process.hrtime.bigint();
-    try {
-      await writeStateFile(this.stateFile, { generation: next.gen, desired: next.desired }, input);
-    } finally {
-      observeApplyStage('state_file', Number(process.hrtime.bigint() - started) / 1e9);
-    }
+  private save(next: Saved, input: DesiredInput): Promise<void> {
+    return timeStage('state_file', () => writeStateFile(this.stateFile, { generation: next.gen, desired: next.desired }, input));
   }
 
   private answer(batch: Batch, saved: Saved): void {

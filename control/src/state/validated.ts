@@ -32,21 +32,18 @@ interface Entry {
   seen: number;
 }
 
-export interface Validated {
-  desired: Desired;
-  /** The input form of desired; unchanged services are the very objects of the previous one. */
-  input: DesiredInput;
+/** A state's services as a change of the running ones: enough to make it, and to take it back. */
+interface Commit {
   /** In list order: the whole new list, the services that are new to it, and the running ones it left out. */
   list: Entry[];
   fresh: Entry[];
   removed: Entry[];
 }
 
-/** One commit, enough to take it back. */
-interface Commit {
-  list: Entry[];
-  fresh: Entry[];
-  removed: Entry[];
+export interface Validated extends Commit {
+  desired: Desired;
+  /** The input form of desired; unchanged services are the very objects of the previous one. */
+  input: DesiredInput;
 }
 
 const TOP_LEVEL = new Set(['services', 'snat']);
@@ -78,9 +75,9 @@ export class ServiceCache {
     this.beforeLog = list;
   }
 
-  /** The input form of the running state (its services shared: copy one before editing it). */
-  input(desired: Desired): DesiredInput {
-    return { services: this.list.map((e) => e.input), snat: desired.snat.map((r) => plain(r)) };
+  /** The input form of the running services with these snat rules (the services shared: copy one before editing it). */
+  input(snat: Desired['snat']): DesiredInput {
+    return { services: this.list.map((e) => e.input), snat: snat.map((r) => plain(r)) };
   }
 
   /** Validates like validateDesired (and throws the same StateError), reusing known services. */
@@ -90,8 +87,9 @@ export class ServiceCache {
 
   /** After a commit: the cache describes v's state. */
   replace(v: Validated): void {
-    this.apply({ list: v.list, fresh: v.fresh, removed: v.removed });
-    this.log.push({ list: v.list, fresh: v.fresh, removed: v.removed });
+    const c: Commit = { list: v.list, fresh: v.fresh, removed: v.removed };
+    this.apply(c);
+    this.log.push(c);
   }
 
   /** A checkpoint restore() can take the cache back to. */
