@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include <cstring>
+#include <optional>
 
 #include <gtest/gtest.h>
 
@@ -64,10 +65,16 @@ const Flow kFlow{IPPROTO_TCP, kVipSynproxy, 80, kRs1, kRs1Mac, 8080, kCport, kSv
 class SynproxyGolden : public IpvsGolden {
  protected:
   uint32_t now32() const { return uint32_t(ipvs_->now_ms); }
+  // The cookie of the test's SYN, made at the clock of the first call
+  // (when the SYN is answered): later steps move the clock, maybe into the
+  // next 64 s slot, whose cookie differs (a run that crossed one failed).
   uint32_t cookie() const {
     SynOptions o{1460, 7, true, true};
-    return cookie_make(kCookieKey, CookieFlow{kClient, kVipSynproxy, htons(kCport), htons(80), kIsn}, o, ipvs_->now_ms);
+    if (!cookie_)
+      cookie_ = cookie_make(kCookieKey, CookieFlow{kClient, kVipSynproxy, htons(kCport), htons(80), kIsn}, o, ipvs_->now_ms);
+    return *cookie_;
   }
+  mutable std::optional<uint32_t> cookie_;
   Bytes client_syn() const { return from_client({kIsn, 0, kSyn, cat({mss(1460), sack_ts(kClientTs, 0), ws(7)})}); }
   // Our SYN-ACK: TTL 63, id 0, window 65535, MSS 1460, SACK, TS, WS 7.
   Bytes our_syn_ack() const {
