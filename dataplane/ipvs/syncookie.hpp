@@ -15,8 +15,8 @@
 //   wscale  the client's window scale, 0..14, 15 = none offered
 //   mss     index into kCookieMss, the largest entry <= the client's MSS
 //   sk, ts  SACK permitted, timestamps offered
-//   MAC     SipHash-2-4 under a secret key of <slot, saddr, daddr, sport,
-//           dport, client ISN, the 9 option bits>, truncated
+//   MAC     SipHash-2-4 under a secret key of <slot (low 32 bits), the 9
+//           option bits, saddr, daddr, sport, dport, client ISN>, truncated
 //
 // A keyed cryptographic MAC, not a CRC: a CRC is affine in its input, so
 // one observed cookie would let an attacker compute valid ones for other

@@ -24,29 +24,50 @@ inline uint16_t cksum_adjust32(uint16_t cksum, uint32_t old_val, uint32_t new_va
   return cksum_adjust16(cksum, uint16_t(old_val >> 16), uint16_t(new_val >> 16));
 }
 
-// Several fields changing at once: every (~old + new) is summed in 64
-// bits and folded once, rather than folding after each word (a chain of
-// dependent folds was the largest cost of a FULLNAT rewrite). One's
-// complement sums do not care about word width, so 32-bit fields go in
-// whole. Values as they sit in memory (network order), like the checksum.
-class CksumDelta {
+// A one's-complement sum of 16- and 32-bit words, in 64 bits and folded
+// once at the end. The sum does not care about word width or byte order,
+// so values go in as they sit (or will sit) in memory. Summing the fields
+// of a header being written, rather than reading the header back, avoids
+// the wide loads of narrow stores that stall on store forwarding.
+class CksumSum {
  public:
-  void add32(uint32_t old_val, uint32_t new_val) { acc_ += uint64_t(uint32_t(~old_val)) + new_val; }
-  void add16(uint16_t old_val, uint16_t new_val) { acc_ += uint64_t(uint16_t(~old_val)) + new_val; }
-  void add(const CksumDelta& other) { acc_ += other.acc_; }
+  void add16(uint16_t v) { acc_ += v; }
+  void add32(uint32_t v) { acc_ += v; }
+  void add(const CksumSum& other) { acc_ += other.acc_; }
 
-  // The checksum after the changes added so far.
-  uint16_t apply(uint16_t cksum) const {
-    uint64_t s = acc_ + uint16_t(~cksum);
-    s = (s & 0xffffffff) + (s >> 32);
+  // The 16-bit sum; the checksum of the words summed is its complement.
+  uint16_t folded() const {
+    uint64_t s = (acc_ & 0xffffffff) + (acc_ >> 32);
     s = (s & 0xffffffff) + (s >> 32);
     s = (s & 0xffff) + (s >> 16);
     s = (s & 0xffff) + (s >> 16);
-    return uint16_t(~s);
+    return uint16_t(s);
   }
+  uint16_t cksum() const { return uint16_t(~folded()); }
 
  private:
   uint64_t acc_ = 0;
+};
+
+// Several fields changing at once: every (~old + new) is summed and folded
+// once, rather than folding after each word (a chain of dependent folds
+// was the largest cost of a FULLNAT rewrite). 32-bit fields go in whole.
+// Values as they sit in memory (network order), like the checksum.
+class CksumDelta {
+ public:
+  void add32(uint32_t old_val, uint32_t new_val) { sum_.add32(~old_val), sum_.add32(new_val); }
+  void add16(uint16_t old_val, uint16_t new_val) { sum_.add16(uint16_t(~old_val)), sum_.add16(new_val); }
+  void add(const CksumDelta& other) { sum_.add(other.sum_); }
+
+  // The checksum after the changes added so far.
+  uint16_t apply(uint16_t cksum) const {
+    CksumSum s = sum_;
+    s.add16(uint16_t(~cksum));
+    return s.cksum();
+  }
+
+ private:
+  CksumSum sum_;
 };
 
 }  // namespace fulcrum
