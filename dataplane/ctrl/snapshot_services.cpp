@@ -209,8 +209,7 @@ bool build_services(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev,
   }
   owned.finish();
   set_steering(s, services);
-  std::string name = "fl_svc" + std::to_string(gen);
-  s.services = ServiceTable::create(std::move(services), name.c_str(), err);
+  s.services = ServiceTable::create(std::move(services), err);
   return s.services != nullptr;
 }
 

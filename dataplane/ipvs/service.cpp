@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ipvs/service.hpp"
 
-#include <rte_errno.h>
-#include <rte_hash.h>
+#include <algorithm>
+#include <bit>
+
 #include <rte_hash_crc.h>
-#include <rte_memory.h>
 
 namespace fulcrum {
 namespace {
@@ -16,22 +16,11 @@ uint64_t svc_key(uint8_t proto, uint32_t vip, uint16_t vport) {
 
 }  // namespace
 
-std::unique_ptr<ServiceTable> ServiceTable::create(std::vector<Service> services,
-                                                   const char* name, std::string& err) {
-  rte_hash_parameters p{};
-  p.name = name;
+std::unique_ptr<ServiceTable> ServiceTable::create(std::vector<Service> services, std::string& err) {
   size_t endpoints = 0;
   for (const Service& s : services) endpoints += 1 + s.extra.size();
-  p.entries = std::max<uint32_t>(uint32_t(endpoints) * 2, 64);
-  p.key_len = sizeof(uint64_t);
-  p.hash_func = rte_hash_crc;
-  p.socket_id = SOCKET_ID_ANY;
-  rte_hash* h = rte_hash_create(&p);
-  if (h == nullptr) {
-    err = std::string("service table: ") + rte_strerror(rte_errno);
-    return nullptr;
-  }
-  std::unique_ptr<ServiceTable> t(new ServiceTable(std::move(services), h));
+  std::unique_ptr<ServiceTable> t(new ServiceTable(std::move(services)));
+  t->slots_.assign(std::bit_ceil(std::max<size_t>(endpoints * 2, 16)), Slot{0, -1});
   for (size_t i = 0; i < t->services_.size(); i++) {
     const Service& s = t->services_[i];
     if (s.id >= t->by_id_.size()) t->by_id_.resize(s.id + 1, -1);
@@ -44,30 +33,31 @@ std::unique_ptr<ServiceTable> ServiceTable::create(std::vector<Service> services
   return t;
 }
 
+size_t ServiceTable::probe(uint64_t key) const {
+  size_t mask = slots_.size() - 1;
+  // Never full (twice the endpoints), so every run ends at an empty slot.
+  for (size_t i = rte_hash_crc_8byte(key, 0) & mask;; i = (i + 1) & mask)
+    if (slots_[i].index < 0 || slots_[i].key == key) return i;
+}
+
 bool ServiceTable::add(const Endpoint& e, size_t index, std::string& err) {
   uint64_t key = svc_key(e.proto, e.vip, e.vport);
-  if (rte_hash_lookup(hash_, &key) >= 0) {
+  Slot& slot = slots_[probe(key)];
+  if (slot.index >= 0) {
     err = "service " + std::to_string(services_[index].id) +
           " has the same protocol, address and port as another";
     return false;
   }
-  if (rte_hash_add_key_data(hash_, &key, reinterpret_cast<void*>(uintptr_t(index))) != 0) {
-    err = "service table: cannot add service " + std::to_string(services_[index].id);
-    return false;
-  }
+  slot = Slot{key, int64_t(index)};
   return true;
 }
 
-ServiceTable::~ServiceTable() { rte_hash_free(hash_); }
-
 const Service* ServiceTable::find(uint8_t proto, uint32_t vip, uint16_t vport) const {
-  void* data;
-  uint64_t key = svc_key(proto, vip, vport);
-  if (rte_hash_lookup_data(hash_, &key, &data) >= 0) return &services_[uintptr_t(data)];
-  key = svc_key(proto, vip, 0);
-  if (vport != 0 && rte_hash_lookup_data(hash_, &key, &data) >= 0)
-    return &services_[uintptr_t(data)];
-  return nullptr;
+  const Slot& exact = slots_[probe(svc_key(proto, vip, vport))];
+  if (exact.index >= 0) return &services_[size_t(exact.index)];
+  if (vport == 0) return nullptr;
+  const Slot& any_port = slots_[probe(svc_key(proto, vip, 0))];
+  return any_port.index >= 0 ? &services_[size_t(any_port.index)] : nullptr;
 }
 
 }  // namespace fulcrum

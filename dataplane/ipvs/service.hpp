@@ -20,8 +20,6 @@
 #include "ipvs/proto_tcp.hpp"
 #include "sched/scheduler.hpp"
 
-struct rte_hash;
-
 namespace fulcrum {
 
 enum class FwdMode : uint8_t { kNat, kDr, kTun, kFullnat, kSnat };
@@ -80,11 +78,15 @@ struct Service {
 
 // Service lookup by <proto, vip, vport>, falling back to the vip's
 // port-zero service. Built on the control thread, read by workers.
+//
+// The table never changes once built (a change is a new snapshot), so it
+// is a plain open-addressed array of <key, index> probed linearly, at most
+// half full: a lookup is one hash and, almost always, one 16-byte slot.
+// (rte_hash, used before, cost a SYN flood 6 % in its key compare alone
+// and a memzone per snapshot.)
 class ServiceTable {
  public:
-  static std::unique_ptr<ServiceTable> create(std::vector<Service> services, const char* name,
-                                              std::string& err);
-  ~ServiceTable();
+  static std::unique_ptr<ServiceTable> create(std::vector<Service> services, std::string& err);
   ServiceTable(const ServiceTable&) = delete;
   ServiceTable& operator=(const ServiceTable&) = delete;
 
@@ -99,13 +101,17 @@ class ServiceTable {
   bool any_expire_nodest() const { return any_expire_nodest_; }
 
  private:
-  ServiceTable(std::vector<Service> services, rte_hash* h)
-      : services_(std::move(services)), hash_(h) {}
+  struct Slot {
+    uint64_t key;
+    int64_t index;  // in services_; -1: empty
+  };
+  explicit ServiceTable(std::vector<Service> services) : services_(std::move(services)) {}
   bool add(const Endpoint& e, size_t index, std::string& err);
+  size_t probe(uint64_t key) const;  // key's slot, or the empty one ending its run
   std::vector<Service> services_;
   std::vector<int32_t> by_id_;  // service id -> index in services_, -1 if none
   bool any_expire_nodest_ = false;
-  rte_hash* hash_;
+  std::vector<Slot> slots_;  // a power of two, at least twice the endpoints
 };
 
 }  // namespace fulcrum

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// ServiceTable, the <proto, vip, vport> -> service lookup every new flow
+// makes: at 10k services with group endpoints every endpoint is found,
+// nothing else is, a vip's port-zero service catches its other ports, and
+// a second service on one endpoint is refused by id.
+#include <netinet/in.h>
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <rte_byteorder.h>
+
+#include "ipvs/service.hpp"
+
+namespace fulcrum {
+namespace {
+
+Service service(uint32_t id, uint8_t proto, uint32_t vip, uint16_t vport) {
+  Service s{};
+  s.id = id;
+  s.proto = proto;
+  s.vip = vip;
+  s.vport = rte_cpu_to_be_16(vport);
+  return s;
+}
+
+uint32_t vip_of(uint32_t i) { return rte_cpu_to_be_32(0x0a000000u + i / 4); }  // 4 services a VIP
+
+TEST(ServiceTable, TenThousandServicesAreEachFoundAndNothingElseIs) {
+  constexpr uint32_t kN = 10000;
+  std::vector<Service> services;
+  for (uint32_t i = 0; i < kN; i++) {
+    Service s = service(i, i % 2 ? IPPROTO_UDP : IPPROTO_TCP, vip_of(i), uint16_t(80 + i % 4));
+    if (i % 10 == 0) s.extra.push_back(Endpoint{IPPROTO_TCP, vip_of(i), rte_cpu_to_be_16(443)});
+    services.push_back(s);
+  }
+  std::string err;
+  auto t = ServiceTable::create(services, err);
+  ASSERT_NE(t, nullptr) << err;
+  for (uint32_t i = 0; i < kN; i++) {
+    const Service* s = t->find(i % 2 ? IPPROTO_UDP : IPPROTO_TCP, vip_of(i), rte_cpu_to_be_16(uint16_t(80 + i % 4)));
+    ASSERT_NE(s, nullptr) << "service " << i;
+    EXPECT_EQ(s->id, i);
+    EXPECT_EQ(t->by_id(i), s);
+    const Service* other_proto = t->find(i % 2 ? IPPROTO_TCP : IPPROTO_UDP, vip_of(i),
+                                         rte_cpu_to_be_16(uint16_t(80 + i % 4)));
+    EXPECT_EQ(other_proto, nullptr) << "service " << i;
+    if (i % 10 == 0) {
+      const Service* group = t->find(IPPROTO_TCP, vip_of(i), rte_cpu_to_be_16(443));
+      ASSERT_NE(group, nullptr) << "service " << i;
+      EXPECT_EQ(group->id, i);
+    }
+  }
+  EXPECT_EQ(t->find(IPPROTO_TCP, vip_of(0), rte_cpu_to_be_16(8080)), nullptr);
+  EXPECT_EQ(t->find(IPPROTO_TCP, vip_of(kN + 4), rte_cpu_to_be_16(80)), nullptr);
+  EXPECT_EQ(t->by_id(kN), nullptr);
+}
+
+TEST(ServiceTable, APortZeroServiceTakesTheVipsOtherPorts) {
+  const uint32_t vip = rte_cpu_to_be_32(0x0a000001);
+  std::string err;
+  auto t = ServiceTable::create({service(1, IPPROTO_TCP, vip, 80), service(2, IPPROTO_TCP, vip, 0)}, err);
+  ASSERT_NE(t, nullptr) << err;
+  EXPECT_EQ(t->find(IPPROTO_TCP, vip, rte_cpu_to_be_16(80))->id, 1u);   // the exact port first
+  EXPECT_EQ(t->find(IPPROTO_TCP, vip, rte_cpu_to_be_16(443))->id, 2u);
+  EXPECT_EQ(t->find(IPPROTO_TCP, vip, 0)->id, 2u);
+  EXPECT_EQ(t->find(IPPROTO_UDP, vip, rte_cpu_to_be_16(443)), nullptr);
+}
+
+TEST(ServiceTable, TwoServicesOnOneEndpointAreRefusedByName) {
+  const uint32_t vip = rte_cpu_to_be_32(0x0a000001);
+  Service grouped = service(8, IPPROTO_TCP, vip, 443);
+  grouped.extra.push_back(Endpoint{IPPROTO_TCP, vip, rte_cpu_to_be_16(80)});
+  std::string err;
+  EXPECT_EQ(ServiceTable::create({service(7, IPPROTO_TCP, vip, 80), grouped}, err), nullptr);
+  EXPECT_EQ(err, "service 8 has the same protocol, address and port as another");
+}
+
+}  // namespace
+}  // namespace fulcrum
