@@ -12,6 +12,8 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "net/checksum.hpp"
+
 namespace fulcrum {
 namespace {
 
@@ -114,12 +116,9 @@ bool ipv4_checksum_ok(const void* ip_hdr, uint16_t hdr_len) {
   if (hdr_len != sizeof(rte_ipv4_hdr)) return rte_raw_cksum(ip_hdr, hdr_len) == 0xffff;
   uint32_t w[5];
   std::memcpy(w, ip_hdr, sizeof(w));
-  uint64_t sum = uint64_t(w[0]) + w[1] + w[2] + w[3] + w[4];
-  sum = (sum & 0xffffffff) + (sum >> 32);
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  return sum == 0xffff;
+  CksumSum sum;
+  for (uint32_t v : w) sum.add32(v);
+  return sum.folded() == 0xffff;
 }
 
 void ipv4_set_checksum(void* ip_hdr) {
