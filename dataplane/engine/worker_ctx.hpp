@@ -19,6 +19,7 @@
 #include "ctrl/snapshot.hpp"
 #include "engine/counters.hpp"
 #include "net/neigh.hpp"
+#include "net/nexthop_cache.hpp"
 
 namespace fulcrum {
 
@@ -62,6 +63,9 @@ struct WorkerCtx {
   IpvsWorker* ipvs = nullptr;      // null: no IPVS (tests of the L2/L3 path)
   const Snapshot* snap = nullptr;  // valid for the current loop iteration
   uint64_t now = 0;                // TSC at the start of the iteration
+  // ip_output's route + neighbour answers (net/output.cpp): for targets
+  // on connected subnets, and for the gateways of routed ones.
+  NexthopCache targets, gateways;
   TxBatch tx;
 
   void count(Counter c, uint64_t n = 1) { ctr->add(c, n); }

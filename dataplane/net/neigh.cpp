@@ -82,6 +82,7 @@ void NeighTable::remove(int32_t idx) {
   NeighKey key = make_key(e.port, e.ip);
   rte_hash_del_key(hash_, &key);
   e = Entry{};
+  version_++;
 }
 
 NeighResult NeighTable::resolve(uint16_t port, uint32_t ip, uint64_t now, rte_mbuf* m,
@@ -116,6 +117,8 @@ uint16_t NeighTable::learn(uint16_t port, uint32_t ip, const rte_ether_addr& mac
     if (idx < 0) return 0;
   }
   Entry& e = entries_[idx];
+  // A refresh of what is known leaves cached next hops valid.
+  if (e.state != NeighState::kReachable || !rte_is_same_ether_addr(&e.mac, &mac)) version_++;
   e.mac = mac;
   e.state = NeighState::kReachable;
   e.deadline = now + cfg_.reachable_tsc;

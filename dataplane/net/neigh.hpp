@@ -84,6 +84,10 @@ class NeighTable {
   // Retries and expiries due at now. Owner worker only.
   void tick(uint64_t now, NeighActions& actions);
 
+  // Moves whenever an entry is removed or a MAC is learned or replaced:
+  // what a cached next hop (nexthop_cache.hpp) was resolved under.
+  uint64_t version() const { return version_; }
+
   std::vector<NeighInfo> dump() const;
   uint32_t size() const;
   uint8_t hold_limit() const { return cfg_.hold; }
@@ -110,6 +114,7 @@ class NeighTable {
 
   NeighConfig cfg_;
   rte_hash* hash_;
+  uint64_t version_ = 0;
   mutable int32_t find_cache_[kFindCache];  // table positions, -1 = empty
   std::vector<Entry> entries_;    // indexed by the hash's key position
   std::vector<rte_mbuf*> held_;   // cfg_.hold slots per entry (may be none)

@@ -58,19 +58,38 @@ void ip_output(WorkerCtx& ctx, rte_mbuf* m) {
   ip_output_to(ctx, m, ip->dst_addr);
 }
 
-void ip_output_to(WorkerCtx& ctx, rte_mbuf* m, uint32_t target) {
+// Route, then neighbour (which may hold m and ask by ARP). A resolved next
+// hop is cached under what varies least: the gateway when the route has
+// one (all the clients behind it share it: a cache keyed by them would
+// thrash), the target itself when it is on a connected subnet.
+static void resolve_and_send(WorkerCtx& ctx, rte_mbuf* m, uint32_t target) {
   const Nexthop* nh = ctx.snap->routes ? ctx.snap->routes->lookup(target) : nullptr;
   if (nh == nullptr) return ctx.drop(m, Counter::drop_no_route);
   uint32_t next = nh->gateway != 0 ? nh->gateway : target;
+  NexthopCache& cache = nh->gateway != 0 ? ctx.gateways : ctx.targets;
+  if (nh->gateway != 0) {
+    const NexthopCache::Hop* hop = cache.find(next, ctx.snap->generation, ctx.neigh->version());
+    if (hop != nullptr && hop->port == nh->port) return ether_send(ctx, nh->port, m, hop->mac);
+  }
   rte_ether_addr mac;
   bool ask = false;
   switch (ctx.neigh->resolve(nh->port, next, ctx.now, m, mac, ask)) {
-    case NeighResult::kReady: ether_send(ctx, nh->port, m, mac); break;
+    case NeighResult::kReady:
+      cache.fill(next, nh->port, mac);
+      ether_send(ctx, nh->port, m, mac);
+      break;
     case NeighResult::kHeld: ctx.count(Counter::neigh_held); break;
     case NeighResult::kHoldFull: ctx.drop(m, Counter::drop_neigh_hold_full); break;
     case NeighResult::kTableFull: ctx.drop(m, Counter::neigh_table_full); break;
   }
   if (ask) arp_ask(ctx, nh->port, next);
+}
+
+void ip_output_to(WorkerCtx& ctx, rte_mbuf* m, uint32_t target) {
+  const NexthopCache::Hop* hop =
+      ctx.targets.find(target, ctx.snap->generation, ctx.neigh->version());
+  if (hop != nullptr) return ether_send(ctx, hop->port, m, hop->mac);
+  resolve_and_send(ctx, m, target);
 }
 
 void arp_input(WorkerCtx& ctx, uint16_t in_port, rte_mbuf* m, const PacketMeta& meta) {
