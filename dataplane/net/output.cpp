@@ -65,9 +65,10 @@ void ip_output(WorkerCtx& ctx, rte_mbuf* m) {
 static void resolve_and_send(WorkerCtx& ctx, rte_mbuf* m, uint32_t target) {
   const Nexthop* nh = ctx.snap->routes ? ctx.snap->routes->lookup(target) : nullptr;
   if (nh == nullptr) return ctx.drop(m, Counter::drop_no_route);
-  uint32_t next = nh->gateway != 0 ? nh->gateway : target;
-  NexthopCache& cache = nh->gateway != 0 ? ctx.gateways : ctx.targets;
-  if (nh->gateway != 0) {
+  bool routed = nh->gateway != 0;
+  uint32_t next = routed ? nh->gateway : target;
+  NexthopCache& cache = routed ? ctx.gateways : ctx.targets;  // ip_output_to missed targets
+  if (routed) {
     const NexthopCache::Hop* hop = cache.find(next, ctx.snap->generation, ctx.neigh->version());
     if (hop != nullptr && hop->port == nh->port) return ether_send(ctx, nh->port, m, hop->mac);
   }
