@@ -54,8 +54,9 @@ NeighTable::~NeighTable() {
 // A worker sends to few next hops (the gateway, its dests), so a small
 // direct-mapped cache of table positions spares most lookups the hash.
 // (Packets to a next hop the worker's NexthopCache holds do not get here:
-// this serves that cache's misses and ARP learning.) A position stays valid while its entry holds the same key, which
-// the check against the entry itself confirms; a miss falls back to the hash.
+// this serves that cache's misses and ARP learning.) A position stays
+// valid while its entry holds the same key, which the check against the
+// entry itself confirms; a miss falls back to the hash.
 int32_t NeighTable::find(uint16_t port, uint32_t ip) const {
   NeighKey key = make_key(port, ip);
   uint32_t slot = rte_hash_crc_8byte(key, 0) & (kFindCache - 1);
