@@ -11,6 +11,7 @@ import { ConfigError, loadConfigFile, parseConfig, type ConfigProblem, type Vali
 import { buildEalArgs, controlCpu, parseLcores, portDeviceName, workerLcores } from '../../control/src/config/eal';
 import { parseDuration } from '../../control/src/config/schema';
 import { parseLcoreMap } from '../../control/src/config/lcores';
+import { parseIPv4 } from '../../control/src/config/ipv4';
 
 function repoRoot(): string {
   let dir = __dirname;
@@ -584,5 +585,21 @@ describe('parseDuration', () => {
     assert.throws(() => parseDuration('-1s'), /not a duration/);
     assert.throws(() => parseDuration(-1), /not a duration/);
     assert.throws(() => parseDuration('1d'), /not a duration/);
+  });
+});
+
+describe('parseIPv4', () => {
+  test('dotted quads', () => {
+    assert.equal(parseIPv4('0.0.0.0'), 0);
+    assert.equal(parseIPv4('10.1.2.3'), 0x0a010203);
+    assert.equal(parseIPv4('255.255.255.255'), 0xffffffff);
+    assert.equal(parseIPv4('192.168.100.10'), 0xc0a8640a);
+  });
+
+  test('rejects everything else', () => {
+    const bad = ['', '1.2.3', '1.2.3.4.5', '1..2.3', '.1.2.3', '1.2.3.', '256.1.1.1', '1.2.3.1000', '01.2.3.4',
+      '1.2.3.00', ' 1.2.3.4', '1.2.3.4 ', '1.2.3.4/24', '1.2.3.-1', '1.2.3.4a', 'a.b.c.d', '1.2.3.\u0663'];
+    for (const text of bad) assert.equal(parseIPv4(text), null, JSON.stringify(text));
+    assert.equal(parseIPv4(0x01020304), null);
   });
 });

@@ -12,19 +12,32 @@ export interface Cidr {
   prefix: number;
 }
 
-const OCTET = /^(0|[1-9][0-9]{0,2})$/;
+const DOT = 0x2e;
+const ZERO = 0x30;
 
-/** Parses dotted-quad text; rejects leading zeros, which some tools read as octal. */
+/**
+ * Parses dotted-quad text; rejects leading zeros, which some tools read as
+ * octal. A scan of the characters rather than split and a regex: an Apply
+ * of 80,000 dests parses every address several times.
+ */
 export function parseIPv4(text: unknown): number | null {
-  if (typeof text !== 'string') return null;
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
+  if (typeof text !== 'string' || text.length < 7 || text.length > 15) return null;
   let value = 0;
-  for (const part of parts) {
-    if (!OCTET.test(part) || Number(part) > 255) return null;
-    value = value * 256 + Number(part);
+  let parts = 0;
+  let i = 0;
+  while (i <= text.length) {
+    const start = i;
+    let octet = 0;
+    for (let c = text.charCodeAt(i) - ZERO; c >= 0 && c <= 9; c = text.charCodeAt(++i) - ZERO) octet = octet * 10 + c;
+    const digits = i - start;
+    if (digits === 0 || digits > 3 || octet > 255 || (digits > 1 && text.charCodeAt(start) === ZERO)) return null;
+    value = value * 256 + octet;
+    parts++;
+    if (i === text.length) return parts === 4 ? value : null;
+    if (text.charCodeAt(i) !== DOT || parts === 4) return null;
+    i++;
   }
-  return value;
+  return null;
 }
 
 export function formatIPv4(value: number): string {
