@@ -86,9 +86,13 @@ bool port_open(const PortSpec& spec, const PortSetup& setup, uint16_t index, Por
   out.index = index;
   if (rte_eth_dev_get_port_by_name(spec.device_name.c_str(), &out.port_id) != 0)
     return fail(err, spec, "no such DPDK device (was it probed? check the device string)");
+  uint32_t frame_max = uint32_t(RTE_PKTMBUF_HEADROOM) + RTE_ETHER_HDR_LEN + spec.mtu;
+  if (setup.mbuf_size < frame_max)
+    return fail(err, spec, "mbufs of " + std::to_string(setup.mbuf_size) + " bytes cannot hold a frame of MTU " +
+                               std::to_string(spec.mtu) + " after the headroom (need " + std::to_string(frame_max) + ")");
   std::string pool_name = "mb_" + std::to_string(index);
   out.pool = rte_pktmbuf_pool_create(pool_name.c_str(), setup.mbufs, setup.mbuf_cache, 0,
-                                     RTE_MBUF_DEFAULT_BUF_SIZE, rte_eth_dev_socket_id(out.port_id));
+                                     setup.mbuf_size, rte_eth_dev_socket_id(out.port_id));
   if (out.pool == nullptr)
     return fail(err, spec, "cannot allocate " + std::to_string(setup.mbufs) + " mbufs: " +
                                rte_strerror(rte_errno));

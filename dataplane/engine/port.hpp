@@ -10,6 +10,7 @@
 #include <string>
 
 #include <rte_ether.h>
+#include <rte_mbuf_core.h>
 #include <rte_mempool.h>
 
 namespace fulcrum {
@@ -22,6 +23,10 @@ struct PortSpec {
 
 struct PortSetup {
   uint32_t mbufs = 8191;
+  // Bytes of each mbuf's data room, headroom included. It must hold a
+  // whole frame of the port's MTU (there is no scatter rx); bench/fastpath
+  // shrinks it, with the MTU, to hold a capture of 4M frames.
+  uint16_t mbuf_size = RTE_MBUF_DEFAULT_BUF_SIZE;
   uint32_t mbuf_cache = 256;
   uint16_t rx_desc = 1024;
   uint16_t tx_desc = 1024;
