@@ -103,6 +103,8 @@ constexpr const char* kVip = "10.0.0.100";
 constexpr uint16_t kVport = 80;
 constexpr uint16_t kNatDestPort = 8080;  // NAT rewrites the port too; DR/TUN keep 80
 constexpr uint32_t kDests = 4;
+// Data room that holds every frame of a capture (60 bytes, 80 with TUN's outer header) after the headroom.
+constexpr uint16_t kMinMbufSize = 256;
 constexpr uint32_t kDestBase = 11;       // 10.0.0.11 + k
 constexpr uint32_t kClientNet = 0xac100000;  // 172.16.0.0, host order
 constexpr uint8_t kPeerMac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
@@ -134,12 +136,15 @@ bool is_ipvs(Workload w) { return w != Workload::kEcho; }
 // rewrite the dest port.
 bool has_replies(Workload w) { return w == Workload::kNat || w == Workload::kFullnat; }
 
-// FULLNAT: two local addresses 10.0.0.50-51. With one worker the pool hands
-// them out alternately and each one's ports in order from 1025, so the flow
-// at position p of the SYN phase leaves from laddr p mod 2, port 1025 + p / 2.
-constexpr uint32_t kLaddrs = 2;
-uint32_t laddr_ip_be(uint32_t p) { return htonl(0x0a000032u + p % kLaddrs); }
-uint16_t lport_of(uint32_t p) { return uint16_t(1025 + p / kLaddrs); }
+// FULLNAT: local addresses from 10.0.0.50, two of them, or as many more as
+// the flows need (each has the 64,511 ports of the default range). With one
+// worker the pool hands them out in turn and each one's ports in order
+// from 1025, so the flow at position p of the SYN phase leaves from laddr
+// p mod n, port 1025 + p / n.
+constexpr uint32_t kLportsPerLaddr = 65535 - 1025 + 1;
+uint32_t laddr_count(uint32_t flows) { return std::max(2u, (flows + kLportsPerLaddr - 1) / kLportsPerLaddr); }
+uint32_t laddr_ip_be(uint32_t p, uint32_t n) { return htonl(0x0a000032u + p % n); }
+uint16_t lport_of(uint32_t p, uint32_t n) { return uint16_t(1025 + p / n); }
 
 uint32_t ip_be(const char* s) {
   in_addr a{};
@@ -209,14 +214,15 @@ uint32_t client_ip_be(uint32_t i) { return htonl(kClientNet + (i & 0x3fff) + 1);
 uint16_t client_port(uint32_t i) { return uint16_t(1024 + (i >> 14)); }
 
 // Packet k (0..3) of flow i, whose SYN was at position p of the SYN phase
-// and whose connection goes to dest d.
-Frame ipvs_frame(Workload w, uint32_t i, uint32_t k, uint32_t p, uint32_t d, uint16_t ip_id) {
+// and whose connection goes to dest d (from one of `laddrs` local addresses
+// in FULLNAT).
+Frame ipvs_frame(Workload w, uint32_t i, uint32_t k, uint32_t p, uint32_t d, uint32_t laddrs, uint16_t ip_id) {
   uint32_t cseq = 0x10000000u + i * 7919u, dseq = 0x60000000u + i * 104729u;
   TcpSeg c{kPeerMac, client_ip_be(i), ip_be(kVip), client_port(i), kVport, 0, cseq, 0, 0, ip_id};
   std::array<uint8_t, 6> dmac = dest_mac(d);
   bool fnat = w == Workload::kFullnat;  // the dest answers the local address
-  TcpSeg r{dmac.data(), dest_ip_be(d), fnat ? laddr_ip_be(p) : client_ip_be(i), kNatDestPort,
-           fnat ? lport_of(p) : client_port(i), 0, dseq, 0, 0, ip_id};
+  TcpSeg r{dmac.data(), dest_ip_be(d), fnat ? laddr_ip_be(p, laddrs) : client_ip_be(i), kNatDestPort,
+           fnat ? lport_of(p, laddrs) : client_port(i), 0, dseq, 0, 0, ip_id};
   if (w == Workload::kFlood) {  // only SYNs, from 4 ports of each client
     c.sport = uint16_t(c.sport + 16384 * k);
     c.flags = kSyn;
@@ -322,7 +328,7 @@ bool write_ipvs_pcap(const std::string& path, Workload wl, uint32_t flows) {
     for (uint32_t p = 0; p < flows; p++) {
       uint32_t i = order[p];
       if (k == 0) syn_pos[i] = p;
-      w.add(ipvs_frame(wl, i, k, syn_pos[i], syn_pos[i] % kDests, ip_id++));
+      w.add(ipvs_frame(wl, i, k, syn_pos[i], syn_pos[i] % kDests, laddr_count(flows), ip_id++));
     }
   }
   return w.close();
@@ -355,6 +361,7 @@ struct Options {
   std::string vdev;
   std::string pcap;  // --pcap, to count its frames
   uint32_t mbufs = 0;  // 0: from the capture's size
+  uint16_t mbuf_size = RTE_MBUF_DEFAULT_BUF_SIZE;  // data room, headroom included
   std::vector<std::string> eal_extra;
   std::string write_pcap;
   uint32_t frames = 1024;
@@ -365,10 +372,13 @@ struct Options {
   std::fprintf(stderr,
                "usage: fastpath --write-pcap FILE [--workload echo|nat|dr|tun|fullnat|flood] [--flows N] [--frames N]\n"
                "       fastpath [--workload echo|nat|dr|tun|fullnat|flood] [--flows N] [--duration S] [--warmup S]\n"
-               "                [--lcores LIST] [--mbufs N] (--vdev DEVARGS | --pcap FILE) [-- EAL args...]\n"
+               "                [--lcores LIST] [--mbufs N] [--mbuf-size N] (--vdev DEVARGS | --pcap FILE) [-- EAL args...]\n"
                "  --frames: echo requests in an echo capture (1..65536, default 1024)\n"
                "  --flows:  TCP flows in a nat/dr/tun capture (a multiple of 4, 8..1048576, default 1024);\n"
-               "            the run must be given the same --workload and --flows as the capture\n");
+               "            the run must be given the same --workload and --flows as the capture\n"
+               "  --mbuf-size: bytes of data room per mbuf, headroom included (default %u); the port's MTU\n"
+               "            shrinks to fit, so a 1M-flow capture fits in ~1.6 GB of hugepages with 256\n",
+               unsigned(RTE_MBUF_DEFAULT_BUF_SIZE));
   std::exit(2);
 }
 
@@ -407,6 +417,8 @@ Options parse_args(int argc, char** argv) {
       o.vdev = "net_pcap0,rx_pcap=" + o.pcap + ",infinite_rx=1";
     } else if (a == "--mbufs") {
       o.mbufs = uint32_t(std::strtoul(value().c_str(), nullptr, 0));
+    } else if (a == "--mbuf-size") {
+      o.mbuf_size = uint16_t(std::min(65535ul, std::strtoul(value().c_str(), nullptr, 0)));
     } else if (a == "--write-pcap") {
       o.write_pcap = value();
     } else if (a == "--frames") {
@@ -422,6 +434,7 @@ Options parse_args(int argc, char** argv) {
   if (o.frames == 0 || o.frames > 65536) usage("--frames must be 1..65536");
   if (o.flows < 8 || o.flows > (1u << 20) || o.flows % kDests != 0)
     usage("--flows must be a multiple of 4 in 8..1048576");
+  if (o.mbuf_size < kMinMbufSize) usage("--mbuf-size must hold a capture's frames: at least 256");
   return o;
 }
 
@@ -491,8 +504,8 @@ fulcrum::SnapshotSpec make_spec(const Options& o) {
                          : o.workload == Workload::kFullnat ? fulcrum::FwdMode::kFullnat
                          : o.workload == Workload::kDr      ? fulcrum::FwdMode::kDr
                                                             : fulcrum::FwdMode::kTun;
-  for (uint32_t p = 0; p < kLaddrs && fwd == fulcrum::FwdMode::kFullnat; p++)
-    s.laddrs.push_back(fulcrum::Laddr{p, laddr_ip_be(p)});
+  for (uint32_t p = 0; p < laddr_count(o.flows) && fwd == fulcrum::FwdMode::kFullnat; p++)
+    s.laddrs.push_back(fulcrum::Laddr{p, laddr_ip_be(p, laddr_count(o.flows))});
   s.client_addr = fulcrum::ClientAddr::kNone;  // the established path only
   s.synproxy = o.workload == Workload::kFlood;   // every SYN answered with a cookie
   for (uint32_t k = 0; k < kDests; k++) {
@@ -533,7 +546,10 @@ int run(const Options& o) {
     return 2;
   }
   fulcrum::EngineConfig cfg;
-  cfg.ports.push_back({"bench", o.vdev.substr(0, o.vdev.find(',')), 1500});
+  // The largest frame an mbuf holds is the port's MTU plus its Ethernet header.
+  uint16_t mtu = uint16_t(std::min(1500, o.mbuf_size - RTE_PKTMBUF_HEADROOM - RTE_ETHER_HDR_LEN));
+  cfg.ports.push_back({"bench", o.vdev.substr(0, o.vdev.find(',')), mtu});
+  cfg.setup.mbuf_size = o.mbuf_size;
   cfg.setup.mbufs = o.mbufs != 0 ? o.mbufs : uint32_t(std::max<uint64_t>(8191, frames + 8191));
   if (is_ipvs(o.workload)) {
     // A table sized for twice the flows (the hash holds two keys per NAT

@@ -23,6 +23,12 @@
 #                     frame from an mbuf of a ring of ~262k, which is slower
 #                     than from a ring of 1025, so this is the large row's
 #                     fair reference
+#   fastpath fullnat 1M  FULLNAT with BENCH_HUGE_FLOWS flows (1048576; 17 local
+#                     addresses), in mbufs of 256 bytes so that its 4.2M
+#                     frames fit in ~2.7 GB of hugepages; the reservation is
+#                     raised for it when the memory is there (and put back at
+#                     exit), else the row is skipped
+#   testpmd 5tswap 1M  testpmd 5tswap on that capture, in mbufs of the same size
 # The rounds are interleaved and each line reports the median of its rounds,
 # because the host's speed drifts: only the ratios within one run mean
 # anything.
@@ -39,9 +45,9 @@
 # network namespaces, against the direct client -> server ceiling.
 #
 # Environment: BENCH_ROUNDS (3), BENCH_SECONDS (measured seconds per run, 4),
-# BENCH_LARGE_FLOWS (65536; 0 skips the row), BENCH_LARGE_REF (1; 0 drops
-# the "testpmd 5tswap 64k" row, testpmd on the large capture, and saves
-# ~30 s),
+# BENCH_LARGE_FLOWS (65536; 0 skips the row), BENCH_HUGE_FLOWS (1048576; 0
+# skips the row), BENCH_LARGE_REF (1; 0 drops the "testpmd 5tswap" rows on
+# the large captures, and saves ~30 s each),
 # BENCH_OUT (bench/out). Exit status: 0 when every measurement succeeded,
 # 1 when one failed (its log is named), 2 when the host is not ready.
 set -uo pipefail
@@ -52,6 +58,8 @@ cd "$(dirname "$0")/.."
 ROUNDS=${BENCH_ROUNDS:-3}
 SECONDS_MEASURED=${BENCH_SECONDS:-4}
 LARGE_FLOWS=${BENCH_LARGE_FLOWS:-65536}
+HUGE_FLOWS=${BENCH_HUGE_FLOWS:-1048576}
+SMALL_MBUF=256             # bytes of data room in the 1M row's mbufs
 LARGE_REF=${BENCH_LARGE_REF:-1}
 OUT=${BENCH_OUT:-bench/out}
 BUILD=build/bench
@@ -92,12 +100,13 @@ build() {
 # testpmd prints "Rx-pps: N" every second ("since last show"); it takes ~3 s
 # to start (a 155k-mbuf pool), hence the margin. The first two
 # samples cover start-up; the median of the rest is the rate.
-run_testpmd() {  # mode logfile [capture [total mbufs]]
-  local mode=$1 logf=$2 pcap=${3:-$PCAP} mbufs=${4:-}
-  timeout -k 5 -s INT $((SECONDS_MEASURED + 6)) \
+run_testpmd() {  # mode logfile [capture [total mbufs [mbuf size]]]
+  local mode=$1 logf=$2 pcap=${3:-$PCAP} mbufs=${4:-} size=${5:-}
+  # Loading a capture of 4M frames takes seconds more.
+  timeout -k 5 -s INT $((SECONDS_MEASURED + 6 + ${mbufs:-0} * 2 / 1000000)) \
     dpdk-testpmd -l "$LCORES" --no-pci --in-memory \
     --vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" \
-    -- --forward-mode="$mode" --stats-period 1 ${mbufs:+--total-num-mbufs=$mbufs} \
+    -- --forward-mode="$mode" --stats-period 1 ${mbufs:+--total-num-mbufs=$mbufs} ${size:+--mbuf-size=$size} \
     </dev/null >"$logf" 2>&1
   grep -q "Set $mode packet forwarding mode" "$logf" || return 0
   local samples
@@ -113,22 +122,51 @@ run_testpmd() {  # mode logfile [capture [total mbufs]]
   median $samples | awk -v w="$WORKERS" '$1 > 0 { printf "%.2f\n", $1 / 1e6 / w }'
 }
 
-run_fastpath() {  # logfile workload [flows]
-  local logf=$1 workload=$2 flows=${3:-}
+run_fastpath() {  # logfile workload [flows [mbuf size]]
+  local logf=$1 workload=$2 flows=${3:-} size=${4:-}
   local pcap=$PCAP
   [ "$workload" = echo ] || pcap=$(realpath "$OUT/$workload-$flows.pcap")
+  # The warm-up replays the capture once at least: its SYN phase makes the connections.
+  local warmup=$(( ${flows:-0} >= 262144 ? 3 : 1 ))
   timeout -k 5 $((SECONDS_MEASURED + 30)) \
-    "$BUILD/fastpath" --workload "$workload" ${flows:+--flows "$flows"} --pcap "$pcap" \
-    --lcores "$LCORES" --warmup 1 --duration "$SECONDS_MEASURED" </dev/null >"$logf" 2>&1 || return 0
+    "$BUILD/fastpath" --workload "$workload" ${flows:+--flows "$flows"} ${size:+--mbuf-size "$size"} --pcap "$pcap" \
+    --lcores "$LCORES" --warmup "$warmup" --duration "$SECONDS_MEASURED" </dev/null >"$logf" 2>&1 || return 0
   result "$logf" fastpath per_worker_mpps | awk '{ printf "%.2f\n", $1 }'
 }
 
-# Hugepages (2 MB) a fastpath run needs for a capture of `frames` frames:
-# net_pcap keeps every frame in an mbuf of the port's pool (~2.4 KB each
-# with its headroom and headers), plus the usual 8191, plus ~100 MB for
-# EAL, the connection table and the rest.
-pages_for() { awk -v f="$1" 'BEGIN { printf "%d\n", ((f + 8191) * 2432 / 1048576 + 100) / 2 + 1 }'; }
-short() { awk -v n="$1" 'BEGIN { if (n % 1024 == 0) printf "%dk\n", n / 1024; else print n }'; }
+# Hugepages (2 MB) a fastpath run needs for a capture of `frames` frames
+# and `flows` flows: net_pcap keeps every frame in an mbuf of the port's
+# pool (~2.4 KB each with its headroom and headers at the default size,
+# 448 bytes at 256), plus the usual 8191; the connection table and the SYN
+# proxy's pool (both sized by max_conns, twice the flows) ~760 bytes per
+# flow (2.65 GB in all at 1M FULLNAT flows); EAL and the rest ~100 MB.
+pages_for() {  # frames flows [mbuf size]
+  awk -v f="$1" -v c="$2" -v s="${3:-2176}" 'BEGIN {
+    elem = (s == 2176 ? 2432 : s + 192)
+    printf "%d\n", ((f + 8191) * elem / 1048576 + c * 760 / 1048576 + 100) / 2 + 1 }'
+}
+short() { awk -v n="$1" 'BEGIN { if (n % 1048576 == 0) printf "%dM\n", n / 1048576; else if (n % 1024 == 0) printf "%dk\n", n / 1024; else print n }'; }
+
+# Raises the hugepage reservation until `need` pages are free, when half of
+# the available memory covers the difference; the first raise puts the
+# old reservation back at exit. Fails when the pages are not there.
+ORIG_HUGEPAGES=""
+reserve_hugepages() {  # need
+  local need=$1 total free avail
+  total=$(awk '/^HugePages_Total:/ {print $2}' /proc/meminfo)
+  free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+  [ "${free:-0}" -ge "$need" ] && return 0
+  avail=$(awk '/^MemAvailable:/ {print int($2 / 2048)}' /proc/meminfo)
+  [ $((need - free)) -le $((avail / 2)) ] || return 1
+  if [ -z "$ORIG_HUGEPAGES" ]; then
+    ORIG_HUGEPAGES=$total
+    trap 'echo "$ORIG_HUGEPAGES" >/proc/sys/vm/nr_hugepages' EXIT
+  fi
+  echo $((total + need - free)) >/proc/sys/vm/nr_hugepages 2>/dev/null || return 1
+  free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+  log "raised the hugepage reservation from $total to $(awk '/^HugePages_Total:/ {print $2}' /proc/meminfo) pages ($free free) for the large rows"
+  [ "${free:-0}" -ge "$need" ]
+}
 
 # ------------------------------------------------------------------ main
 mkdir -p "$OUT"
@@ -144,22 +182,35 @@ for w in nat dr tun fullnat flood; do
   NAMES+=("fastpath $w 1k")
   FP[fastpath $w 1k]="$w 1024"
 done
-LARGE_NAME=""
-if [ "$LARGE_FLOWS" -gt 0 ]; then
-  LARGE_NAME="fastpath nat $(short "$LARGE_FLOWS")"
-  need=$(pages_for $((LARGE_FLOWS * 4 + 8 + (LARGE_REF == 1 ? 32768 : 0))))
-  free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
-  if [ "${free:-0}" -ge "$need" ]; then
-    NAMES+=("$LARGE_NAME")
-    FP[$LARGE_NAME]="nat $LARGE_FLOWS"
-    if [ "$LARGE_REF" = 1 ]; then
-      NAMES+=("testpmd 5tswap $(short "$LARGE_FLOWS")")
-    fi
-  else
-    log "skipping $LARGE_NAME: its capture needs ~$need free hugepages, $free are free"
-    LARGE_NAME=""
+# The large rows: a fastpath workload on a capture of many flows and, with
+# BENCH_LARGE_REF, testpmd 5tswap on the same capture (its fair reference).
+# name -> capture, mbufs and mbuf size of the testpmd rows; name -> mbuf size of the fastpath rows.
+declare -A TP_PCAP=() TP_MBUFS=() MBUF_SIZE=()
+LARGE_ROWS=()
+add_large_row() {  # workload flows mbuf size
+  local w=$1 flows=$2 size=$3 name need
+  [ "$flows" -gt 0 ] || return 0
+  name="fastpath $w $(short "$flows")"
+  need=$(pages_for $((flows * 4 + 8 + (LARGE_REF == 1 ? 32768 : 0))) "$flows" "$size")
+  if ! reserve_hugepages "$need"; then
+    log "skipping $name: it needs ~$need free hugepages, $(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo) are free"
+    return 0
   fi
-fi
+  NAMES+=("$name")
+  FP[$name]="$w $flows"
+  MBUF_SIZE[$name]=$size
+  LARGE_ROWS+=("$name")
+  if [ "$LARGE_REF" = 1 ]; then
+    local ref
+    ref="testpmd 5tswap $(short "$flows")"
+    NAMES+=("$ref")
+    TP_PCAP[$ref]="$OUT/$w-$flows.pcap"
+    TP_MBUFS[$ref]=$((flows * 4 + 8 + 32768))
+    MBUF_SIZE[$ref]=$size
+  fi
+}
+add_large_row nat "$LARGE_FLOWS" 2176
+add_large_row fullnat "$HUGE_FLOWS" "$SMALL_MBUF"
 for name in "${NAMES[@]}"; do
   read -r w flows <<<"${FP[$name]:-}"
   case ${w:-echo} in
@@ -179,10 +230,10 @@ for r in $(seq 1 "$ROUNDS"); do
       "testpmd io") v=$(run_testpmd io "$logf") ;;
       "testpmd 5tswap") v=$(run_testpmd 5tswap "$logf") ;;
       "testpmd 5tswap "*)
-        v=$(run_testpmd 5tswap "$logf" "$(realpath "$OUT/nat-$LARGE_FLOWS.pcap")" \
-              $((LARGE_FLOWS * 4 + 8 + 32768))) ;;
-      # shellcheck disable=SC2086  # "workload flows", split on purpose
-      fastpath*) v=$(run_fastpath "$logf" ${FP[$name]}) ;;
+        v=$(run_testpmd 5tswap "$logf" "$(realpath "${TP_PCAP[$name]}")" "${TP_MBUFS[$name]}" "${MBUF_SIZE[$name]}") ;;
+      fastpath*)
+        # shellcheck disable=SC2086  # "workload flows", split on purpose
+        v=$(run_fastpath "$logf" ${FP[$name]} ${MBUF_SIZE[$name]:-}) ;;
     esac
     if [ -z "$v" ]; then
       log "round $r: $name FAILED to measure (log: $logf)"
@@ -219,7 +270,7 @@ echo
 dirty=$(git status --porcelain -- dataplane CMakeLists.txt bench/fastpath.cpp 2>/dev/null | awk '{ print $2 }' | paste -sd' ')
 echo "Commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')${dirty:+ (uncommitted: $dirty)}, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "Machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), DPDK $(dpkg-query -W -f='${Version}' libdpdk-dev 2>/dev/null || echo '?'), kernel $(uname -r)"
-echo "Workloads: 64-byte frames; echo: ICMP echo requests (1024 distinct) + 1 ARP reply per replay round; nat/dr/tun/fullnat: TCP service 10.0.0.100:80, 4 dests, rr, N established flows x 4 packets (nat, fullnat: 2 each way; fullnat from 2 local addresses) + 8 ARP replies per round; net_pcap infinite_rx, tx dropped by the PMD; lcores $LCORES ($WORKERS worker); median of $ROUNDS interleaved runs of ${SECONDS_MEASURED} s"
+echo "Workloads: 64-byte frames; echo: ICMP echo requests (1024 distinct) + 1 ARP reply per replay round; nat/dr/tun/fullnat: TCP service 10.0.0.100:80, 4 dests, rr, N established flows x 4 packets (nat, fullnat: 2 each way; fullnat from 2 local addresses, 17 at 1M flows) + 8 ARP replies per round; net_pcap infinite_rx, tx dropped by the PMD; lcores $LCORES ($WORKERS worker); median of $ROUNDS interleaved runs of ${SECONDS_MEASURED} s"
 echo
 echo "| name | Mpps per worker (median) | runs | x testpmd io | x testpmd 5tswap |"
 echo "|---|---:|---|---:|---:|"
@@ -230,10 +281,12 @@ for name in "${NAMES[@]}"; do
     "$(ratio "${MED[$name]}" "${MED[testpmd 5tswap]}")"
 done
 
-if [ -n "$LARGE_NAME" ] && [ "$LARGE_REF" = 1 ]; then
-  ref="testpmd 5tswap $(short "$LARGE_FLOWS")"
+if [ "$LARGE_REF" = 1 ] && [ "${#LARGE_ROWS[@]}" -gt 0 ]; then
   echo
-  echo "$LARGE_NAME against testpmd 5tswap on the same capture ($ref): $(ratio "${MED[$LARGE_NAME]}" "${MED[$ref]}")"
+  for name in "${LARGE_ROWS[@]}"; do
+    ref="testpmd 5tswap ${name##* }"
+    echo "$name against testpmd 5tswap on the same capture ($ref): $(ratio "${MED[$name]}" "${MED[$ref]}")"
+  done
 fi
 
 # ---------------------------------------------------- cps and scale
