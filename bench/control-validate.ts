@@ -5,16 +5,20 @@
 // fleet of bench/control (VALIDATE_SERVICES services x VALIDATE_DESTS
 // dests) is turned into the input form the way an Apply's services are:
 // message-shaped (unset fields as the gRPC decoder fills them), then
-// serviceIn. Each of VALIDATE_ROUNDS rounds times serviceSchema.safeParse
+// serviceIn. Each of VALIDATE_ROUNDS rounds times serviceIn of every
+// message (the conversion an Apply starts with), serviceSchema.safeParse
 // of every service (what the ServiceCache does with a service it has not
-// seen) and validateDesired of the whole state (the full schema, as on the
-// first Apply). Prints one table.
+// seen), the ServiceCache's whole validation of that state from empty
+// (the Apply's validate stage: the schema, plus each service's input form,
+// texts and claims), and validateDesired of the whole state (the full
+// schema). Prints one table.
 
 import { serviceIn } from '../control/src/api/convert';
 import type { Dest, Dest__Output } from '../control/src/api/gen/fulcrum/v1/Dest';
 import type { Service, Service__Output } from '../control/src/api/gen/fulcrum/v1/Service';
 import { serviceSchema } from '../control/src/config/schema';
 import { validateDesired } from '../control/src/state/desired';
+import { ServiceCache } from '../control/src/state/validated';
 import { fleet } from './control-state';
 import { since, table, type Row } from './control-table';
 
@@ -38,20 +42,27 @@ function received(s: Service): Service__Output {
 }
 
 function main(): void {
-  const inputs = (fleet(SERVICES, DESTS).services ?? []).map((s) => serviceIn(received(s)));
+  const messages = (fleet(SERVICES, DESTS).services ?? []).map(received);
   const rows: Row[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     let t = process.hrtime.bigint();
+    const inputs = messages.map(serviceIn);
+    const converted = since(t);
+    t = process.hrtime.bigint();
     const rejected = inputs.filter((s) => !serviceSchema.safeParse(s).success).length;
     const each = since(t);
     if (rejected > 0) throw new Error(`${rejected} of the fleet's services were rejected`);
     t = process.hrtime.bigint();
+    const cached = new ServiceCache({ services: [], snat: [] }).validate({ services: inputs, snat: [] }, []);
+    const cache = since(t);
+    if (cached.fresh.length !== SERVICES) throw new Error('the cache did not validate every service');
+    t = process.hrtime.bigint();
     const desired = validateDesired({ services: inputs, snat: [] }, []);
-    rows.push([`${round}`, each, since(t), (each * 1000) / SERVICES]);
+    rows.push([`${round}`, converted, each, cache, since(t), (each * 1000) / SERVICES]);
     if (desired.services.length !== SERVICES) throw new Error('validateDesired lost services');
   }
   const zod = (require('zod/package.json') as { version: string }).version;
-  table([`zod ${zod}, ${SERVICES} services x ${DESTS} dests: round`, 'serviceSchema x N ms', 'validateDesired ms', 'us per service (serviceSchema)'], rows);
+  table([`zod ${zod}, ${SERVICES} services x ${DESTS} dests: round`, 'serviceIn x N ms', 'serviceSchema x N ms', 'ServiceCache from empty ms', 'validateDesired ms', 'us per service (serviceSchema)'], rows);
 }
 
 main();
