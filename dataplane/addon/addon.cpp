@@ -83,6 +83,7 @@ EngineConfig to_engine_config(const Napi::Object& o) {
     c.retries = uint8_t(get_u32(sp, "retries", c.retries));
     c.hold = uint8_t(std::min<uint32_t>(get_u32(sp, "hold", c.hold), kSynproxyHoldMax));
     c.retry_ms = get_u32(sp, "retryMs", c.retry_ms);
+    c.max_conns = get_u32(sp, "maxConns", c.max_conns);
   }
   Napi::Value nv = o.Get("neighbours");
   if (nv.IsObject()) {

@@ -79,6 +79,7 @@ struct SnapshotLimits {
   uint32_t max_services;
   uint32_t max_dests;
   uint32_t max_laddrs = 64;
+  bool synproxy = true;  // the workers have SYN proxy state pools
 };
 
 // Builds the snapshot for generation gen. Each port address also yields

@@ -131,6 +131,8 @@ bool build_service(Service& svc, const ServiceSpec& spec, const Snapshot* prev, 
   svc.persist_mask = spec.persist_mask;
   svc.expire_nodest = spec.expire_nodest;
   svc.synproxy = spec.synproxy && spec.proto == IPPROTO_TCP;
+  if (svc.synproxy && !limits.synproxy)
+    return err = svc_name(spec) + ": synproxy is on, but the SYN proxy is off (dataplane.synproxy.max_conns is 0)", false;
   for (const DestSpec& d : spec.dests)
     if (svc.synproxy && !conn_sees_replies(d.fwd))
       return err = svc_name(spec) + ": synproxy needs NAT or FULLNAT dests (the balancer must see the replies)", false;

@@ -226,13 +226,14 @@ std::vector<PoolLevel> Engine::mbuf_pools() const {
 
 std::vector<PoolLevel> Engine::synproxy_pools() const {
   std::vector<PoolLevel> out;
-  for (const auto& w : workers_) out.push_back(level_of(w->ipvs->sp_pool));
+  for (const auto& w : workers_)
+    out.push_back(w->ipvs->sp_pool != nullptr ? level_of(w->ipvs->sp_pool) : PoolLevel{0, 0});
   return out;
 }
 
 bool Engine::apply(const SnapshotSpec& spec, std::string& err) {
   SnapshotLimits limits{uint16_t(ports_.size()), ipvs_cfg_.max_services, ipvs_cfg_.max_dests,
-                        ipvs_cfg_.max_laddrs};
+                        ipvs_cfg_.max_laddrs, ipvs_cfg_.synproxy.max_conns > 0};
   using Clock = std::chrono::steady_clock;
   auto ns = [](Clock::time_point a, Clock::time_point b) {
     return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count());

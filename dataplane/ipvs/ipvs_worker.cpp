@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <algorithm>
+
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_mempool.h>
@@ -29,10 +31,13 @@ std::unique_ptr<IpvsWorker> IpvsWorker::create(uint32_t worker, uint32_t workers
   v->dest_stats = dest_stats;
   v->svc_stats = svc_stats;
   v->laddrs = std::make_unique<LaddrPools>(worker, workers, cfg.max_laddrs, laddr_stats, cfg.lports);
-  std::string sp_name = "fl_sp" + std::to_string(worker);
-  v->sp_pool = rte_mempool_create(sp_name.c_str(), cfg.max_conns, sizeof(SynproxyState), 0, 0, nullptr, nullptr,
-                                  nullptr, nullptr, int(rte_socket_id()), MEMPOOL_F_SP_PUT | MEMPOOL_F_SC_GET);
-  if (v->sp_pool == nullptr) return err = "synproxy state pool of " + std::to_string(cfg.max_conns), nullptr;
+  uint32_t sp_states = std::min(cfg.synproxy.max_conns, cfg.max_conns);
+  if (sp_states > 0) {
+    std::string sp_name = "fl_sp" + std::to_string(worker);
+    v->sp_pool = rte_mempool_create(sp_name.c_str(), sp_states, sizeof(SynproxyState), 0, 0, nullptr, nullptr,
+                                    nullptr, nullptr, int(rte_socket_id()), MEMPOOL_F_SP_PUT | MEMPOOL_F_SC_GET);
+    if (v->sp_pool == nullptr) return err = "synproxy state pool of " + std::to_string(sp_states), nullptr;
+  }
   v->sched_state.resize(cfg.max_services);
   v->sched_gen.assign(cfg.max_services, UINT64_MAX);
   v->overloaded.assign(cfg.max_dests, 0);

@@ -77,7 +77,8 @@ void open_on_ack(WorkerCtx& ctx, const Service& s, rte_mbuf* m, const PacketMeta
   if (!cookie_check(v.cfg.synproxy.key, CookieFlow{t.saddr, t.daddr, t.sport, t.dport, isn}, cookie, v.now_ms, o))
     return ctx.drop(m, Counter::synproxy_ack_bad);
   void* obj;
-  if (rte_mempool_get(v.sp_pool, &obj) != 0) return ctx.drop(m, Counter::synproxy_state_full);
+  // No pool: a snapshot never has a synproxy service then (build_service refuses it).
+  if (v.sp_pool == nullptr || rte_mempool_get(v.sp_pool, &obj) != 0) return ctx.drop(m, Counter::synproxy_state_full);
   Conn* c = conn_schedule(ctx, s, IPPROTO_TCP, t);
   if (c == nullptr) return rte_mempool_put(v.sp_pool, obj), rte_pktmbuf_free(m);
   SeenOptions seen = seen_options(tcp, tcp_hdr_contiguous(m, meta.l4_off));

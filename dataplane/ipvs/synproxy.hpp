@@ -39,6 +39,9 @@ namespace fulcrum {
 struct Service;
 struct Tuple;
 
+// SynproxyConfig::max_conns: as many SYN-proxied connections as connections.
+inline constexpr uint32_t kSynproxyAllConns = UINT32_MAX;
+
 // Settable as dataplane.synproxy in the config.
 struct SynproxyConfig {
   uint16_t mss = 1460;       // announced to clients
@@ -49,8 +52,13 @@ struct SynproxyConfig {
   uint8_t retries = 3;       // SYNs to a silent dest after the first
   uint8_t hold = 4;          // client segments held while the dest answers (<= kSynproxyHoldMax)
   uint32_t retry_ms = 1000;  // between SYNs to a silent dest
+  // SYN-proxied connections per worker, each holding a SynproxyState for
+  // its life: kSynproxyAllConns for as many as IpvsConfig::max_conns, 0
+  // for no SYN proxy at all (no pool, and no service may use it).
+  uint32_t max_conns = kSynproxyAllConns;
   CookieKey key{};           // chosen at random at start
 };
+
 
 inline constexpr uint8_t kSynproxyHoldMax = 8;
 

@@ -275,6 +275,15 @@ describe('invalid configs', () => {
       'synproxy cannot be used with forward dr');
   });
 
+  test('synproxy state: at most max_conns, and none for no SYN proxy', () => {
+    const states = (n: number) => MINIMAL.replace('lcores: "0-1"', `lcores: "0-1"\n  synproxy: { max_conns: ${n} }`);
+    assert.equal(parseConfig(MINIMAL, 't.yaml', env).dataplane.synproxy.max_conns, undefined);
+    assert.equal(parseConfig(states(0), 't.yaml', env).dataplane.synproxy.max_conns, 0);
+    assertOneProblem(states(65537), 'dataplane.synproxy.max_conns', '65537 is above max_conns 65536');
+    const off = service('    synproxy: true\n').replace('lcores: "0-1"', 'lcores: "0-1"\n  synproxy: { max_conns: 0 }');
+    assertOneProblem(off, 'services[0].synproxy', 'the SYN proxy is off (dataplane.synproxy.max_conns is 0)');
+  });
+
   test('duplicate dests', () => {
     assertOneProblem(service('    dests: [{ address: 10.0.0.21, port: 80 }, { address: 10.0.0.21, port: 80 }]\n'),
       'services[0].dests[1]', 'duplicate dest 10.0.0.21:80');

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { parseConfig, type ValidationEnv } from '../../control/src/config/load';
 import { destKey, laddrKeys, serviceKey, serviceSpecs, type SpecIds } from '../../control/src/dataplane/services';
 import { snatDestKey, snatKey, snatLaddrKeys, snatSpecs } from '../../control/src/dataplane/snat';
+import { engineStartSpec } from '../../control/src/dataplane/spec';
 
 const env: ValidationEnv = { cpuCount: 4, interfaceExists: () => true, fileExists: () => true };
 
@@ -63,6 +64,10 @@ describe('service specs', () => {
     const cfg = config(FULLNAT.replace('client_address: proxy_v2', 'synproxy: true'));
     assert.deepEqual(serviceSpecs(cfg.services, ids(cfg)).map((s) => s.synproxy), [true, false]);
     assert.deepEqual(cfg.dataplane.synproxy, { mss: 1460, wscale: 7, sack: true, timestamps: true, ttl: 63, retries: 3, retry: 1000, hold: 4 });
+    // As many SYN-proxied connections as connections, unless the config says fewer.
+    assert.equal(engineStartSpec(cfg).synproxy.maxConns, cfg.dataplane.max_conns);
+    const few = { ...cfg, dataplane: { ...cfg.dataplane, synproxy: { ...cfg.dataplane.synproxy, max_conns: 100 } } };
+    assert.equal(engineStartSpec(few).synproxy.maxConns, 100);
   });
 
   test('forward snat on a service points to the snat rules', () => {

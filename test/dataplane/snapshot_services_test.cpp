@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -63,6 +64,38 @@ TEST(SnapshotServices, VipsAndLocalAddressesAreOwnedSortedAndFlagged) {
   // A second generation keeps the VIPs' added generation (no new GARP).
   auto next = build(ipvs_spec(), 2, s.get());
   EXPECT_EQ(next->find_owned(kVip)->added_gen, 1u);
+}
+
+// dataplane.synproxy.max_conns sizes each worker's SYN proxy state pool;
+// at 0 there is none, and a synproxy service is refused by name instead
+// of having every client's ACK dropped for want of state.
+TEST(SnapshotServices, SynproxyStateIsSizedAndAServiceNeedingItRefusedWhenOff) {
+  std::vector<DestStats> dests(kMaxDests);
+  std::vector<ServiceStats> svcs(kMaxServices);
+  std::vector<LaddrStats> laddrs(kMaxLaddrs);
+  std::string err;
+  auto worker = [&](uint32_t sp_conns) {
+    IpvsConfig cfg{.max_conns = 4096, .max_services = kMaxServices, .max_dests = kMaxDests, .max_laddrs = kMaxLaddrs};
+    cfg.synproxy.max_conns = sp_conns;
+    return IpvsWorker::create(0, 1, cfg, dests.data(), svcs.data(), laddrs.data(), err);
+  };
+  auto all = worker(kSynproxyAllConns);
+  ASSERT_NE(all, nullptr) << err;
+  EXPECT_EQ(all->sp_pool->size, 4096u);
+  all.reset();
+  auto few = worker(100);
+  ASSERT_NE(few, nullptr) << err;
+  EXPECT_EQ(few->sp_pool->size, 100u);
+  few.reset();
+  auto none = worker(0);
+  ASSERT_NE(none, nullptr) << err;
+  EXPECT_EQ(none->sp_pool, nullptr);
+
+  SnapshotLimits off = kLimits;
+  off.synproxy = false;
+  EXPECT_EQ(build_snapshot(ipvs_spec(), nullptr, 1, off, err), nullptr);
+  EXPECT_EQ(err, "service " + std::to_string(kSvcSynproxy) +
+                     ": synproxy is on, but the SYN proxy is off (dataplane.synproxy.max_conns is 0)");
 }
 
 }  // namespace

@@ -35,8 +35,9 @@ let lb: Balancer;
 let api: FulcrumApi;
 
 before(async () => {
-  // Three services at most: the dataplane's own limit, for FAILED_PRECONDITION.
-  lb = await Balancer.start(dir, { services: WEB, dataplane: ['  max_services: 3'] });
+  // Three services at most: the dataplane's own limit, for FAILED_PRECONDITION;
+  // no SYN proxy (no state pool), which a synproxy service runs into.
+  lb = await Balancer.start(dir, { services: WEB, dataplane: ['  max_services: 3', '  synproxy: { max_conns: 0 }'] });
   api = new FulcrumApi(lb.socket);
 });
 
@@ -105,6 +106,15 @@ test('a state the dataplane refuses is FAILED_PRECONDITION and changes nothing',
   assert.deepEqual((await api.call('ListServices', {})).services.map((s) => s.name), ['web', 'dns', 'dns3']);
   await api.call('DeleteService', { name: 'dns3' });
   await rejectsWith(api.call('DeleteService', { name: 'dns3' }), 'NOT_FOUND', /no service named 'dns3'/);
+});
+
+test('a synproxy service without the SYN proxy is FAILED_PRECONDITION, naming why', async () => {
+  const before = savedState().generation;
+  const web2 = { name: 'web2', protocol: 'PROTOCOL_TCP' as const, vip: '10.0.0.102', port: 80, synproxy: true, dests: [{ address: '10.0.1.11', port: 80 }] };
+  await rejectsWith(api.call('CreateService', { service: web2 }), 'FAILED_PRECONDITION',
+    /synproxy is on, but the SYN proxy is off \(dataplane\.synproxy\.max_conns is 0\)/);
+  assert.equal(savedState().generation, before);
+  assert.ok(!(await api.call('ListServices', {})).services.some((x) => x.name === 'web2'));
 });
 
 test('UpdateService replaces the masked fields only; the whole service without a mask', async () => {
@@ -250,9 +260,9 @@ test('GetStats: counters per worker, service and dest; rates over the window', {
   assert.equal(now.services[0].rates, null);
   assert.equal(now.services[0].dests.length, 3);
   assert.equal(now.services[0].counters?.conns, '0');
-  // Every pool: the worker's connections and SYN proxy states, each port's mbufs.
+  // Every pool: the worker's connections and SYN proxy states (none: synproxy.max_conns 0), each port's mbufs.
   assert.deepEqual(now.pools.map((p) => [p.pool, p.lcore, p.port, p.capacity]), [
-    ['connections', 1, '', '4096'], ['synproxy', 1, '', '4096'], ['mbufs', 0, 'wan', '2047'], ['mbufs', 0, 'lan', '2047'],
+    ['connections', 1, '', '4096'], ['synproxy', 1, '', '0'], ['mbufs', 0, 'wan', '2047'], ['mbufs', 0, 'lan', '2047'],
   ]);
   assert.equal(now.pools[0].used, '0');
   // The null port delivers packets endlessly: the worker's rx rate is real.

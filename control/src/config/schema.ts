@@ -399,6 +399,9 @@ const synproxySettings = strictObject({
   retries: int(0, 10).prefault(3),
   retry: duration(100, 60_000).prefault('1s'),
   hold: int(0, 8).prefault(4),
+  // SYN-proxied connections per worker (each keeps ~190 bytes of state for
+  // its life); default dataplane.max_conns; 0: no SYN proxy, no memory.
+  max_conns: int(0, 67_108_864).optional(),
 });
 
 // "first-last": the local ports FULLNAT/SNAT hand out. Every worker needs
@@ -422,7 +425,16 @@ const dataplaneSchema = (env?: ValidationEnv) =>
     checkRoutes(dp, ctx);
     checkInMemory(dp, ctx);
     checkLocalPorts(dp, ctx);
+    checkSynproxyConns(dp, ctx);
   });
+
+/** A SYN-proxied connection is a connection: more states than connections would never be used. */
+function checkSynproxyConns(dp: DataplaneConfig, ctx: z.RefinementCtx): void {
+  const n = dp.synproxy?.max_conns;
+  if (typeof n === 'number' && typeof dp.max_conns === 'number' && n > dp.max_conns) {
+    report(ctx, ['synproxy', 'max_conns'], `${n} is above max_conns ${dp.max_conns} (a SYN-proxied connection is a connection too)`);
+  }
+}
 
 /** Each worker owns the ports p with p % workers == its index: each needs one. */
 function checkLocalPorts(dp: DataplaneConfig, ctx: z.RefinementCtx): void {
@@ -740,7 +752,18 @@ export function configSchema(env?: ValidationEnv) {
     control: controlObject(env).prefault({}),
     services: servicesSchema.prefault([]),
     snat: snatSchema.prefault([]),
-  }, { topLevel: true }).superRefine((cfg, ctx) => checkSnatPorts(cfg.snat, cfg.dataplane.ports.map((p) => p.name), ctx));
+  }, { topLevel: true }).superRefine((cfg, ctx) => {
+    checkSnatPorts(cfg.snat, cfg.dataplane.ports.map((p) => p.name), ctx);
+    checkSynproxyOn(cfg, ctx);
+  });
+}
+
+/** Services that use the SYN proxy need it on. (Services set through the API: the dataplane refuses them.) */
+function checkSynproxyOn(cfg: { dataplane: DataplaneConfig; services: ServiceConfig[] }, ctx: z.RefinementCtx): void {
+  if (cfg.dataplane?.synproxy?.max_conns !== 0 || !Array.isArray(cfg.services)) return;
+  cfg.services.forEach((s, i) => {
+    if (s.synproxy === true) report(ctx, ['services', i, 'synproxy'], 'the SYN proxy is off (dataplane.synproxy.max_conns is 0)');
+  });
 }
 
 /**

@@ -24,7 +24,8 @@ export interface EngineStartSpec {
   lportFirst: number;
   lportLast: number;
   /** SYN proxy settings, for every synproxy service. */
-  synproxy: { mss: number; wscale: number; sack: boolean; timestamps: boolean; ttl: number; retries: number; hold: number; retryMs: number };
+  /** maxConns: SYN-proxied connections per worker (0: no SYN proxy). */
+  synproxy: { mss: number; wscale: number; sack: boolean; timestamps: boolean; ttl: number; retries: number; hold: number; retryMs: number; maxConns: number };
   mbufs: number;
   mbufCache: number;
   rxDesc: number;

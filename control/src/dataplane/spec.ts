@@ -28,6 +28,7 @@ export function engineStartSpec(cfg: FulcrumConfig): EngineStartSpec {
       retries: dp.synproxy.retries,
       hold: dp.synproxy.hold,
       retryMs: dp.synproxy.retry,
+      maxConns: dp.synproxy.max_conns ?? dp.max_conns,
     },
     mbufs: dp.mbufs,
     mbufCache: dp.mbuf_cache,
