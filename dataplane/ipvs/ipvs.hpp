@@ -39,20 +39,27 @@ struct IpvsConfig {
   uint32_t tick_ms = 10;         // timing wheel resolution
 };
 
-// One worker's IPVS state. The engine builds it; tests may too.
-struct IpvsWorker {
+// One worker's IPVS state. The engine builds it; tests may too. What
+// every packet or loop reads comes first, in one cache line of its own:
+// where those fields fell across lines was left to the sizes of the config
+// before them, and moved FULLNAT's rate by 8 % when a config field was
+// added (bench/RESULTS.md, 2026-12-02, synproxy.max_conns).
+struct alignas(64) IpvsWorker {
+  std::unique_ptr<ConnTable> conns;
+  std::unique_ptr<TimerWheel> wheel;
+  DestStats* dest_stats = nullptr;   // this worker's rows [max_dests]
+  ServiceStats* svc_stats = nullptr; // [max_services]
+  uint64_t now_ms = 0;               // set by tick() each loop iteration
+  uint64_t now_tick = 0;
+  uint64_t tsc_per_ms = 1;
+  uint64_t burst_changes = 0;  // conns->changes() when the burst was looked up
+  static constexpr size_t kHotBytes = 2 * sizeof(std::unique_ptr<ConnTable>) + 2 * sizeof(void*) + 4 * sizeof(uint64_t);
+  // The rest: per new connection, per scheduling pick, or colder.
   uint32_t worker = 0;
   uint32_t workers = 1;
   IpvsConfig cfg;
-  std::unique_ptr<ConnTable> conns;
-  std::unique_ptr<TimerWheel> wheel;
-  uint64_t tsc_per_ms = 1;
-  uint64_t now_ms = 0;               // set by tick() each loop iteration
-  uint64_t now_tick = 0;
-  DestStats* dest_stats = nullptr;   // this worker's rows [max_dests]
-  ServiceStats* svc_stats = nullptr; // [max_services]
   std::unique_ptr<LaddrPools> laddrs; // this worker's ports on every local address
-  rte_mempool* sp_pool = nullptr;     // SynproxyState objects, max_conns of them
+  rte_mempool* sp_pool = nullptr;     // SynproxyState objects (synproxy.max_conns); none when 0
   std::vector<const DestStats*> all_dest_stats;  // every worker's rows, for load sums
   std::vector<std::unique_ptr<SchedState>> sched_state;  // by service id
   std::vector<uint64_t> sched_gen;                       // snapshot that built it
@@ -60,7 +67,6 @@ struct IpvsWorker {
   std::vector<SchedDest> scratch;                        // per pick, reused
   std::vector<DestLoad> load;
   uint64_t rng = 0x9e3779b97f4a7c15ULL;
-  uint64_t burst_changes = 0;  // conns->changes() when the burst was looked up
 
   // Builds the state; nullptr and err on failure. Control thread.
   static std::unique_ptr<IpvsWorker> create(uint32_t worker, uint32_t workers,
@@ -75,6 +81,7 @@ struct IpvsWorker {
     now_tick = now_ms / cfg.tick_ms;
   }
 };
+static_assert(IpvsWorker::kHotBytes == 64, "the per-packet fields of IpvsWorker fill its first cache line");
 
 // Looks up the connections of a burst's TCP/UDP packets at once (one
 // pipelined rte_hash bulk lookup, then a prefetch of every connection
