@@ -557,6 +557,10 @@ int run(const Options& o) {
     uint32_t want = 1;
     while (want < 2 * o.flows) want <<= 1;
     cfg.ipvs.max_conns = std::max(cfg.ipvs.max_conns, want);
+    // Only the flood's service is SYN-proxied (and it never holds state):
+    // the others run without the SYN proxy's pool, as a balancer without
+    // synproxy services can (dataplane.synproxy.max_conns: 0).
+    if (o.workload != Workload::kFlood) cfg.ipvs.synproxy.max_conns = 0;
   }
   // The snapshot goes in before the workers poll: FULLNAT's capture expects
   // the pool to hand out ports in the order of the whole SYN phase.

@@ -25,7 +25,7 @@
 #                     fair reference
 #   fastpath fullnat 1M  FULLNAT with BENCH_HUGE_FLOWS flows (1048576; 17 local
 #                     addresses), in mbufs of 256 bytes so that its 4.2M
-#                     frames fit in ~2.7 GB of hugepages; the reservation is
+#                     frames fit in ~2.3 GB of hugepages; the reservation is
 #                     raised for it when the memory is there (and put back at
 #                     exit), else the row is skipped
 #   testpmd 5tswap 1M  testpmd 5tswap on that capture, in mbufs of the same size
@@ -137,13 +137,14 @@ run_fastpath() {  # logfile workload [flows [mbuf size]]
 # Hugepages (2 MB) a fastpath run needs for a capture of `frames` frames
 # and `flows` flows: net_pcap keeps every frame in an mbuf of the port's
 # pool (~2.4 KB each with its headroom and headers at the default size,
-# 448 bytes at 256), plus the usual 8191; the connection table and the SYN
-# proxy's pool (both sized by max_conns, twice the flows) ~760 bytes per
-# flow (2.65 GB in all at 1M FULLNAT flows); EAL and the rest ~100 MB.
+# 448 bytes at 256), plus the usual 8191; the connection table (max_conns,
+# twice the flows) ~340 bytes per flow (2.23 GB in all measured at 1M
+# FULLNAT flows; fastpath runs without the SYN proxy's pool but for the
+# flood); EAL and the rest ~100 MB.
 pages_for() {  # frames flows [mbuf size]
   awk -v f="$1" -v c="$2" -v s="${3:-2176}" 'BEGIN {
     elem = (s == 2176 ? 2432 : s + 192)
-    printf "%d\n", ((f + 8191) * elem / 1048576 + c * 760 / 1048576 + 100) / 2 + 1 }'
+    printf "%d\n", ((f + 8191) * elem / 1048576 + c * 340 / 1048576 + 100) / 2 + 1 }'
 }
 short() { awk -v n="$1" 'BEGIN { if (n % 1048576 == 0) printf "%dM\n", n / 1048576; else if (n % 1024 == 0) printf "%dk\n", n / 1024; else print n }'; }
 
