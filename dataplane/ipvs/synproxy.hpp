@@ -59,7 +59,6 @@ struct SynproxyConfig {
   CookieKey key{};           // chosen at random at start
 };
 
-
 inline constexpr uint8_t kSynproxyHoldMax = 8;
 
 // Per-connection SYN proxy state, from a per-worker pool; Conn::sp.

@@ -399,7 +399,7 @@ const synproxySettings = strictObject({
   retries: int(0, 10).prefault(3),
   retry: duration(100, 60_000).prefault('1s'),
   hold: int(0, 8).prefault(4),
-  // SYN-proxied connections per worker (each keeps ~190 bytes of state for
+  // SYN-proxied connections per worker (each keeps ~200 bytes of state for
   // its life); default dataplane.max_conns; 0: no SYN proxy, no memory.
   max_conns: int(0, 67_108_864).optional(),
 });
