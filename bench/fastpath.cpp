@@ -323,13 +323,14 @@ bool write_ipvs_pcap(const std::string& path, Workload wl, uint32_t flows) {
   }
   // The SYN phase fixes each flow's dest (position mod 4, see the top).
   std::vector<uint32_t> syn_pos(flows);
+  const uint32_t laddrs = laddr_count(flows);
   uint16_t ip_id = 0;
   for (uint32_t k = 0; k < kPktsPerFlow; k++) {
     std::vector<uint32_t> order = shuffled(flows, k + 1);
     for (uint32_t p = 0; p < flows; p++) {
       uint32_t i = order[p];
       if (k == 0) syn_pos[i] = p;
-      w.add(ipvs_frame(wl, i, k, syn_pos[i], syn_pos[i] % kDests, laddr_count(flows), ip_id++));
+      w.add(ipvs_frame(wl, i, k, syn_pos[i], syn_pos[i] % kDests, laddrs, ip_id++));
     }
   }
   return w.close();
@@ -505,8 +506,8 @@ fulcrum::SnapshotSpec make_spec(const Options& o) {
                          : o.workload == Workload::kFullnat ? fulcrum::FwdMode::kFullnat
                          : o.workload == Workload::kDr      ? fulcrum::FwdMode::kDr
                                                             : fulcrum::FwdMode::kTun;
-  for (uint32_t p = 0; p < laddr_count(o.flows) && fwd == fulcrum::FwdMode::kFullnat; p++)
-    s.laddrs.push_back(fulcrum::Laddr{p, laddr_ip_be(p, laddr_count(o.flows))});
+  uint32_t laddrs = fwd == fulcrum::FwdMode::kFullnat ? laddr_count(o.flows) : 0;
+  for (uint32_t p = 0; p < laddrs; p++) s.laddrs.push_back(fulcrum::Laddr{p, laddr_ip_be(p, laddrs)});
   s.client_addr = fulcrum::ClientAddr::kNone;  // the established path only
   s.synproxy = o.workload == Workload::kFlood;   // every SYN answered with a cookie
   for (uint32_t k = 0; k < kDests; k++) {
