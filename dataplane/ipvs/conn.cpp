@@ -10,7 +10,8 @@ namespace fulcrum {
 namespace {
 
 ConnKey make_key(uint32_t proto, uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport) {
-  return ConnKey{saddr, daddr, sport, dport, proto};
+  return ConnKey{uint64_t(saddr) | uint64_t(daddr) << 32,
+                 uint64_t(sport) | uint64_t(dport) << 16 | uint64_t(proto) << 32};
 }
 
 ConnKey in_key(const Conn& c) {
@@ -89,10 +90,7 @@ void ConnTable::release(Conn* c) {
 // Two multiplications of the key's two words with the table's random
 // seeds: the buckets a spoofed flood lands in cannot be predicted.
 uint64_t ConnTable::hash(const ConnKey& k) const {
-  uint64_t a, b;
-  std::memcpy(&a, &k, 8);
-  std::memcpy(&b, reinterpret_cast<const char*>(&k) + 8, 8);
-  return mix(mix(a ^ seed_[0], b ^ seed_[1]), seed_[2]);
+  return mix(mix(k.addrs ^ seed_[0], k.rest ^ seed_[1]), seed_[2]);
 }
 
 bool ConnTable::matches(uint32_t ref, const ConnKey& k) const {
