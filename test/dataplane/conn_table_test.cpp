@@ -74,9 +74,13 @@ TEST_F(ConnTableTest, FullTableFindsEveryConnectionFromBothSides) {
     ASSERT_EQ(b.conn, c);
     EXPECT_TRUE(b.reply);
   }
-  // Tuples of no connection: another client port, the VIP's side swapped.
+  // Tuples of no connection: each field of the key changed alone (every
+  // bit of the two key words counts), the VIP's side swapped.
   const Conn& c0 = *cs[0];
+  EXPECT_EQ(t_->lookup(c0.proto, c0.caddr ^ htonl(1u << 31), c0.cport, c0.vaddr, c0.vport).conn, nullptr);
+  EXPECT_EQ(t_->lookup(c0.proto, c0.caddr, c0.cport, c0.vaddr ^ htonl(1u << 31), c0.vport).conn, nullptr);
   EXPECT_EQ(t_->lookup(c0.proto, c0.caddr, htons(9), c0.vaddr, c0.vport).conn, nullptr);
+  EXPECT_EQ(t_->lookup(c0.proto, c0.caddr, c0.cport, c0.vaddr, uint16_t(c0.vport ^ 0x8000)).conn, nullptr);
   EXPECT_EQ(t_->lookup(c0.proto, c0.vaddr, c0.vport, c0.caddr, c0.cport).conn, nullptr);
   EXPECT_EQ(t_->lookup(IPPROTO_UDP, c0.caddr, c0.cport, c0.vaddr, c0.vport).conn, nullptr);
 }
