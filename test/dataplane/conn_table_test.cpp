@@ -74,8 +74,8 @@ TEST_F(ConnTableTest, FullTableFindsEveryConnectionFromBothSides) {
     ASSERT_EQ(b.conn, c);
     EXPECT_TRUE(b.reply);
   }
-  // Tuples of no connection: each field of the key changed alone (every
-  // bit of the two key words counts), the VIP's side swapped.
+  // Tuples of no connection: each field of the key changed alone (each
+  // lands in its own part of the two key words), the VIP's side swapped.
   const Conn& c0 = *cs[0];
   EXPECT_EQ(t_->lookup(c0.proto, c0.caddr ^ htonl(1u << 31), c0.cport, c0.vaddr, c0.vport).conn, nullptr);
   EXPECT_EQ(t_->lookup(c0.proto, c0.caddr, c0.cport, c0.vaddr ^ htonl(1u << 31), c0.vport).conn, nullptr);
