@@ -69,6 +69,8 @@ test('changes of one turn share a publication and a save; a change during the sa
   const saved = readStateFile(file, ['wan']);
   assert.equal(saved?.generation, 3);
   assert.deepEqual(saved?.desired.services[0].dests.map((d) => d.address), ['10.0.0.11', '10.0.0.12', '10.0.0.13', '10.0.0.14']);
+  // The file is written from the texts the cache made: it reads back as the very state.
+  assert.deepEqual(saved?.desired, s.current);
 });
 
 test('a failed save fails its batch and the changes made on top of it; the saved state is published again', async () => {

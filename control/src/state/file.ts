@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 
-import { desiredInput, validateDesired, type Desired, type DesiredInput } from './desired';
+import { desiredInput, validateDesired, type Desired, type DesiredInput, type Input } from './desired';
 import { StateError } from './errors';
 
 const FORMAT = 'fulcrum-state';
@@ -21,15 +21,26 @@ export interface SavedState {
   desired: Desired;
 }
 
+/** A desired state as the file holds it: each service as its JSON text, the snat rules in input form. */
+export interface StateBody {
+  services: readonly string[];
+  snat: readonly Input[];
+}
+
+/** The body of an input form (callers that have the services' texts pass those instead). */
+export function stateBody(input: DesiredInput): StateBody {
+  return { services: input.services.map((s) => JSON.stringify(s)), snat: input.snat };
+}
+
 /**
  * Writes the state; rejects with StateError('unavailable') naming the
- * file. `input` is state.desired's input form when the caller has it
- * already. The text is made at once (a later change cannot leak into
+ * file. `body` is state.desired's when the caller has it already (the
+ * store's cache holds every service's text). The text is made at once (a later change cannot leak into
  * it); the disk work runs off the event loop, which keeps serving while
  * the data reaches the disk. Control thread; one write at a time per file.
  */
-export async function writeStateFile(file: string, state: SavedState, input: DesiredInput = desiredInput(state.desired)): Promise<void> {
-  const text = stateText(state.generation, input);
+export async function writeStateFile(file: string, state: SavedState, body: StateBody = stateBody(desiredInput(state.desired))): Promise<void> {
+  const text = stateText(state.generation, body);
   const dir = path.dirname(file);
   const tmp = tempFile(file, process.pid);
   try {
@@ -51,10 +62,10 @@ export async function writeStateFile(file: string, state: SavedState, input: Des
 
 // One service (or snat rule) per line: half the bytes of indented JSON at
 // 80,000 dests, and still a file an operator reads, greps and diffs.
-function stateText(generation: number, input: DesiredInput): string {
-  const list = (items: unknown[]) => (items.length === 0 ? '[]' : `[\n${items.map((x) => JSON.stringify(x)).join(',\n')}\n]`);
+function stateText(generation: number, body: StateBody): string {
+  const list = (texts: readonly string[]) => (texts.length === 0 ? '[]' : `[\n${texts.join(',\n')}\n]`);
   const head = JSON.stringify({ format: FORMAT, version: VERSION, generation }).slice(0, -1);
-  return `${head},\n"services": ${list(input.services)},\n"snat": ${list(input.snat)}\n}\n`;
+  return `${head},\n"services": ${list(body.services)},\n"snat": ${list(body.snat.map((r) => JSON.stringify(r)))}\n}\n`;
 }
 
 function tempFile(file: string, pid: number | string): string {

@@ -29,7 +29,7 @@ import { desiredInput, plain, type Desired, type DesiredInput } from './desired'
 import { changeText, diffServices, diffSnat, type Change } from './diff';
 import { StateError } from './errors';
 import { writeStateFile } from './file';
-import { ServiceCache, type Validated } from './validated';
+import { ServiceCache, serviceTexts, type Validated } from './validated';
 
 /** What the store drives: Dataplane.apply. */
 export interface DataplaneSink {
@@ -55,7 +55,8 @@ interface Batch {
   changes: { result: ApplyResult; resolve: (r: ApplyResult) => void; reject: (e: unknown) => void }[];
   /** Publish even without changes (a reload that changed only routes). */
   force: boolean;
-  input: DesiredInput;
+  /** The latest state it holds: what is saved. */
+  last: Validated;
 }
 
 export class DesiredStateStore {
@@ -145,15 +146,15 @@ export class DesiredStateStore {
       this.gen += 1;
     }
     const result = { changes, applied: true, generation: this.gen };
-    const batch = this.openBatch(v.input);
+    const batch = this.openBatch(v);
     batch.force ||= force;
-    batch.input = v.input;
+    batch.last = v;
     return new Promise((resolve, reject) => batch.changes.push({ result, resolve, reject }));
   }
 
-  private openBatch(input: DesiredInput): Batch {
+  private openBatch(v: Validated): Batch {
     if (this.batch === undefined) {
-      this.batch = { changes: [], force: false, input };
+      this.batch = { changes: [], force: false, last: v };
       // While a save is on its way to the disk the batch keeps growing; it flushes when the save is done.
       if (this.saving === undefined) setImmediate(() => this.flush());
     }
@@ -171,7 +172,7 @@ export class DesiredStateStore {
       this.fail(batch, err);
       return;
     }
-    const save = next.gen === this.saved.gen ? Promise.resolve() : this.save(next, batch.input);
+    const save = next.gen === this.saved.gen ? Promise.resolve() : this.save(next, batch.last);
     this.saving = save.then(
       () => this.answer(batch, next),
       (err: unknown) => this.fail(batch, err),
@@ -181,8 +182,9 @@ export class DesiredStateStore {
     });
   }
 
-  private save(next: Saved, input: DesiredInput): Promise<void> {
-    return timeStage('state_file', () => writeStateFile(this.stateFile, { generation: next.gen, desired: next.desired }, input));
+  private save(next: Saved, v: Validated): Promise<void> {
+    const state = { generation: next.gen, desired: next.desired };
+    return timeStage('state_file', () => writeStateFile(this.stateFile, state, { services: serviceTexts(v), snat: v.input.snat }));
   }
 
   private answer(batch: Batch, saved: Saved): void {

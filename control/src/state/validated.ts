@@ -25,6 +25,9 @@ import { plain, serviceInput, validateDesired, type Desired, type DesiredInput, 
 interface Entry {
   config: ServiceConfig;
   input: Input;
+  /** JSON.stringify(input): what the state file holds for it. */
+  text: string;
+  /** Every text it is known by: the form a client sent, and text. */
   texts: string[];
   /** What no other service may have: its name and every endpoint it answers for. */
   claims: string[];
@@ -52,7 +55,12 @@ function entry(config: ServiceConfig, raw?: string): Entry {
   const input = serviceInput(config);
   const text = JSON.stringify(input);
   const claims = [`name ${config.name}`, ...answeredEndpoints(config).map(endpointText)];
-  return { config, input, texts: raw === undefined || raw === text ? [text] : [raw, text], claims, seen: 0 };
+  return { config, input, text, texts: raw === undefined || raw === text ? [text] : [raw, text], claims, seen: 0 };
+}
+
+/** v's services as the state file writes them: the texts their entries were indexed by, made once. */
+export function serviceTexts(v: Validated): string[] {
+  return v.list.map((e) => e.text);
 }
 
 export class ServiceCache {
