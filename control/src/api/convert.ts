@@ -6,7 +6,7 @@
 // message fields are left out so the schema's defaults apply. Validated
 // services become messages with every default shown.
 
-import { plain, type Input } from '../state/desired';
+import type { Input } from '../state/desired';
 import type { DestConfig, ServiceConfig, SnatConfig } from '../config/schema';
 import type { Desired } from '../state/desired';
 import type { Dest, Dest__Output } from './gen/fulcrum/v1/Dest';
@@ -46,10 +46,21 @@ export function durationOut(ms: number | undefined): Duration | null {
 
 const orUndefined = <T>(v: T, unset: T) => (v === unset ? undefined : v);
 
+/**
+ * The object literal o without its undefined keys (the strict schema would
+ * see those as given). Each literal below goes through it once, so a
+ * decoded message is copied once, not again at every level above.
+ */
+function defined(o: Input): Input {
+  const out: Input = {};
+  for (const k in o) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
 // ---------------------------------------------------------- to input
 
 export function destIn(d: Dest__Output): Input {
-  return plain({
+  return defined({
     address: d.address,
     port: d.port,
     weight: d.weight,
@@ -61,42 +72,42 @@ export function destIn(d: Dest__Output): Input {
 }
 
 export function serviceIn(s: Service__Output): Input {
-  return plain({
+  return defined({
     name: s.name,
     protocol: enumIn(s.protocol, 'PROTOCOL_'),
     vip: s.vip,
     port: s.port,
     scheduler: enumIn(s.scheduler, 'SCHEDULER_'),
     forward: enumIn(s.forward, 'FORWARD_MODE_'),
-    persistence: s.persistence === null ? undefined : {
+    persistence: s.persistence === null ? undefined : defined({
       timeout: s.persistence.timeout === null ? undefined : durationMs(s.persistence.timeout) / 1000,
       netmask: orUndefined(s.persistence.netmask, ''),
-    },
+    }),
     synproxy: s.synproxy,
     local_addresses: s.local_addresses,
     client_address: enumIn(s.client_address, 'CLIENT_ADDRESS_MODE_'),
     health_check: s.health_check === null ? undefined : healthCheckIn(s.health_check),
     passive_check: s.passive_check,
-    timeouts: s.timeouts === null ? undefined : {
+    timeouts: s.timeouts === null ? undefined : defined({
       tcp: durationIn(s.timeouts.tcp),
       tcpfin: durationIn(s.timeouts.tcpfin),
       udp: durationIn(s.timeouts.udp),
-    },
+    }),
     expire_nodest_conn: s.expire_nodest_conn,
-    endpoints: s.endpoints.map((e) => ({ protocol: enumIn(e.protocol, 'PROTOCOL_'), vip: orUndefined(e.vip, ''), port: e.port })),
-    mh: s.mh === null ? undefined : { table_size: orUndefined(s.mh.table_size, 0), hash_port: s.mh.hash_port, fallback: s.mh.fallback },
-    lblc: s.lblc === null ? undefined : { expire: durationIn(s.lblc.expire), shrink: durationIn(s.lblc.shrink) },
+    endpoints: s.endpoints.map((e) => defined({ protocol: enumIn(e.protocol, 'PROTOCOL_'), vip: orUndefined(e.vip, ''), port: e.port })),
+    mh: s.mh === null ? undefined : defined({ table_size: orUndefined(s.mh.table_size, 0), hash_port: s.mh.hash_port, fallback: s.mh.fallback }),
+    lblc: s.lblc === null ? undefined : defined({ expire: durationIn(s.lblc.expire), shrink: durationIn(s.lblc.shrink) }),
     dests: s.dests.map(destIn),
   });
 }
 
 function healthCheckIn(h: NonNullable<Service__Output['health_check']>): Input {
-  return {
+  return defined({
     ...healthCheckCommonIn(h),
     on_fail: enumIn(h.on_fail, 'HEALTH_FAIL_ACTION_'),
     port: orUndefined(h.port, 0),
     source: orUndefined(h.source, ''),
-  };
+  });
 }
 
 function healthCheckCommonIn(h: NonNullable<Service__Output['health_check']>): Input {
@@ -114,7 +125,7 @@ function healthCheckCommonIn(h: NonNullable<Service__Output['health_check']>): I
 }
 
 export function snatIn(r: SnatRule__Output): Input {
-  return plain({
+  return defined({
     name: r.name,
     source: r.source,
     destination: orUndefined(r.destination, ''),
