@@ -3,10 +3,12 @@
 // Translation between API messages and the config's objects. Messages
 // become the input form (what a YAML file says) and go through the
 // config schema, which fills in defaults and names bad fields; unset
-// message fields are left out so the schema's defaults apply. Validated
-// services become messages with every default shown.
+// message fields are left out so the schema's defaults apply (each
+// literal goes through defined() once: a decoded message is copied once,
+// not again at every level above). Validated services become messages
+// with every default shown.
 
-import type { Input } from '../state/desired';
+import { defined, type Input } from '../state/desired';
 import type { DestConfig, ServiceConfig, SnatConfig } from '../config/schema';
 import type { Desired } from '../state/desired';
 import type { Dest, Dest__Output } from './gen/fulcrum/v1/Dest';
@@ -45,17 +47,6 @@ export function durationOut(ms: number | undefined): Duration | null {
 }
 
 const orUndefined = <T>(v: T, unset: T) => (v === unset ? undefined : v);
-
-/**
- * The object literal o without its undefined keys (the strict schema would
- * see those as given). Each literal below goes through it once, so a
- * decoded message is copied once, not again at every level above.
- */
-function defined(o: Input): Input {
-  const out: Input = {};
-  for (const k in o) if (o[k] !== undefined) out[k] = o[k];
-  return out;
-}
 
 // ---------------------------------------------------------- to input
 

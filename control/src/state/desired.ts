@@ -45,14 +45,33 @@ function healthCheckInput(h: HealthCheck): Input {
   return hc;
 }
 
-/** The input form of a validated service: what the schema maps back to it. */
+/**
+ * The input form of a validated service: what the schema maps back to it.
+ * It shares with s what it need not change (a dest without a check, the
+ * endpoints, mh): neither form is edited in place (an edit copies the
+ * service first, edits.ts findService), and the schema's output has no
+ * undefined values, so only the timeouts need defined().
+ */
 export function serviceInput(s: ServiceConfig): Input {
-  const out: Input = { ...s };
+  const out: Input = {
+    ...s,
+    dests: s.dests.map((d) => (d.health_check ? { ...d, health_check: healthCheckInput(d.health_check) } : d)),
+    timeouts: defined({ tcp: ms(s.timeouts.tcp), tcpfin: ms(s.timeouts.tcpfin), udp: ms(s.timeouts.udp) }),
+    lblc: { expire: ms(s.lblc.expire), shrink: ms(s.lblc.shrink) },
+  };
   if (s.health_check) out.health_check = healthCheckInput(s.health_check);
-  out.dests = s.dests.map((d) => (d.health_check ? { ...d, health_check: healthCheckInput(d.health_check) } : d));
-  out.timeouts = { tcp: ms(s.timeouts.tcp), tcpfin: ms(s.timeouts.tcpfin), udp: ms(s.timeouts.udp) };
-  out.lblc = { expire: ms(s.lblc.expire), shrink: ms(s.lblc.shrink) };
-  return plain(out);
+  return out;
+}
+
+/**
+ * The object literal o without its undefined keys (a strict schema would
+ * see those as given): a shallow copy, for literals made with optional
+ * values, where plain() would copy everything below them again.
+ */
+export function defined(o: Input): Input {
+  const out: Input = {};
+  for (const k in o) if (o[k] !== undefined) out[k] = o[k];
+  return out;
 }
 
 export function desiredInput(d: Desired): DesiredInput {
