@@ -34,3 +34,15 @@ test('a refused assign changes nothing', () => {
   assert.throws(() => ids.assign(['a', 'b'], () => true), /too many services/);
   assert.deepEqual(ids.assign(['a'], () => true), first);
 });
+
+test('a key swapped for another in one assign drains; the ids handed out earlier stay as they were', () => {
+  const ids = new IdAllocator(3, 'dest');
+  const first = ids.assign(['a', 'b'], () => true);
+  const swapped = ids.assign(['a', 'c', 'c'], () => true);
+  assert.deepEqual([...swapped.keys()], ['a', 'c']);
+  assert.deepEqual([...first], [['a', 0], ['b', 1]]);
+  const bId = first.get('b') as number;
+  assert.throws(() => ids.assign(['a', 'c', 'd'], (id) => id !== bId), /too many dests/);
+  assert.equal(ids.assign(['a', 'c', 'd'], () => true).get('d'), bId);
+  assert.deepEqual([...swapped], [['a', 0], ['c', 2]]);
+});

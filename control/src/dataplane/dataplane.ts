@@ -16,7 +16,7 @@ import { observeApplyStage } from '../metrics/apply';
 import { loadAddon, type ConnFilter, type ConnRow, type EngineStartInfo, type NativeAddon, type NeighbourRow, type RequestKind, type RequestResult } from './addon';
 import { StatView, type CounterSet } from './counters';
 import { IdAllocator } from './ids';
-import { DestOverlay, destKey, laddrKeys, serviceKey, type SpecIds } from './services';
+import { DestOverlay, destKey, destKeys, laddrKeys, serviceKey, type SpecIds } from './services';
 import { ServiceSpecCache } from './spec-cache';
 import { snatDestKey, snatKey, snatLaddrKeys, snatSpecs } from './snat';
 import { engineStartSpec, snapshotSpec } from './spec';
@@ -119,11 +119,11 @@ export class Dataplane {
     const services = this.overlay.filter(cfg.services);
     const serviceKeys = [...services.map(serviceKey), ...cfg.snat.map(snatKey)];
     const serviceIds = (this.serviceIds as IdAllocator).assign(serviceKeys, (id) => svcStats.sum(id, live) === 0n);
-    const destKeys = [...services.flatMap((s) => s.dests.map((d) => destKey(s, d))), ...cfg.snat.map(snatDestKey)];
+    const keys = [...services.flatMap(destKeys), ...cfg.snat.map(snatDestKey)];
     // Persistence templates refer to their dest by id too.
     const destIdle = (id: number) =>
       destStats.sum(id, active) + destStats.sum(id, inactive) + destStats.sum(id, persistent) === 0n;
-    const destIds = (this.destIds as IdAllocator).assign(destKeys, destIdle);
+    const destIds = (this.destIds as IdAllocator).assign(keys, destIdle);
     // A local address's pool keeps its ports until no connection holds one.
     const laddrStats = this.stats.laddrs;
     const used = laddrStats.field('used');
@@ -178,7 +178,7 @@ export class Dataplane {
     return (which === undefined ? services : services.filter(which)).map((s) => ({
       config: s,
       stats: stats.services.total(ids.services.get(serviceKey(s)) as number),
-      dests: s.dests.map((d) => ({ config: d, stats: stats.dests.total(ids.dests.get(destKey(s, d)) as number) })),
+      dests: destKeys(s).map((key, j) => ({ config: s.dests[j], stats: stats.dests.total(ids.dests.get(key) as number) })),
     }));
   }
 

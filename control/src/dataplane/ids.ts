@@ -8,7 +8,8 @@
 // the caller says they are idle.
 
 export class IdAllocator {
-  private readonly ids = new Map<string, number>();
+  // Replaced, never changed in place: assign() hands it out.
+  private ids = new Map<string, number>();
   private readonly draining = new Set<number>();
   private readonly free: number[] = [];
   private next = 0;
@@ -21,23 +22,32 @@ export class IdAllocator {
   /**
    * Ids for exactly these keys: existing keys keep theirs, new keys get a
    * free one, keys no longer present start draining. Throws (changing
-   * nothing) when the ids would run out.
+   * nothing) when the ids would run out. The map returned is the
+   * allocator's own and stays as it is (the next assign makes another).
    */
-  assign(keys: readonly string[], isIdle: (id: number) => boolean): Map<string, number> {
+  assign(keys: readonly string[], isIdle: (id: number) => boolean): ReadonlyMap<string, number> {
     this.reclaim(isIdle);
-    const wanted = new Set(keys);
-    const fresh = [...wanted].filter((k) => !this.ids.has(k));
+    const next = new Map<string, number>();
+    const fresh: string[] = [];
+    for (const key of keys) {
+      const id = this.ids.get(key);
+      if (id !== undefined) next.set(key, id);
+      else if (!next.has(key)) {
+        fresh.push(key);
+        next.set(key, -1);
+      }
+    }
     const available = this.free.length + (this.limit - this.next);
     if (fresh.length > available) {
       throw new Error(`too many ${this.what}s: at most ${this.limit} (raise dataplane.max_${this.what}s)`);
     }
-    for (const [key, id] of this.ids) {
-      if (wanted.has(key)) continue;
-      this.ids.delete(key);
-      this.draining.add(id);
+    // Every key kept is one of ids: when as many were kept as ids holds, none left.
+    if (next.size - fresh.length < this.ids.size) {
+      for (const [key, id] of this.ids) if (!next.has(key)) this.draining.add(id);
     }
-    for (const key of fresh) this.ids.set(key, this.free.pop() ?? this.next++);
-    return new Map(this.ids);
+    for (const key of fresh) next.set(key, this.free.pop() ?? this.next++);
+    this.ids = next;
+    return next;
   }
 
   private reclaim(isIdle: (id: number) => boolean): void {

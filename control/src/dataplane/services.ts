@@ -18,6 +18,21 @@ export function destKey(s: ServiceConfig, d: DestConfig): string {
   return `${s.name}|${d.address}|${d.port}`;
 }
 
+// A config object never changes (copy on write), so its dests' keys are
+// made once: an Apply that keeps most services builds no key strings for
+// them, and the strings keep the hashes the id maps computed.
+const destKeyCache = new WeakMap<ServiceConfig, readonly string[]>();
+
+/** The destKey of each of s's dests, in order. */
+export function destKeys(s: ServiceConfig): readonly string[] {
+  let keys = destKeyCache.get(s);
+  if (keys === undefined) {
+    keys = s.dests.map((d) => destKey(s, d));
+    destKeyCache.set(s, keys);
+  }
+  return keys;
+}
+
 /** The service name a destKey starts with (service names have no '|'). */
 function serviceOfKey(key: string): string {
   const bar = key.indexOf('|');
@@ -30,9 +45,9 @@ export function laddrKeys(services: readonly ServiceConfig[]): string[] {
 }
 
 export interface SpecIds {
-  services: Map<string, number>;
-  dests: Map<string, number>;
-  laddrs: Map<string, number>;
+  services: ReadonlyMap<string, number>;
+  dests: ReadonlyMap<string, number>;
+  laddrs: ReadonlyMap<string, number>;
 }
 
 export function serviceSpecs(services: readonly ServiceConfig[], ids: SpecIds, overlay?: DestOverlay): ServiceSpec[] {
@@ -67,7 +82,7 @@ export function serviceSpec(s: ServiceConfig, i: number, ids: SpecIds, overlay?:
       return { id: laddrIds.get(ip) as number, ip };
     }),
     clientAddress: s.client_address,
-    dests: s.dests.map((d, j) => destSpec(s, d, destIds, forwardOf(s, d, i, j) ?? fwd, overlay)),
+    dests: destKeys(s).map((key, j) => destSpec(s.dests[j], destIds.get(key) as number, forwardOf(s, s.dests[j], i, j) ?? fwd, overlay?.available(key) ?? true)),
   };
 }
 
@@ -76,17 +91,10 @@ function seconds(ms: number | undefined): number {
   return ms === undefined ? 0 : Math.ceil(ms / 1000);
 }
 
-function destSpec(s: ServiceConfig, d: DestConfig, ids: Map<string, number>, fwd: ForwardName, overlay?: DestOverlay): DestSpec {
-  return {
-    id: ids.get(destKey(s, d)) as number,
-    ip: formatIPv4(parseIPv4(d.address) as number),
-    port: d.port,
-    fwd,
-    weight: d.weight,
-    upper: d.upper,
-    lower: d.lower,
-    available: overlay?.available(destKey(s, d)) ?? true,
-  };
+// The schema refuses any but the canonical dotted quad (no leading
+// zeros), so the address goes as it is.
+function destSpec(d: DestConfig, id: number, fwd: ForwardName, available: boolean): DestSpec {
+  return { id, ip: d.address, port: d.port, fwd, weight: d.weight, upper: d.upper, lower: d.lower, available };
 }
 
 // The dest's forward mode (its own, else the service's), refused when the
