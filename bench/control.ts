@@ -26,7 +26,11 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import type { MethodDefinition } from '@grpc/proto-loader';
+
 import { FulcrumApi } from '../control/src/api/client';
+import type { ApplyRequest } from '../control/src/api/gen/fulcrum/v1/ApplyRequest';
+import { fulcrumProto } from '../control/src/api/proto';
 import { Balancer, metricsPort } from '../test/e2e/fixtures/balancer';
 import { writeEchoPcap } from './control-pcap';
 import { percentile, scrape, stageDelta } from './control-scrape';
@@ -40,10 +44,24 @@ const CALLS = Number(process.env.CONTROL_CALLS ?? 2000);
 const SCRAPES = Number(process.env.CONTROL_SCRAPES ?? 10);
 const PER_DEST = process.env.CONTROL_PER_DEST !== '0';
 const CHURN_SECONDS = Number(process.env.CONTROL_CHURN_SECONDS ?? 5);
+const APPLY_ONLY = process.env.CONTROL_APPLY_ONLY === '1';
 const CHURN_IN_FLIGHT = 64;
 const APPLY_DEADLINE_MS = 120_000;
 
+/**
+ * What the client spends turning the request into bytes, the second time
+ * (the call's own encoding is a third, as warm).
+ */
+function encodeMs(state: ReturnType<typeof fleet>): number {
+  const apply = (fulcrumProto().definition['fulcrum.v1.Fulcrum'] as Record<string, MethodDefinition<ApplyRequest, unknown>>).Apply;
+  apply.requestSerialize({ state });
+  const t = process.hrtime.bigint();
+  apply.requestSerialize({ state });
+  return since(t);
+}
+
 async function timedApply(api: FulcrumApi, port: number, state: ReturnType<typeof fleet>): Promise<Row> {
+  const encode = encodeMs(state);
   const before = (await scrape(port)).text;
   const t = process.hrtime.bigint();
   const r = await api.call('Apply', { state });
@@ -51,7 +69,7 @@ async function timedApply(api: FulcrumApi, port: number, state: ReturnType<typeo
   const stages = stageDelta(before, (await scrape(port)).text);
   const s = (k: string) => stages.get(k) ?? NaN;
   const inside = [...stages.values()].reduce((a, b) => a + b, 0);
-  return [r.changes.length, total, s('validate'), s('diff'), s('spec'), s('snapshot_build'), s('publish'), s('state_file'), total - inside];
+  return [r.changes.length, total, encode, s('validate'), s('diff'), s('spec'), s('snapshot_build'), s('publish'), s('state_file'), total - inside - encode];
 }
 
 async function workerRate(api: FulcrumApi): Promise<number> {
@@ -150,7 +168,8 @@ async function main(): Promise<void> {
     applies.push([`${EDIT_PERCENT} % edited (${edit.touched} objects)`, ...(await timedApply(api, port, edit.state))]);
     applies.push(['same state again (no-op)', ...(await timedApply(api, port, edit.state))]);
     console.log(`bench/control: ${SERVICES} services x ${DESTS} dests, state file ${(stateBytes / 1e6).toFixed(1)} MB, no hugepages, 1 worker answering a net_pcap echo flood\n`);
-    table(['Apply', 'changes', 'total ms', 'validate', 'diff', 'spec (ids)', 'snapshot build', 'publish', 'state file', 'rest (gRPC, decode)'], applies);
+    table(['Apply', 'changes', 'total ms', 'client encode', 'validate', 'diff', 'spec (ids)', 'snapshot build', 'publish', 'state file', 'rest (gRPC, decode)'], applies);
+    if (APPLY_ONLY) return;
 
     const unary = await unaryLatencies(api, edit.state.services!.map((x) => x.name as string));
     const loaded = await workerRate(api);
