@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -103,15 +104,18 @@ std::string get_str(const Napi::Object& o, const char* key) {
   return v.As<Napi::String>().Utf8Value();
 }
 
-FwdMode to_fwd(const Napi::Object& o) {
-  static const std::pair<const char*, FwdMode> kModes[] = {
-      {"nat", FwdMode::kNat}, {"dr", FwdMode::kDr}, {"tun", FwdMode::kTun},
-      {"fullnat", FwdMode::kFullnat}, {"snat", FwdMode::kSnat}};
-  std::string name = get_str(o, "fwd");
-  for (const auto& [n, m] : kModes)
-    if (name == n) return m;
-  throw Napi::TypeError::New(o.Env(), "unknown forward mode '" + name + "'");
-}
+// A service's dests cross as one Uint32Array of kDestWords words per dest,
+// in this order (destLayout() exports it, control/src/dataplane/
+// dest-table.ts writes it): 80,000 dests read field by field, each field a
+// property lookup, were most of an Apply's time in the binding.
+constexpr const char* kDestWordNames[] = {"id", "ip", "port", "fwd", "weight", "upper", "lower", "available"};
+enum DestWord : size_t { kDestId, kDestIp, kDestPort, kDestFwd, kDestWeight, kDestUpper, kDestLower, kDestAvailable, kDestWords };
+static_assert(std::size(kDestWordNames) == kDestWords);
+
+// A packed dest's forward mode is an index into this list (exported too).
+constexpr std::pair<const char*, FwdMode> kFwdModes[] = {
+    {"nat", FwdMode::kNat}, {"dr", FwdMode::kDr}, {"tun", FwdMode::kTun},
+    {"fullnat", FwdMode::kFullnat}, {"snat", FwdMode::kSnat}};
 
 std::vector<Laddr> to_laddrs(const Napi::Object& o) {
   std::vector<Laddr> out;
@@ -141,10 +145,24 @@ ClientAddr to_client_addr(const Napi::Object& s) {
   throw Napi::TypeError::New(s.Env(), "unknown client address mode '" + name + "'");
 }
 
-DestSpec to_dest_spec(const Napi::Object& d) {
-  return DestSpec{get_u32(d, "id", 0), get_ip(d, "ip"), htons(uint16_t(get_u32(d, "port", 0))),
-                  to_fwd(d), get_u32(d, "weight", 1), get_u32(d, "upper", 0), get_u32(d, "lower", 0),
-                  d.Get("available").ToBoolean()};
+// Addresses are host-order numbers here, as the TypeScript parser makes them.
+std::vector<DestSpec> to_dest_specs(const Napi::Object& s) {
+  Napi::Value v = s.Get("dests");
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+    throw Napi::TypeError::New(s.Env(), "expected a Uint32Array in 'dests'");
+  Napi::Uint32Array words = v.As<Napi::Uint32Array>();
+  if (words.ElementLength() % kDestWords != 0)
+    throw Napi::TypeError::New(s.Env(), "'dests' does not hold a whole number of dests");
+  std::vector<DestSpec> out;
+  out.reserve(words.ElementLength() / kDestWords);
+  for (size_t i = 0; i < words.ElementLength(); i += kDestWords) {
+    const uint32_t* w = words.Data() + i;
+    if (w[kDestFwd] >= std::size(kFwdModes))
+      throw Napi::TypeError::New(s.Env(), "unknown forward mode " + std::to_string(w[kDestFwd]) + " in 'dests'");
+    out.push_back(DestSpec{w[kDestId], htonl(w[kDestIp]), htons(uint16_t(w[kDestPort])), kFwdModes[w[kDestFwd]].second,
+                           w[kDestWeight], w[kDestUpper], w[kDestLower], w[kDestAvailable] != 0});
+  }
+  return out;
 }
 
 ServiceSpec to_service_spec(const Napi::Object& s) {
@@ -183,8 +201,7 @@ ServiceSpec to_service_spec(const Napi::Object& s) {
   }
   spec.laddrs = to_laddrs(s);
   spec.client_addr = to_client_addr(s);
-  Napi::Array dests = get_array(s, "dests");
-  for (uint32_t i = 0; i < dests.Length(); i++) spec.dests.push_back(to_dest_spec(dests.Get(i).As<Napi::Object>()));
+  spec.dests = to_dest_specs(s);
   return spec;
 }
 
@@ -334,6 +351,7 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
         InstanceMethod("serviceStats", &FulcrumAddon::ServiceStatsBuffer),
         InstanceMethod("laddrStats", &FulcrumAddon::LaddrStatsBuffer),
         InstanceMethod("statNames", &FulcrumAddon::StatNames),
+        InstanceMethod("destLayout", &FulcrumAddon::DestLayout),
         InstanceMethod("pools", &FulcrumAddon::Pools),
         InstanceMethod("request", &FulcrumAddon::Request),
         InstanceMethod("poll", &FulcrumAddon::Poll),
@@ -447,6 +465,19 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
     out.Set("service", layout(info.Env(), kServiceStatNames, size_t(ServiceStat::count), sizeof(ServiceStats)));
     out.Set("dest", layout(info.Env(), kDestStatNames, size_t(DestStat::count), sizeof(DestStats)));
     out.Set("laddr", layout(info.Env(), kLaddrStatNames, size_t(LaddrStat::count), sizeof(LaddrStats)));
+    return out;
+  }
+
+  // The packed dest apply() takes: its words in order, and the forward modes by index.
+  Napi::Value DestLayout(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array words = Napi::Array::New(env, kDestWords);
+    for (size_t i = 0; i < kDestWords; i++) words.Set(uint32_t(i), kDestWordNames[i]);
+    Napi::Array forwards = Napi::Array::New(env, std::size(kFwdModes));
+    for (size_t i = 0; i < std::size(kFwdModes); i++) forwards.Set(uint32_t(i), kFwdModes[i].first);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("words", words);
+    out.Set("forwards", forwards);
     return out;
   }
 

@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { parseConfig, type ValidationEnv } from '../../control/src/config/load';
+import { unpackDests } from '../../control/src/dataplane/dest-table';
 import { destKey, laddrKeys, serviceKey, serviceSpecs, type SpecIds } from '../../control/src/dataplane/services';
 import { snatDestKey, snatKey, snatLaddrKeys, snatSpecs } from '../../control/src/dataplane/snat';
 import { engineStartSpec } from '../../control/src/dataplane/spec';
@@ -57,7 +58,7 @@ describe('service specs', () => {
     assert.deepEqual(specs[1].laddrs, [{ id: 1, ip: '10.0.1.51' }]);
     assert.equal(specs[0].clientAddress, 'proxy_v2');
     assert.equal(specs[1].clientAddress, 'toa');
-    assert.equal(specs[0].dests[0].fwd, 'fullnat');
+    assert.equal(unpackDests(specs[0].dests)[0].fwd, 'fullnat');
   });
 
   test('synproxy reaches the dataplane per service, its settings per engine', () => {

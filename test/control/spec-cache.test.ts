@@ -11,6 +11,7 @@ import { test } from 'node:test';
 
 import { parseConfig } from '../../control/src/config/load';
 import type { ServiceSpec } from '../../control/src/dataplane/addon';
+import { unpackDests } from '../../control/src/dataplane/dest-table';
 import { DestOverlay, destKey, serviceKey, type SpecIds } from '../../control/src/dataplane/services';
 import { ServiceSpecCache } from '../../control/src/dataplane/spec-cache';
 
@@ -52,7 +53,7 @@ test('a changed service (a new config object) is sent whole; the others as ids',
   const [web, api] = services;
   const reweighted = { ...web, dests: [{ ...web.dests[0], weight: 7 }, web.dests[1]] };
   const next = cache.specs([reweighted, api], ids, overlay);
-  assert.equal(asSpec(next[0]).dests[0].weight, 7);
+  assert.equal(unpackDests(asSpec(next[0]).dests)[0].weight, 7);
   assert.equal(next[1], 2);
 });
 
@@ -63,7 +64,7 @@ test('a health verdict on a dest re-sends its service with the new availability'
   const [web] = services;
   overlay.set(destKey(web, web.dests[1]), 'inhibit');
   const next = cache.specs(services, ids, overlay);
-  assert.deepEqual(asSpec(next[0]).dests.map((d) => d.available), [true, false]);
+  assert.deepEqual(unpackDests(asSpec(next[0]).dests).map((d) => d.available), [true, false]);
   assert.equal(next[1], 2, 'the other service is untouched');
 });
 

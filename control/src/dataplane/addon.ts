@@ -85,7 +85,8 @@ export interface ServiceSpec {
   laddrs: { id: number; ip: string }[];
   /** FULLNAT: how the dest learns the client's address. */
   clientAddress: 'toa' | 'proxy_v2' | 'none';
-  dests: DestSpec[];
+  /** The dests as a table (dest-table.ts packDests). */
+  dests: Uint32Array;
 }
 
 /** Source NAT for a network behind the balancer; ids from the service and dest spaces. */
@@ -187,6 +188,8 @@ export interface NativeAddon {
   /** Per-worker rows [maxLaddrs]: ports used, capacity, refusals, connections. */
   laddrStats(): ArrayBuffer;
   statNames(): Record<'service' | 'dest' | 'laddr', { names: string[]; stride: number }>;
+  /** The dest table apply() reads: its words in order, and the forward modes a fwd word indexes. */
+  destLayout(): { words: string[]; forwards: string[] };
   /** The mempools now: each port's mbufs (port order), each worker's SYN proxy states (worker order). */
   pools(): { mbufs: EnginePoolLevel[]; synproxy: EnginePoolLevel[] };
   request(worker: number, kind: RequestKind, filter?: ConnFilter): number;

@@ -7,6 +7,7 @@
 import { formatIPv4, netmaskPrefix, parseIPv4, prefixMask } from '../config/ipv4';
 import type { DestConfig, HealthFailAction, ServiceConfig } from '../config/schema';
 import type { DestSpec, ForwardName, ServiceSpec } from './addon';
+import { packDests } from './dest-table';
 
 const IMPLEMENTED: ReadonlySet<ForwardName> = new Set(['nat', 'dr', 'tun', 'fullnat']);
 
@@ -82,7 +83,7 @@ export function serviceSpec(s: ServiceConfig, i: number, ids: SpecIds, overlay?:
       return { id: laddrIds.get(ip) as number, ip };
     }),
     clientAddress: s.client_address,
-    dests: destKeys(s).map((key, j) => destSpec(s.dests[j], destIds.get(key) as number, forwardOf(s, s.dests[j], i, j) ?? fwd, overlay?.available(key) ?? true)),
+    dests: packDests(destKeys(s).map((key, j) => destSpec(s.dests[j], destIds.get(key) as number, forwardOf(s, s.dests[j], i, j) ?? fwd, overlay?.available(key) ?? true))),
   };
 }
 

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// A service's dests as they cross into the addon: one Uint32Array, one
+// row of DEST_WORDS words per dest. 80,000 dests as objects cost the
+// binding a property lookup per field, most of an Apply's time there; a
+// table costs it one call per service. The addon exports the layout it
+// reads (destLayout()) and Dataplane.start checks it against this one.
+
+import { formatIPv4, parseIPv4 } from '../config/ipv4';
+import type { DestSpec, ForwardName } from './addon';
+
+/** The words of a row, in order. */
+export const DEST_WORDS = ['id', 'ip', 'port', 'fwd', 'weight', 'upper', 'lower', 'available'] as const;
+/** A row's fwd word indexes this list. */
+export const FORWARD_MODES: readonly ForwardName[] = ['nat', 'dr', 'tun', 'fullnat', 'snat'];
+
+const W = DEST_WORDS.length;
+
+/** The table of these dests (addresses as host-order numbers). */
+export function packDests(dests: readonly DestSpec[]): Uint32Array {
+  const t = new Uint32Array(dests.length * W);
+  for (let j = 0, o = 0; j < dests.length; j++, o += W) {
+    const d = dests[j];
+    t[o] = d.id;
+    t[o + 1] = parseIPv4(d.ip) as number;
+    t[o + 2] = d.port;
+    t[o + 3] = FORWARD_MODES.indexOf(d.fwd);
+    t[o + 4] = d.weight;
+    t[o + 5] = d.upper;
+    t[o + 6] = d.lower;
+    t[o + 7] = d.available ? 1 : 0;
+  }
+  return t;
+}
+
+/** The dests a table holds (for tests and messages: the hot path only packs). */
+export function unpackDests(t: Uint32Array): DestSpec[] {
+  const out: DestSpec[] = [];
+  for (let o = 0; o < t.length; o += W) {
+    out.push({
+      id: t[o],
+      ip: formatIPv4(t[o + 1]),
+      port: t[o + 2],
+      fwd: FORWARD_MODES[t[o + 3]],
+      weight: t[o + 4],
+      upper: t[o + 5],
+      lower: t[o + 6],
+      available: t[o + 7] === 1,
+    });
+  }
+  return out;
+}
+
+/** Throws naming the difference when the addon reads another layout (a stale build). */
+export function checkDestLayout(addon: { words: string[]; forwards: string[] }): void {
+  const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+  if (!same(addon.words, DEST_WORDS) || !same(addon.forwards, FORWARD_MODES)) {
+    throw new Error(`the addon reads dests as ${JSON.stringify(addon)}, not as ${JSON.stringify({ words: DEST_WORDS, forwards: FORWARD_MODES })}: rebuild it (npm run build)`);
+  }
+}
