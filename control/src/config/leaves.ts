@@ -116,18 +116,22 @@ export function strictObject<S extends z.ZodRawShape>(shape: S, options: StrictO
   return z.preprocess((raw, ctx) => {
     if (!isPlainObject(raw)) return raw;
     for (const p of options.keyProblems?.(raw) ?? []) keyIssue(ctx, p.key, [p.key], p.message);
-    const present: Record<string, unknown> = {};
+    let empty = false;
     for (const key in raw) {
       if (!Object.hasOwn(raw, key)) continue;
-      const value = raw[key];
-      if (!isKnown.has(key)) {
-        keyIssue(ctx, key, [], unknownKeyMessage(key, known, options.topLevel === true));
-      } else if (value !== null) {
-        present[key] = value;
-      }
+      if (!isKnown.has(key)) keyIssue(ctx, key, [], unknownKeyMessage(key, known, options.topLevel === true));
+      else if (raw[key] === null) empty = true;
     }
-    return present;
+    // z.object makes an object of its own and leaves unknown keys out:
+    // raw needs copying only to drop the keys given no value.
+    return empty ? withoutNulls(raw) : raw;
   }, z.object(shape));
+}
+
+function withoutNulls(raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key in raw) if (Object.hasOwn(raw, key) && raw[key] !== null) out[key] = raw[key];
+  return out;
 }
 
 // A preprocess that raises any other issue ends its pipe before the object
