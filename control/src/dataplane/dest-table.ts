@@ -21,8 +21,10 @@ export function packDests(dests: readonly DestSpec[]): Uint32Array {
   const t = new Uint32Array(dests.length * W);
   for (let j = 0, o = 0; j < dests.length; j++, o += W) {
     const d = dests[j];
+    const ip = parseIPv4(d.ip);
+    if (ip === null) throw new Error(`dest ${d.id}: '${d.ip}' is not an IPv4 address`);
     t[o] = d.id;
-    t[o + 1] = parseIPv4(d.ip) as number;
+    t[o + 1] = ip;
     t[o + 2] = d.port;
     t[o + 3] = FORWARD_MODES.indexOf(d.fwd);
     t[o + 4] = d.weight;
@@ -33,7 +35,7 @@ export function packDests(dests: readonly DestSpec[]): Uint32Array {
   return t;
 }
 
-/** The dests a table holds (for tests and messages: the hot path only packs). */
+/** The dests a table holds (for tests: the binding reads the table itself). */
 export function unpackDests(t: Uint32Array): DestSpec[] {
   const out: DestSpec[] = [];
   for (let o = 0; o < t.length; o += W) {

@@ -6,7 +6,7 @@
 
 import { formatIPv4, netmaskPrefix, parseIPv4, prefixMask } from '../config/ipv4';
 import type { DestConfig, HealthFailAction, ServiceConfig } from '../config/schema';
-import type { DestSpec, ForwardName, ServiceSpec } from './addon';
+import type { ForwardName, ServiceSpec } from './addon';
 import { packDests } from './dest-table';
 
 const IMPLEMENTED: ReadonlySet<ForwardName> = new Set(['nat', 'dr', 'tun', 'fullnat']);
@@ -58,7 +58,7 @@ export function serviceSpecs(services: readonly ServiceConfig[], ids: SpecIds, o
 /** Service `s` (services[i] of the config, for messages) with its ids and the overlay's verdicts. */
 export function serviceSpec(s: ServiceConfig, i: number, ids: SpecIds, overlay?: DestOverlay): ServiceSpec {
   const { services: serviceIds, dests: destIds, laddrs: laddrIds } = ids;
-  const fwd = forwardOf(s, undefined, i);
+  forwardOf(s, undefined, i);  // the service's own mode is refused as the service's field
   return {
     id: serviceIds.get(serviceKey(s)) as number,
     proto: s.protocol,
@@ -83,19 +83,16 @@ export function serviceSpec(s: ServiceConfig, i: number, ids: SpecIds, overlay?:
       return { id: laddrIds.get(ip) as number, ip };
     }),
     clientAddress: s.client_address,
-    dests: packDests(destKeys(s).map((key, j) => destSpec(s.dests[j], destIds.get(key) as number, forwardOf(s, s.dests[j], i, j) ?? fwd, overlay?.available(key) ?? true))),
+    dests: packDests(destKeys(s).map((key, j) => {
+      const d = s.dests[j];
+      return { id: destIds.get(key) as number, ip: d.address, port: d.port, fwd: forwardOf(s, d, i, j), weight: d.weight, upper: d.upper, lower: d.lower, available: overlay?.available(key) ?? true };
+    })),
   };
 }
 
 // ipvsadm --set takes whole seconds; 0 keeps the default.
 function seconds(ms: number | undefined): number {
   return ms === undefined ? 0 : Math.ceil(ms / 1000);
-}
-
-// The schema refuses any but the canonical dotted quad (no leading
-// zeros), so the address goes as it is.
-function destSpec(d: DestConfig, id: number, fwd: ForwardName, available: boolean): DestSpec {
-  return { id, ip: d.address, port: d.port, fwd, weight: d.weight, upper: d.upper, lower: d.lower, available };
 }
 
 // The dest's forward mode (its own, else the service's), refused when the
