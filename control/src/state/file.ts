@@ -35,9 +35,10 @@ export function stateBody(input: DesiredInput): StateBody {
 /**
  * Writes the state; rejects with StateError('unavailable') naming the
  * file. `body` is state.desired's when the caller has it already (the
- * store's cache holds every service's text). The text is made at once (a later change cannot leak into
- * it); the disk work runs off the event loop, which keeps serving while
- * the data reaches the disk. Control thread; one write at a time per file.
+ * store's cache holds every service's text). The text is made at once
+ * (a later change cannot leak into it); the disk work runs off the event
+ * loop, which keeps serving while the data reaches the disk. Control
+ * thread; one write at a time per file.
  */
 export async function writeStateFile(file: string, state: SavedState, body: StateBody = stateBody(desiredInput(state.desired))): Promise<void> {
   const text = stateText(state.generation, body);
