@@ -28,7 +28,7 @@ export interface StateBody {
 }
 
 /** The body of an input form (callers that have the services' texts pass those instead). */
-export function stateBody(input: DesiredInput): StateBody {
+function stateBody(input: DesiredInput): StateBody {
   return { services: input.services.map((s) => JSON.stringify(s)), snat: input.snat };
 }
 
