@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     applies.push([`${EDIT_PERCENT} % edited (${edit.touched} objects)`, ...(await timedApply(api, port, edit.state))]);
     applies.push(['same state again (no-op)', ...(await timedApply(api, port, edit.state))]);
     console.log(`bench/control: ${SERVICES} services x ${DESTS} dests, state file ${(stateBytes / 1e6).toFixed(1)} MB, no hugepages, 1 worker answering a net_pcap echo flood\n`);
-    table(['Apply', 'changes', 'total ms', 'client encode', 'validate', 'diff', 'spec (ids)', 'snapshot build', 'publish', 'state file', 'rest (gRPC, decode)'], applies);
+    table(['Apply', 'changes', 'total ms', 'client encode', 'validate', 'diff', 'spec (ids)', 'snapshot build', 'publish', 'state file', 'rest (gRPC, split)'], applies);
     if (APPLY_ONLY) return;
 
     const unary = await unaryLatencies(api, edit.state.services!.map((x) => x.name as string));

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The API's messages to the config's input form, through the real codec:
-// an ApplyRequest encoded and decoded by the loader's own serializers
-// (defaults filled in, as the server sees it), then desiredIn. An unset
+// an ApplyRequest encoded by the loader's own serializer and read by
+// Apply's deserializer (apply-wire.ts), its services then decoded as the
+// store's cache decodes them (defaults filled in by the loader's reading,
+// as the server sees it). An unset
 // field must be absent, not undefined, at every depth (the strict schema
 // would take an undefined key as given), and what is set must arrive.
 
@@ -11,14 +13,15 @@ import { test } from 'node:test';
 
 import type { MethodDefinition } from '@grpc/proto-loader';
 
-import { desiredIn } from '../../control/src/api/convert';
-import type { ApplyRequest, ApplyRequest__Output } from '../../control/src/api/gen/fulcrum/v1/ApplyRequest';
+import { applyRequestIn } from '../../control/src/api/apply-wire';
+import type { ApplyRequest } from '../../control/src/api/gen/fulcrum/v1/ApplyRequest';
 import { fulcrumProto } from '../../control/src/api/proto';
-import { validateDesired, type Input } from '../../control/src/state/desired';
+import { decodedInput, validateDesired, type Input } from '../../control/src/state/desired';
 
-function serverSide(request: ApplyRequest): ApplyRequest__Output {
-  const apply = fulcrumProto().definition['fulcrum.v1.Fulcrum'] as Record<string, MethodDefinition<ApplyRequest, unknown, ApplyRequest__Output, unknown>>;
-  return apply.Apply.requestDeserialize(apply.Apply.requestSerialize(request));
+/** The input form the store gets from this request, every service decoded. */
+function serverSide(request: ApplyRequest): Input {
+  const apply = fulcrumProto().definition['fulcrum.v1.Fulcrum'] as Record<string, MethodDefinition<ApplyRequest, unknown>>;
+  return decodedInput(applyRequestIn(apply.Apply.requestSerialize(request)).state) as Input;
 }
 
 /** The paths of every undefined value below v. */
@@ -28,9 +31,9 @@ function undefinedPaths(v: unknown, at = ''): string[] {
 }
 
 test('a minimal service arrives with only what was set, and validates with the defaults', () => {
-  const input = desiredIn(serverSide({
+  const input = serverSide({
     state: { services: [{ name: 'web', protocol: 'PROTOCOL_TCP', vip: '10.0.0.100', port: 80, dests: [{ address: '10.0.0.11', port: 8080 }] }] },
-  }).state);
+  });
   assert.deepEqual(undefinedPaths(input), []);
   assert.deepEqual((input.services as Input[])[0], {
     name: 'web',
@@ -50,7 +53,7 @@ test('a minimal service arrives with only what was set, and validates with the d
 });
 
 test('nested messages arrive without undefined keys: persistence, timeouts, endpoints, health checks', () => {
-  const input = desiredIn(serverSide({
+  const input = serverSide({
     state: {
       services: [{
         name: 'web',
@@ -65,7 +68,7 @@ test('nested messages arrive without undefined keys: persistence, timeouts, endp
         dests: [{ address: '10.0.0.11', port: 80, weight: 3, health_check: { type: 'HEALTH_CHECK_TYPE_TCP' } }],
       }],
     },
-  }).state);
+  });
   assert.deepEqual(undefinedPaths(input), []);
   const web = (input.services as Input[])[0];
   assert.deepEqual(web.persistence, { timeout: 300 });

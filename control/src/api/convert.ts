@@ -12,7 +12,7 @@ import { defined, type Input } from '../state/desired';
 import type { DestConfig, ServiceConfig, SnatConfig } from '../config/schema';
 import type { Desired } from '../state/desired';
 import type { Dest, Dest__Output } from './gen/fulcrum/v1/Dest';
-import type { DesiredState, DesiredState__Output } from './gen/fulcrum/v1/DesiredState';
+import type { DesiredState } from './gen/fulcrum/v1/DesiredState';
 import type { Duration, Duration__Output } from './gen/google/protobuf/Duration';
 import type { Service, Service__Output } from './gen/fulcrum/v1/Service';
 import type { SnatRule, SnatRule__Output } from './gen/fulcrum/v1/SnatRule';
@@ -123,10 +123,6 @@ export function snatIn(r: SnatRule__Output): Input {
     out_port: orUndefined(r.out_port, ''),
     local_addresses: r.local_addresses,
   });
-}
-
-export function desiredIn(d: DesiredState__Output | null): Input {
-  return { services: (d?.services ?? []).map(serviceIn), snat: (d?.snat ?? []).map(snatIn) };
 }
 
 // ------------------------------------------------------ to messages

@@ -4,23 +4,30 @@
 // handler decodes the message into the config's input form, calls one
 // edit of the store, and encodes the result.
 
+import type { handleUnaryCall } from '@grpc/grpc-js';
+
 import type { DesiredStateStore } from '../state/store';
 import * as edits from '../state/edits';
 import { changeText, type Change } from '../state/diff';
 import type { ServiceConfig } from '../config/schema';
 import { StateError } from '../state/errors';
-import { desiredIn, desiredOut, destIn, destOut, serviceIn, serviceOut } from './convert';
+import type { ApplyWire } from './apply-wire';
+import { desiredOut, destIn, destOut, serviceIn, serviceOut } from './convert';
 import { unary } from './errors';
 import type { FulcrumHandlers } from './gen/fulcrum/v1/Fulcrum';
 import type { Change as ChangeMessage } from './gen/fulcrum/v1/Change';
+import type { ApplyResponse } from './gen/fulcrum/v1/ApplyResponse';
 
 type DesiredHandlers = Pick<
   FulcrumHandlers,
   | 'CreateService' | 'UpdateService' | 'DeleteService' | 'GetService' | 'ListServices'
   | 'CreateDest' | 'UpdateDest' | 'DeleteDest' | 'GetDest' | 'ListDests'
   | 'CreateLocalAddress' | 'DeleteLocalAddress' | 'ListLocalAddresses'
-  | 'Apply' | 'GetDesiredState'
->;
+  | 'GetDesiredState'
+> & {
+  // Its request is read by apply-wire.ts, not by the loader.
+  Apply: handleUnaryCall<ApplyWire, ApplyResponse>;
+};
 
 export function desiredHandlers(store: DesiredStateStore): DesiredHandlers {
   const running = (name: string): ServiceConfig => {
@@ -82,8 +89,8 @@ export function desiredHandlers(store: DesiredStateStore): DesiredHandlers {
     })),
     ListLocalAddresses: unary(({ service }) => ({ addresses: running(service).local_addresses })),
 
-    Apply: unary(async ({ state, dry_run }) => {
-      const r = await store.apply(desiredIn(state), dry_run);
+    Apply: unary(async ({ state, dry_run }: ApplyWire) => {
+      const r = await store.apply(state, dry_run);
       return { changes: r.changes.map(changeOut), applied: r.applied, generation: String(r.generation) };
     }),
     GetDesiredState: unary(() => ({ state: desiredOut(store.current), generation: String(store.generation) })),

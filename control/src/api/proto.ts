@@ -6,10 +6,12 @@
 // as their names, 64-bit integers as decimal strings, defaults filled in.
 // Server, CLI and tests load it through here, so they agree.
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import * as protobuf from 'protobufjs';
 
 import type { ProtoGrpcType } from './gen/fulcrum';
 
@@ -34,4 +36,27 @@ export function fulcrumProto(): { definition: protoLoader.PackageDefinition; grp
     loaded = { definition, grpc: grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType };
   }
   return loaded;
+}
+
+let types: protobuf.Root | undefined;
+
+/**
+ * The same files as protobufjs types, for code that reads a message
+ * itself (apply-wire.ts); decode with LOADER_OPTIONS to get what the
+ * loader's deserializers give. Imports resolve as the loader resolves
+ * them: proto/ first, then protobufjs's own well-known types.
+ */
+export function fulcrumTypes(): protobuf.Root {
+  if (types === undefined) {
+    const root = new protobuf.Root();
+    const fallback = root.resolvePath;
+    root.resolvePath = (origin, target) => {
+      const inDir = path.join(PROTO_DIR, target);
+      return !path.isAbsolute(target) && fs.existsSync(inDir) ? inDir : fallback(origin, target);
+    };
+    root.loadSync(PROTO_FILE, { keepCase: true });
+    root.resolveAll();
+    types = root;
+  }
+  return types;
 }

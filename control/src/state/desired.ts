@@ -17,6 +17,37 @@ export type Desired = DesiredStateConfig;
 /** A config-file object: keys as in the YAML, values as a user writes them. */
 export type Input = Record<string, unknown>;
 
+/**
+ * An input that arrives encoded (an API message's bytes): known by a key
+ * made from the encoding, decoded only when that key is not known. An
+ * Apply that repeats 10,000 services decodes none of them. Equal keys
+ * must mean equal inputs: the key is the encoding itself, not a hash.
+ */
+export class EncodedInput {
+  /** The encoding's key after a NUL, which starts no JSON text: it is never taken for one. */
+  readonly key: string;
+  private decoded: Input | undefined;
+
+  constructor(
+    encoding: string,
+    private readonly decode: () => Input,
+  ) {
+    this.key = `\0${encoding}`;
+  }
+
+  input(): Input {
+    this.decoded ??= this.decode();
+    return this.decoded;
+  }
+}
+
+/** A desired state's input with its EncodedInput services decoded (the full schema wants plain input). */
+export function decodedInput(input: unknown): unknown {
+  if (input === null || typeof input !== 'object' || !Array.isArray((input as Input).services)) return input;
+  const services = (input as Input).services as unknown[];
+  return { ...input, services: services.map((s) => (s instanceof EncodedInput ? s.input() : s)) };
+}
+
 export interface DesiredInput {
   services: Input[];
   snat: Input[];

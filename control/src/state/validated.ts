@@ -4,22 +4,23 @@
 // on its own or not (the schema's per-service rules), and a set of valid
 // services is valid when names and endpoints do not collide. So the cache
 // keeps, for the running desired state, every service's validated form,
-// its input form, the texts it is known by (the form a client sent, and
-// the store's own) and its claims (name and endpoints), in indexes it
-// changes in place by what each commit changed. A later desired state
-// reuses the validated service for every input object the cache handed
-// out (an edit's draft shares the services it did not touch) and every
-// text it has seen, so with 80,000 dests one CreateDest validates one
-// service, checks its claims against the index, and makes the diff from
-// the services that changed; an Apply validates what the operator
-// edited. What the cost still has of the whole state is a pass over the
-// list (identity lookups, no parsing, no new indexes). A commit can be
-// undone back to a checkpoint (a failed save puts the saved state back).
+// its input form, the texts it is known by (the form a client sent or
+// the key of its encoding, and the store's own) and its claims (name and
+// endpoints), in indexes it changes in place by what each commit
+// changed. A later desired state reuses the validated service for every
+// input object the cache handed out (an edit's draft shares the services
+// it did not touch) and every text it has seen, so with 80,000 dests one
+// CreateDest validates one service, checks its claims against the index,
+// and makes the diff from the services that changed; an Apply decodes
+// and validates what the operator edited. What the cost still has of the
+// whole state is a pass over the list (identity and key lookups, no
+// parsing, no new indexes). A commit can be undone back to a checkpoint
+// (a failed save puts the saved state back).
 // Anything that fails takes the full schema, so errors read exactly as
 // the config file's.
 
 import { answeredEndpoints, endpointText, serviceSchema, type ServiceConfig } from '../config/schema';
-import { plain, serviceInput, validateDesired, type Desired, type DesiredInput, type Input } from './desired';
+import { decodedInput, EncodedInput, plain, serviceInput, validateDesired, type Desired, type DesiredInput, type Input } from './desired';
 
 /** A running (or about to run) service: what it was validated as, and what it is known by. */
 interface Entry {
@@ -27,7 +28,7 @@ interface Entry {
   input: Input;
   /** JSON.stringify(input): what the state file holds for it. */
   text: string;
-  /** Every text it is known by: the form a client sent, and text. */
+  /** Every text it is known by: the form a client sent (or its EncodedInput key), and text. */
   texts: string[];
   /** What no other service may have: its name and every endpoint it answers for. */
   claims: string[];
@@ -148,10 +149,10 @@ export class ServiceCache {
     for (const s of raw as unknown[]) {
       let e = this.byInput.get(s as Input);
       if (e === undefined) {
-        const text = JSON.stringify(s);
+        const text = s instanceof EncodedInput ? s.key : JSON.stringify(s);
         e = this.byText.get(text);
         if (e === undefined) {
-          const r = serviceSchema.safeParse(s);
+          const r = serviceSchema.safeParse(s instanceof EncodedInput ? s.input() : s);
           if (!r.success) return undefined;
           e = entry(r.data, text);
           fresh.push(e);
@@ -183,7 +184,7 @@ export class ServiceCache {
   }
 
   private full(input: unknown, portNames: readonly string[]): Validated {
-    const desired = validateDesired(input, portNames);
+    const desired = validateDesired(decodedInput(input), portNames);
     const list = desired.services.map((c) => entry(c));
     return this.validated(desired.snat, list, list, this.list);
   }
