@@ -238,16 +238,16 @@ function tryParseDevice(device: unknown): ParsedDevice | undefined {
   }
 }
 
-interface Duplicate {
+interface Duplicate<K = string> {
   index: number;
   first: number;
-  key: string;
+  key: K;
 }
 
 /** Items whose key was already seen, with the index where it first appeared. */
-function duplicates<T>(items: readonly T[], keyOf: (item: T) => string | undefined): Duplicate[] {
-  const seen = new Map<string, number>();
-  const found: Duplicate[] = [];
+function duplicates<T, K = string>(items: readonly T[], keyOf: (item: T) => K | undefined): Duplicate<K>[] {
+  const seen = new Map<K, number>();
+  const found: Duplicate<K>[] = [];
   items.forEach((item, index) => {
     const key = keyOf(item);
     if (key === undefined) return;
@@ -655,10 +655,14 @@ function checkHealthPorts(svc: ServiceConfig, ctx: z.RefinementCtx): void {
 }
 
 function checkServiceUnique(svc: ServiceConfig, ctx: z.RefinementCtx): void {
-  const endpoint = (d: DestConfig) =>
-    parseIPv4(d.address) !== null && Number.isInteger(d.port) ? `${d.address}:${d.port}` : undefined;
+  // Address and port as one number, not as text: this runs for every dest of an Apply.
+  const endpoint = (d: DestConfig) => {
+    const ip = parseIPv4(d.address);
+    return ip !== null && Number.isInteger(d.port) ? ip * 65536 + d.port : undefined;
+  };
   for (const d of duplicates(svc.dests, endpoint)) {
-    report(ctx, ['dests', d.index], `duplicate dest ${d.key} (also dests[${d.first}])`);
+    const dest = svc.dests[d.index];
+    report(ctx, ['dests', d.index], `duplicate dest ${dest.address}:${dest.port} (also dests[${d.first}])`);
   }
   const address = (a: string) => (parseIPv4(a) !== null ? a : undefined);
   for (const d of duplicates(svc.local_addresses, address)) {
