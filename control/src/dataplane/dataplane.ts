@@ -17,7 +17,7 @@ import { loadAddon, type ConnFilter, type ConnRow, type EngineStartInfo, type Na
 import { StatView, type CounterSet } from './counters';
 import { checkDestLayout } from './dest-table';
 import { IdAllocator } from './ids';
-import { DestOverlay, destKey, destKeys, laddrKeys, serviceKey, type SpecIds } from './services';
+import { allDestKeys, DestOverlay, destKey, destKeys, laddrKeys, serviceKey, type SpecIds } from './services';
 import { ServiceSpecCache } from './spec-cache';
 import { snatDestKey, snatKey, snatLaddrKeys, snatSpecs } from './snat';
 import { engineStartSpec, snapshotSpec } from './spec';
@@ -121,7 +121,8 @@ export class Dataplane {
     const services = this.overlay.filter(cfg.services);
     const serviceKeys = [...services.map(serviceKey), ...cfg.snat.map(snatKey)];
     const serviceIds = (this.serviceIds as IdAllocator).assign(serviceKeys, (id) => svcStats.sum(id, live) === 0n);
-    const keys = [...services.flatMap(destKeys), ...cfg.snat.map(snatDestKey)];
+    const keys = allDestKeys(services);
+    for (const r of cfg.snat) keys.push(snatDestKey(r));
     // Persistence templates refer to their dest by id too.
     const destIdle = (id: number) =>
       destStats.sum(id, active) + destStats.sum(id, inactive) + destStats.sum(id, persistent) === 0n;
