@@ -22,6 +22,7 @@
 //            and after everything above (a reference for the worker's pace)
 // Prints tables; appends nothing.
 
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -146,6 +147,17 @@ async function scrapes(port: number): Promise<Row> {
   return [SCRAPES, last.series, last.bytes / 1e6, percentile(ms, 50), percentile(ms, 99)];
 }
 
+/**
+ * This client runs on the balancer's control CPU (the fixture's lcores
+ * "0-1": 0), never on the worker's: a process sharing a polling lcore gets
+ * only the scheduler's slices, which is the machine's latency, not the
+ * balancer's. Operators' tools do not run on dataplane lcores either.
+ * After the balancer started, so the balancer keeps its own affinity.
+ */
+function pinToControlCpu(): void {
+  execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fulcrum-bench-control-'));
   const pcap = path.join(dir, 'echo.pcap');
@@ -155,6 +167,7 @@ async function main(): Promise<void> {
     dataplane: [`  max_services: ${Math.max(1024, SERVICES * 2)}`, `  max_dests: ${Math.max(8192, SERVICES * DESTS * 2)}`],
     metrics: [`per_dest: ${PER_DEST}`],
   });
+  pinToControlCpu();
   const api = new FulcrumApi(b.socket, APPLY_DEADLINE_MS, 256 << 20);
   const port = metricsPort(dir);
   try {

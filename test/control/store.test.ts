@@ -77,12 +77,18 @@ test('a failed save fails its batch and the changes made on top of it; the saved
   const file = path.join(dir, 'b', 'state.json');
   mkdirSync(file, { recursive: true });  // a directory where the file goes: the rename fails
   const { sink, store: s } = store(file);
+  const byName = () => s.service('web')?.dests.map((d) => d.address);
+  assert.deepEqual(byName(), ['10.0.0.11']);
   const first = addDest(s, '10.0.0.12');
+  // Lookups by name follow the state at once, and its undoing.
+  assert.deepEqual(byName(), ['10.0.0.11', '10.0.0.12']);
   await new Promise((r) => setImmediate(r));
   const later = addDest(s, '10.0.0.13');
   for (const p of [first, later]) await assert.rejects(p, /cannot write state file/);
   assert.equal(s.generation, 0);
   assert.deepEqual(s.current.services[0].dests.map((d) => d.address), ['10.0.0.11']);
+  assert.deepEqual(byName(), ['10.0.0.11']);
+  assert.equal(s.service('none'), undefined);
   assert.deepEqual(sink.published.at(-1), ['10.0.0.11'], 'the dataplane runs the saved state again');
   // And the store works on: the next change is its own batch.
   await assert.rejects(addDest(s, '10.0.0.14'), /cannot write state file/);

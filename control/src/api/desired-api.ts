@@ -31,7 +31,7 @@ type DesiredHandlers = Pick<
 
 export function desiredHandlers(store: DesiredStateStore): DesiredHandlers {
   const running = (name: string): ServiceConfig => {
-    const s = store.current.services.find((x) => x.name === name);
+    const s = store.service(name);
     if (s === undefined) throw new StateError('not_found', `no service named '${name}'`);
     return s;
   };
