@@ -68,8 +68,6 @@ export class DesiredStateStore {
   private batch: Batch | undefined;
   /** The save in progress, if any: at most one at a time. */
   private saving: Promise<void> | undefined;
-  /** current's services by name, for the state it was made of (service()). */
-  private byName: { of: Desired; services: Map<string, Desired['services'][number]> } | undefined;
 
   /**
    * `base` is the running config (its services and snat are the initial
@@ -98,15 +96,13 @@ export class DesiredStateStore {
   }
 
   /**
-   * The service of current named `name`. An index made once per state, on
-   * the first read after a change: a search of 10,000 services was most
-   * of what a GetService or a dest edit cost the event loop.
+   * The service of current named `name`, from the service cache's index
+   * of claims, which each commit and its undoing change in place: a search
+   * of 10,000 services was most of what a GetService or a dest edit cost
+   * the event loop.
    */
   service(name: string): Desired['services'][number] | undefined {
-    if (this.byName?.of !== this.desired) {
-      this.byName = { of: this.desired, services: new Map(this.desired.services.map((s) => [s.name, s])) };
-    }
-    return this.byName.services.get(name);
+    return this.cache.service(name);
   }
 
   /** The running desired state in input form, a copy the caller may edit. */

@@ -52,10 +52,12 @@ export interface Validated extends Commit {
 
 const TOP_LEVEL = new Set(['services', 'snat']);
 
+const nameClaim = (name: string) => `name ${name}`;
+
 function entry(config: ServiceConfig, raw?: string): Entry {
   const input = serviceInput(config);
   const text = JSON.stringify(input);
-  const claims = [`name ${config.name}`, ...answeredEndpoints(config).map(endpointText)];
+  const claims = [nameClaim(config.name), ...answeredEndpoints(config).map(endpointText)];
   return { config, input, text, texts: raw === undefined || raw === text ? [text] : [raw, text], claims, seen: 0 };
 }
 
@@ -87,6 +89,11 @@ export class ServiceCache {
   /** The input form of the running services with these snat rules (the services shared: copy one before editing it). */
   input(snat: Desired['snat']): DesiredInput {
     return { services: this.list.map((e) => e.input), snat: snat.map((r) => plain(r)) };
+  }
+
+  /** The running service named `name` (its name is one of its claims). */
+  service(name: string): ServiceConfig | undefined {
+    return this.claims.get(nameClaim(name))?.config;
   }
 
   /** Validates like validateDesired (and throws the same StateError), reusing known services. */
