@@ -102,19 +102,25 @@ function serviceStats(s: ServiceListing, before: ServiceListing | undefined, rat
   const sum = (field: string) => s.dests.reduce((t, d) => t + d.stats[field], 0n);
   const own: CounterSet = { ...s.stats, active: sum('active'), inactive: sum('inactive'), persistent: sum('persistent') };
   const endpoint = (d: ServiceListing['dests'][number]) => `${d.config.address}:${d.config.port}`;
-  const earlier = new Map(before?.dests.map((d) => [endpoint(d), d]));
+  // Without a window there is nothing to match: no key per dest of 80,000.
+  const earlier = before === undefined ? undefined : new Map(before.dests.map((d) => [endpoint(d), d]));
   const dests = s.dests.map((d) => {
-    const old = earlier.get(endpoint(d));
+    const old = earlier?.get(endpoint(d));
     return { address: d.config.address, port: d.config.port, counters: counters(d.stats), rates: rates(d.stats, old?.stats, rate) };
   });
   return { name: s.config.name, counters: counters(own), rates: rates(s.stats, before?.stats, rate), dests };
 }
 
 const RATE_FIELDS = ['conns', 'inpkts', 'outpkts', 'inbytes', 'outbytes'] as const;
-const COUNTER_FIELDS = [...RATE_FIELDS, 'active', 'inactive', 'persistent'] as const;
 
+// A literal, not Object.fromEntries over the field list: this runs for
+// every service and dest of a GetStats.
 function counters(c: CounterSet): Counters {
-  return Object.fromEntries(COUNTER_FIELDS.map((f) => [f, String(c[f] ?? 0n)]));
+  const text = (v: bigint | undefined) => String(v ?? 0n);
+  return {
+    conns: text(c.conns), inpkts: text(c.inpkts), outpkts: text(c.outpkts), inbytes: text(c.inbytes),
+    outbytes: text(c.outbytes), active: text(c.active), inactive: text(c.inactive), persistent: text(c.persistent),
+  };
 }
 
 function rates(now: CounterSet, before: CounterSet | undefined, rate: RateFn): Rates | null {
