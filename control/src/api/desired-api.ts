@@ -2,7 +2,9 @@
 //
 // The desired-state RPCs: services, dests, local addresses, Apply. Each
 // handler decodes the message into the config's input form, calls one
-// edit of the store, and encodes the result.
+// edit of the store, and encodes the result. Apply's services arrive
+// still encoded (apply-wire.ts): the store decodes the ones it has not
+// seen.
 
 import type { handleUnaryCall } from '@grpc/grpc-js';
 
