@@ -60,17 +60,31 @@ function read<T>(type: Type, bytes: Uint8Array): T {
   return type.toObject(type.decode(bytes), LOADER_OPTIONS) as T;
 }
 
+let types: { request: Type; state: Type; service: Type } | undefined;
+
+/** The three message types read here, looked up once. */
+function wireTypes(): { request: Type; state: Type; service: Type } {
+  if (types === undefined) {
+    const root = fulcrumTypes();
+    types = {
+      request: root.lookupType('fulcrum.v1.ApplyRequest'),
+      state: root.lookupType('fulcrum.v1.DesiredState'),
+      service: root.lookupType('fulcrum.v1.Service'),
+    };
+  }
+  return types;
+}
+
 /** Apply's requestDeserialize. */
 export function applyRequestIn(buf: Buffer): ApplyWire {
-  const types = fulcrumTypes();
-  const serviceType = types.lookupType('fulcrum.v1.Service');
+  const { request, state: stateType, service } = wireTypes();
   const top = split(buf, APPLY_STATE);
-  const { dry_run } = read<{ dry_run: boolean }>(types.lookupType('fulcrum.v1.ApplyRequest'), Buffer.concat(top.rest));
+  const { dry_run } = read<{ dry_run: boolean }>(request, Buffer.concat(top.rest));
   // A state given twice: the last one counts, as the loader reads it.
   const state = split(top.values.at(-1) ?? Buffer.alloc(0), STATE_SERVICES);
-  const rest = read<DesiredState__Output>(types.lookupType('fulcrum.v1.DesiredState'), Buffer.concat(state.rest));
+  const rest = read<DesiredState__Output>(stateType, Buffer.concat(state.rest));
   const services = state.values.map(
-    (bytes) => new EncodedInput(bytes.toString('latin1'), () => serviceIn(read<Service__Output>(serviceType, bytes))),
+    (bytes) => new EncodedInput(bytes.toString('latin1'), () => serviceIn(read<Service__Output>(service, bytes))),
   );
   return { state: { services, snat: rest.snat.map(snatIn) }, dry_run };
 }
