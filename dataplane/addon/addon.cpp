@@ -59,7 +59,7 @@ EngineConfig to_engine_config(const Napi::Object& o) {
   for (uint32_t i = 0; i < ports.Length(); i++) {
     Napi::Object p = ports.Get(i).As<Napi::Object>();
     cfg.ports.push_back(PortSpec{p.Get("name").ToString(), p.Get("device").ToString(),
-                                 uint16_t(get_u32(p, "mtu", 1500))});
+                                 uint16_t(get_u32(p, "mtu", 1500)), get_u32(p, "txCoalesceUs", 0)});
   }
   cfg.setup.mbufs = get_u32(o, "mbufs", cfg.setup.mbufs);
   cfg.setup.mbuf_cache = get_u32(o, "mbufCache", cfg.setup.mbuf_cache);

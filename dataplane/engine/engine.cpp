@@ -21,6 +21,7 @@ constexpr unsigned kRequestRingSize = 64;
 std::atomic<bool> g_started_once{false};
 
 uint64_t ms_to_tsc(uint32_t ms) { return rte_get_tsc_hz() / 1000 * ms; }
+uint64_t us_to_tsc(uint32_t us) { return rte_get_tsc_hz() / 1000000 * us; }
 
 PoolLevel level_of(const rte_mempool* mp) { return PoolLevel{rte_mempool_in_use_count(mp), mp->size}; }
 
@@ -137,6 +138,7 @@ bool Engine::init_workers(const EngineConfig& cfg, std::string& err) {
       ctx.ports[p.index].mac = p.mac;
       ctx.ports[p.index].mtu = cfg.ports[p.index].mtu;
       w->port_ids[p.index] = p.port_id;
+      w->tx_hold_tsc[p.index] = us_to_tsc(cfg.ports[p.index].tx_coalesce_us);
     }
   }
   if (!init_redirects(err)) return false;

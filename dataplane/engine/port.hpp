@@ -19,6 +19,9 @@ struct PortSpec {
   std::string name;         // the operator's name ("wan")
   std::string device_name;  // DPDK device name ("net_af_packet0", "0000:3b:00.1")
   uint16_t mtu = 1500;
+  // How long a packet may wait in the worker's tx batch for others to join
+  // it (0: the batch goes out on every loop iteration). See worker.hpp.
+  uint32_t tx_coalesce_us = 0;
 };
 
 struct PortSetup {

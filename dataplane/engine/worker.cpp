@@ -79,23 +79,39 @@ void take_snapshot(Worker& w, uint64_t& seen_gen, uint64_t& announced) {
   if (w.index == 0) announced = announce_addresses(w.ctx, announced);
 }
 
-}  // namespace
+void flush_port(Worker& w, uint16_t p) {
+  uint16_t n = w.ctx.tx.n[p];
+  rte_mbuf** pkts = w.ctx.tx.pkts[p];
+  uint64_t bytes[kTxCap];
+  for (uint16_t i = 0; i < n; i++) bytes[i] = rte_pktmbuf_pkt_len(pkts[i]);
+  uint16_t sent = rte_eth_tx_burst(w.port_ids[p], uint16_t(w.index), pkts, n);
+  uint64_t sent_bytes = 0;
+  for (uint16_t i = 0; i < sent; i++) sent_bytes += bytes[i];
+  w.ctx.count(Counter::tx_packets, sent);
+  w.ctx.count(Counter::tx_bytes, sent_bytes);
+  for (uint16_t i = sent; i < n; i++) w.ctx.drop(pkts[i], Counter::drop_tx_full);
+  w.ctx.tx.n[p] = 0;
+  w.tx_since[p] = 0;
+}
 
-void worker_flush(Worker& w) {
+// Sends the batches that hold a burst or have waited their port's
+// tx_coalesce_us (with 0, every batch every iteration). A batch's wait is
+// counted from the start of the iteration that queued its first packet.
+void flush_due(Worker& w) {
   for (uint16_t p = 0; p < w.ctx.nports; p++) {
     uint16_t n = w.ctx.tx.n[p];
     if (n == 0) continue;
-    rte_mbuf** pkts = w.ctx.tx.pkts[p];
-    uint64_t bytes[kTxCap];
-    for (uint16_t i = 0; i < n; i++) bytes[i] = rte_pktmbuf_pkt_len(pkts[i]);
-    uint16_t sent = rte_eth_tx_burst(w.port_ids[p], uint16_t(w.index), pkts, n);
-    uint64_t sent_bytes = 0;
-    for (uint16_t i = 0; i < sent; i++) sent_bytes += bytes[i];
-    w.ctx.count(Counter::tx_packets, sent);
-    w.ctx.count(Counter::tx_bytes, sent_bytes);
-    for (uint16_t i = sent; i < n; i++) w.ctx.drop(pkts[i], Counter::drop_tx_full);
-    w.ctx.tx.n[p] = 0;
+    if (w.tx_since[p] == 0) w.tx_since[p] = w.ctx.now;
+    if (n < kBurst && w.ctx.now - w.tx_since[p] < w.tx_hold_tsc[p]) continue;
+    flush_port(w, p);
   }
+}
+
+}  // namespace
+
+void worker_flush(Worker& w) {
+  for (uint16_t p = 0; p < w.ctx.nports; p++)
+    if (w.ctx.tx.n[p] != 0) flush_port(w, p);
 }
 
 int worker_main(void* arg) {
@@ -116,12 +132,13 @@ int worker_main(void* arg) {
       w.ctx.ipvs->tick(w.ctx.now);
       ipvs_expire(w.ctx);
     }
-    worker_flush(w);
+    flush_due(w);
     serve_requests(w);
     w.pub->quiescent(w.index);
     w.ctx.count(got != 0 ? Counter::polls_busy : Counter::polls_idle);
     if (got == 0 && w.idle_sleep_us != 0) rte_delay_us_sleep(w.idle_sleep_us);
   }
+  worker_flush(w);  // what coalescing still holds goes out before the ports stop
   w.ctx.snap = nullptr;
   w.pub->offline(w.index);
   return 0;

@@ -2,8 +2,17 @@
 //
 // The per-lcore worker loop: take the current snapshot, drain what other
 // workers learned, rx burst and process_burst() per port, flush the tx
-// batches, run the neighbour timers, serve control requests, report a
-// quiescent state. Nothing else lives here.
+// batches that are due, run the neighbour timers, serve control requests,
+// report a quiescent state. Nothing else lives here.
+//
+// Tx coalescing: a port's batch goes out when it holds a burst (kBurst),
+// or once its oldest packet has waited the port's tx_coalesce_us, rather
+// than on every loop iteration. On a NIC a tx burst is a doorbell write
+// and coalescing buys little (the default is 0 there). On a port whose
+// transmit is a system call (af_packet, af_xdp) every burst is a sendto()
+// and the kernel's delivery behind it; a busy-polling worker finds one or
+// two packets per poll, so unbatched it makes a system call, and wakes the
+// receiving CPU, for nearly every packet (bench/RESULTS.md, 2026-12-06).
 #pragma once
 
 #include <atomic>
@@ -35,6 +44,8 @@ struct Worker {
   uint16_t port_ids[kMaxPorts] = {};  // DPDK port id per config port index
   uint64_t tick_tsc = 0;              // neighbour timer period
   uint32_t idle_sleep_us = 0;
+  uint64_t tx_hold_tsc[kMaxPorts] = {};  // tx_coalesce_us per port, in TSC cycles
+  uint64_t tx_since[kMaxPorts] = {};     // TSC of the iteration that began the port's batch; 0: empty
   const std::atomic<bool>* stop = nullptr;
   Publisher* pub = nullptr;
   rte_ring* inbox = nullptr;          // NeighUpdate, many producers
@@ -52,8 +63,8 @@ struct Worker {
 // *stop becomes true.
 int worker_main(void* arg);
 
-// Sends ctx.tx's batches on the worker's queues, counting what went out
-// and dropping (counted) what the rings refused. Owner worker.
+// Sends all of ctx.tx's batches on the worker's queues, counting what went
+// out and dropping (counted) what the rings refused. Owner worker.
 void worker_flush(Worker& w);
 
 }  // namespace fulcrum

@@ -12,6 +12,7 @@ import { buildEalArgs, controlCpu, parseLcores, portDeviceName, workerLcores } f
 import { parseDuration } from '../../control/src/config/schema';
 import { parseLcoreMap } from '../../control/src/config/lcores';
 import { parseIPv4 } from '../../control/src/config/ipv4';
+import { engineStartSpec } from '../../control/src/dataplane/spec';
 
 function repoRoot(): string {
   let dir = __dirname;
@@ -125,6 +126,19 @@ describe('valid configs', () => {
     assert.deepEqual(svc.timeouts, {});
   });
 
+  test('tx coalescing: 100 us by default where a tx burst is a system call, 0 elsewhere, or as given', () => {
+    const cfg = parseConfig(withPorts([
+      '    - { name: a, device: "net_af_packet0,iface=veth0", address: 10.0.0.2/24 }',
+      '    - { name: b, device: "net_af_xdp0,iface=veth1", address: 10.0.1.2/24 }',
+      '    - { name: c, device: "0000:3b:00.1", address: 10.0.2.2/24 }',
+      '    - { name: d, device: "net_null0", address: 10.0.3.2/24 }',
+      '    - { name: e, device: "net_af_packet1,iface=veth0", address: 10.0.4.2/24, tx_coalesce_us: 0 }',
+      '    - { name: f, device: "0000:3b:00.2", address: 10.0.5.2/24, tx_coalesce_us: 30 }',
+    ].join('\n') + '\n'), 't.yaml', env);
+    assert.deepEqual(engineStartSpec(cfg).ports.map((p) => [p.name, p.txCoalesceUs]),
+      [['a', 100], ['b', 100], ['c', 0], ['d', 0], ['e', 0], ['f', 30]]);
+  });
+
   test('a section with every key commented out gets its defaults', () => {
     const cfg = parseConfig(`${MINIMAL}control:\n  # grpc: {}\n`, 't.yaml', env);
     assert.equal(cfg.control.state_file, '/var/lib/fulcrum/state.json');
@@ -159,6 +173,11 @@ describe('invalid configs', () => {
   test('bad VIP', () => {
     assertOneProblem(service('').replace('vip: 10.0.0.100', 'vip: 224.0.0.1'), 'services[0].vip',
       'multicast');
+  });
+
+  test('tx coalescing beyond 10 ms', () => {
+    assertOneProblem(MINIMAL.replace('address: 10.0.0.2/24', 'address: 10.0.0.2/24\n      tx_coalesce_us: 20000'),
+      'dataplane.ports[0].tx_coalesce_us', '10000');
   });
 
   test('device interface missing', () => {

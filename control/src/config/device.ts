@@ -77,6 +77,21 @@ export function portDeviceName(device: string): string {
   return parsed.kind === 'pci' ? parsed.address : parsed.name;
 }
 
+/**
+ * dataplane.ports[].tx_coalesce_us when the config leaves it out: 100 us
+ * (DPDK l2fwd's tx drain period) for drivers whose every tx burst is a
+ * system call and a delivery by the kernel (af_packet, af_xdp), where
+ * sending one or two packets per burst costs more than the wait
+ * (bench/RESULTS.md, 2026-12-06); 0 for the rest, NICs included, whose tx
+ * burst is a doorbell write.
+ */
+export function defaultTxCoalesceUs(device: string): number {
+  const parsed = parseDevice(device);
+  return parsed.kind === 'vdev' && SYSCALL_TX_DRIVERS.has(parsed.driver) ? SYSCALL_TX_COALESCE_US : 0;
+}
+const SYSCALL_TX_DRIVERS: ReadonlySet<VdevDriver> = new Set(['net_af_packet', 'net_af_xdp']);
+const SYSCALL_TX_COALESCE_US = 100;
+
 /** A parsed device written back with its normalised name or address and its devargs. */
 export function formatDevice(parsed: ParsedDevice): string {
   const args = [...parsed.args].map(([k, v]) => `${k}=${v}`);

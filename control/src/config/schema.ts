@@ -180,6 +180,7 @@ const portObject = (env?: ValidationEnv) =>
     device: text((s) => deviceProblems(s, env)),
     address: text(hostCidrProblem),
     mtu: int(68, 9000).prefault(1500),
+    tx_coalesce_us: int(0, 10_000).optional(),
   });
 
 const routeSchema = strictObject({

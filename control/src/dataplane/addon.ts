@@ -10,6 +10,8 @@ export interface EnginePortSpec {
   /** DPDK device name: the vdev name (net_af_packet0) or the PCI address. */
   device: string;
   mtu: number;
+  /** How long a packet may wait in a worker's tx batch for others (0: sent every loop iteration). */
+  txCoalesceUs: number;
 }
 
 export interface EngineStartSpec {

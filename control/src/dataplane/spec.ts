@@ -4,6 +4,7 @@
 // spec (ports, pools, timers) and the snapshot spec (addresses, routes).
 // Pure functions: the config was validated before it gets here.
 
+import { defaultTxCoalesceUs } from '../config/device';
 import { portDeviceName } from '../config/eal';
 import { formatIPv4, inSubnet, parseCidr, parseIPv4, type Cidr } from '../config/ipv4';
 import type { FulcrumConfig, RouteConfig } from '../config/schema';
@@ -12,7 +13,10 @@ import type { EngineStartSpec, SnapshotSpec, SnatSpec } from './addon';
 export function engineStartSpec(cfg: FulcrumConfig): EngineStartSpec {
   const dp = cfg.dataplane;
   return {
-    ports: dp.ports.map((p) => ({ name: p.name, device: portDeviceName(p.device), mtu: p.mtu })),
+    ports: dp.ports.map((p) => ({
+      name: p.name, device: portDeviceName(p.device), mtu: p.mtu,
+      txCoalesceUs: p.tx_coalesce_us ?? defaultTxCoalesceUs(p.device),
+    })),
     maxConns: dp.max_conns,
     maxServices: dp.max_services,
     maxDests: dp.max_dests,
