@@ -13,7 +13,9 @@
 //            (fulcrum_control_apply_stage_seconds)
 //   unary    p50/p99 of the small reads an operator's tooling issues one
 //            at a time (GetService, ListDests, GetDest), then of the big
-//            ones (ListServices, GetStats) and of one write (UpdateDest)
+//            ones (ListServices, GetStats) and of one write (UpdateDest);
+//            beside them the floor, a bare grpc-js call between two Node
+//            processes (control-grpc-ref.ts)
 //   churn    changes per second at that scale from concurrent callers
 //            (dest reweights), and their p50/p99
 //   metrics  /metrics at that scale: series, bytes, p50/p99 of a scrape
@@ -33,6 +35,7 @@ import { FulcrumApi } from '../control/src/api/client';
 import type { ApplyRequest } from '../control/src/api/gen/fulcrum/v1/ApplyRequest';
 import { fulcrumProto } from '../control/src/api/proto';
 import { Balancer, metricsPort } from '../test/e2e/fixtures/balancer';
+import { startBareGrpc } from './control-grpc-ref';
 import { writeEchoPcap } from './control-pcap';
 import { percentile, scrape, stageDelta } from './control-scrape';
 import { edited, fleet } from './control-state';
@@ -154,8 +157,9 @@ async function scrapes(port: number): Promise<Row> {
  * balancer's. Operators' tools do not run on dataplane lcores either.
  * After the balancer started, so the balancer keeps its own affinity.
  */
+const CONTROL_CPU = 0;
 function pinToControlCpu(): void {
-  execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+  execFileSync('taskset', ['-a', '-p', '-c', String(CONTROL_CPU), String(process.pid)], { stdio: 'ignore' });
 }
 
 async function main(): Promise<void> {
@@ -170,8 +174,12 @@ async function main(): Promise<void> {
   pinToControlCpu();
   const api = new FulcrumApi(b.socket, APPLY_DEADLINE_MS, 256 << 20);
   const port = metricsPort(dir);
+  const bare = await startBareGrpc(path.join(dir, 'bare.sock'), CONTROL_CPU);
   try {
     const idle = await workerRate(api);
+    // The floor: a unary call between two Node processes with no Fulcrum behind it.
+    await timedCalls('warm-up', 200, bare.call);
+    const floor = await timedCalls('floor: bare grpc-js unary, no Fulcrum', CALLS, bare.call);
     // The same call on an empty balancer: what a round trip costs on this machine now.
     const reference = await timedCalls('reference: GetService (NOT_FOUND), no services', CALLS, () => api.call('GetService', { name: 'none' }).catch(() => undefined));
     const applies: Row[] = [];
@@ -186,11 +194,12 @@ async function main(): Promise<void> {
 
     const unary = await unaryLatencies(api, edit.state.services!.map((x) => x.name as string));
     const loaded = await workerRate(api);
-    table(['unary call (saturated worker)', 'calls', 'p50 ms', 'p99 ms', 'max ms'], [reference, ...unary, ...(await heavyCalls(api))]);
+    table(['unary call (saturated worker)', 'calls', 'p50 ms', 'p99 ms', 'max ms'], [floor, reference, ...unary, ...(await heavyCalls(api))]);
     table(['churn (saturated worker)', 'changes', 'changes/s', 'p50 ms', 'p99 ms'], [await churn(api, edit.state)]);
     table(['worker', 'echo replies/s'], [['empty config', idle], [`${SERVICES} x ${DESTS} applied, after the calls`, loaded]]);
     table([`/metrics (per_dest: ${PER_DEST})`, 'scrapes', 'series', 'MB', 'p50 ms', 'p99 ms'], [['full scrape', ...(await scrapes(port))]]);
   } finally {
+    bare.stop();
     api.close();
     await b.stop();
     rmSync(dir, { recursive: true, force: true });
