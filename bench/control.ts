@@ -19,12 +19,13 @@
 //   churn    changes per second at that scale from concurrent callers
 //            (dest reweights), and their p50/p99
 //   metrics  /metrics at that scale: series, bytes, p50/p99 of a scrape
-//            (CONTROL_PER_DEST=0: with control.metrics.per_dest false)
+//            (CONTROL_PER_DEST=0: with control.metrics.per_dest false),
+//            and GetService's p50/p99 while scrapes run back to back
 //   forward  the worker's echo replies per second before the first Apply
 //            and after everything above (a reference for the worker's pace)
 // Prints tables; appends nothing.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -139,6 +140,30 @@ async function churn(api: FulcrumApi, state: ReturnType<typeof fleet>): Promise<
   return [`UpdateDest, ${CHURN_IN_FLIGHT} in flight`, ms.length, ms.length / seconds, percentile(ms, 50), percentile(ms, 99)];
 }
 
+/**
+ * GetService calls, one at a time, while /metrics is scraped back to back:
+ * what a scrape at this scale does to the API's latency. The scraper is a
+ * process of its own that throws the text away: in this one, reading 60 MB
+ * would hold up the calls being timed.
+ */
+async function callsDuringScrapes(api: FulcrumApi, port: number, names: string[]): Promise<Row> {
+  const scraper = spawn(process.execPath, ['-e', SCRAPER, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let done = 0;
+  scraper.stdout.on('data', (d: Buffer) => (done += d.length));
+  await new Promise((resolve) => scraper.stdout.once('data', resolve));  // the first scrape is under way
+  const pick = () => names[Math.floor(Math.random() * names.length)];
+  const row = await timedCalls('GetService while /metrics is scraped back to back', CALLS, () => api.call('GetService', { name: pick() }));
+  scraper.kill();
+  return [...row, done - 1];
+}
+
+// Scrapes 127.0.0.1:PORT/metrics back to back, discarding the text; one
+// byte on stdout as each begins.
+const SCRAPER = `
+const http = require('node:http');
+const once = () => { process.stdout.write('.'); http.get({ host: '127.0.0.1', port: Number(process.argv[1]), path: '/metrics' }, (res) => { res.resume(); res.on('end', once); }); };
+once();`;
+
 async function scrapes(port: number): Promise<Row> {
   const ms: number[] = [];
   let last = { bytes: 0, series: 0 };
@@ -198,6 +223,8 @@ async function main(): Promise<void> {
     table(['churn (saturated worker)', 'changes', 'changes/s', 'p50 ms', 'p99 ms'], [await churn(api, edit.state)]);
     table(['worker', 'echo replies/s'], [['empty config', idle], [`${SERVICES} x ${DESTS} applied, after the calls`, loaded]]);
     table([`/metrics (per_dest: ${PER_DEST})`, 'scrapes', 'series', 'MB', 'p50 ms', 'p99 ms'], [['full scrape', ...(await scrapes(port))]]);
+    const names = edit.state.services!.map((x) => x.name as string);
+    table(['unary call during scrapes', 'calls', 'p50 ms', 'p99 ms', 'max ms', 'scrapes meanwhile'], [await callsDuringScrapes(api, port, names)]);
   } finally {
     bare.stop();
     api.close();

@@ -10,7 +10,7 @@ import type { FulcrumConfig, ServiceConfig } from './config/schema';
 import type { Dataplane } from './dataplane/dataplane';
 import { HealthManager } from './health/manager';
 import { PassiveChecker } from './health/passive';
-import { buildRegistry, startMetricsServer } from './metrics/server';
+import { buildExposition, startMetricsServer } from './metrics/server';
 
 export interface Observability {
   health: HealthManager;
@@ -26,7 +26,7 @@ export async function startObservability(cfg: FulcrumConfig, dp: Dataplane): Pro
   });
   let server: Server;
   try {
-    server = await startMetricsServer(buildRegistry(dp, health, cfg.control.metrics.per_dest), cfg.control.metrics.listen);
+    server = await startMetricsServer(buildExposition(dp, health, cfg.control.metrics.per_dest), cfg.control.metrics.listen);
   } catch (err) {
     health.stop();
     throw err;

@@ -12,7 +12,9 @@ import { Registry } from 'prom-client';
 
 import { counterFamily, gaugeFamily, type Sample } from '../../control/src/metrics/family';
 import { observeRequest, registerRequestMetrics } from '../../control/src/metrics/requests';
-import { parseListen, startMetricsServer } from '../../control/src/metrics/server';
+import { parseListen, startMetricsServer, type Exposition } from '../../control/src/metrics/server';
+import { labelValue, renderTable, SLICE_ROWS, statSeries, type TableFamily, type TableRow } from '../../control/src/metrics/table';
+import { StatView } from '../../control/src/dataplane/counters';
 
 test('families read their values at each scrape; series that went away disappear', async () => {
   const registry = new Registry();
@@ -42,20 +44,91 @@ test('observeRequest feeds fulcrum_control_request_duration_seconds', async () =
 test('the endpoint serves /metrics, 404 elsewhere, and names the address it cannot bind', async () => {
   const registry = new Registry();
   gaugeFamily(registry, { name: 'fulcrum_up', help: 'h', labelNames: [], read: () => [[{}, 1]] });
-  const server = await startMetricsServer(registry, '127.0.0.1:0');
+  const exposition: Exposition = { registry, slices: [() => ['fulcrum_a 1\n', 'fulcrum_b 2\n']] };
+  const server = await startMetricsServer(exposition, '127.0.0.1:0');
   const { port } = server.address() as AddressInfo;
   try {
     const ok = await fetch(`http://127.0.0.1:${port}/metrics`);
     assert.equal(ok.status, 200);
     assert.match(ok.headers.get('content-type') ?? '', /text\/plain; version=0.0.4/);
-    assert.match(await ok.text(), /^fulcrum_up 1$/m);
+    const body = await ok.text();
+    assert.match(body, /^fulcrum_up 1$/m);
+    assert.ok(body.endsWith('fulcrum_a 1\nfulcrum_b 2\n'), 'the slices follow the registry, in order');
     assert.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 404);
     assert.equal((await fetch(`http://127.0.0.1:${port}/metrics`, { method: 'POST' })).status, 405);
-    await assert.rejects(startMetricsServer(registry, `127.0.0.1:${port}`), /metrics: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+    await assert.rejects(startMetricsServer(exposition, `127.0.0.1:${port}`), /metrics: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
   assert.ok(net.isIP(parseListen('[::1]:9650').host) === 6);
   assert.deepEqual(parseListen('0.0.0.0:9650'), { host: '0.0.0.0', port: 9650 });
+});
+
+/** A StatView over a buffer of its own: `workers` x `rows` rows of fields a, b (stride 2), given as [worker][row][field]. */
+function view(values: bigint[][][]): StatView {
+  const rows = values[0].length;
+  const words = new BigUint64Array(values.length * rows * 2);
+  values.forEach((w, wi) => w.forEach((r, ri) => r.forEach((v, fi) => (words[(wi * rows + ri) * 2 + fi] = v))));
+  return new StatView(words.buffer, { names: ['a', 'b'], stride: 2 }, rows);
+}
+
+test('table families: exposition text of each row, summed over the workers, in slices of rows', () => {
+  // Two workers, three rows; row 1's field a crosses 2^32 when summed.
+  const v = view([
+    [[1n, 2n], [2n ** 32n - 1n, 7n], [0n, 0n]],
+    [[10n, 20n], [2n ** 32n + 3n, 0n], [5n, 1n]],
+  ]);
+  type Row = TableRow & { w: number };
+  const rows: Row[] = [
+    { labels: 'service="web"', id: 0, w: 3 },
+    { labels: `service="${labelValue('a"b\\c')}"`, id: 1, w: 0 },
+    { labels: 'service="dns"', id: 2, w: 1 },
+  ];
+  const families: TableFamily<Row>[] = [
+    { name: 'fulcrum_x_total', help: 'X', type: 'counter', series: [statSeries(v, 'a', 'direction="in"'), statSeries(v, 'b', 'direction="out"')] },
+    { name: 'fulcrum_w', help: 'W', type: 'gauge', series: [{ extra: '', value: (r) => r.w }] },
+  ];
+  const slices = [...renderTable(families, rows, 2)];
+  assert.deepEqual(slices, [
+    '# HELP fulcrum_x_total X\n# TYPE fulcrum_x_total counter\n' +
+      'fulcrum_x_total{service="web",direction="in"} 11\n' +
+      'fulcrum_x_total{service="a\\"b\\\\c",direction="in"} 8589934594\n' +
+      'fulcrum_x_total{service="web",direction="out"} 22\n' +
+      'fulcrum_x_total{service="a\\"b\\\\c",direction="out"} 7\n',
+    'fulcrum_x_total{service="dns",direction="in"} 5\nfulcrum_x_total{service="dns",direction="out"} 1\n',
+    '# HELP fulcrum_w W\n# TYPE fulcrum_w gauge\nfulcrum_w{service="web"} 3\nfulcrum_w{service="a\\"b\\\\c"} 0\n',
+    'fulcrum_w{service="dns"} 1\n',
+  ]);
+  assert.deepEqual([...renderTable(families, [])], [], 'no rows, no families');
+});
+
+test('a scrape of a large table lets the event loop run between its slices', async () => {
+  const rows: TableRow[] = Array.from({ length: 100_000 }, (_, i) => ({ labels: `dest="10.0.${i >> 8}.${i & 255}:80"`, id: i }));
+  // The event loop's turns, as seen when the first and the last row's values are read.
+  let turns = 0;
+  let counting = true;
+  const count = () => { if (counting) (turns++, setImmediate(count)); };
+  const seen = { first: -1, last: -1 };
+  const value = (r: TableRow) => {
+    if (r.id === 0) seen.first = turns;
+    if (r.id === rows.length - 1) seen.last = turns;
+    return r.id;
+  };
+  const families: TableFamily<TableRow>[] = [{ name: 'fulcrum_d', help: 'D', type: 'gauge', series: [{ extra: '', value }] }];
+  const server = await startMetricsServer({ registry: new Registry(), slices: [() => renderTable(families, rows)] }, '127.0.0.1:0');
+  const { port } = server.address() as AddressInfo;
+  try {
+    setImmediate(count);
+    const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert.equal(body.split('\n').filter((l) => l.startsWith('fulcrum_d{')).length, rows.length);
+    assert.match(body, /^fulcrum_d\{dest="10\.0\.255\.255:80"\} 65535$/m);
+    // The loop turns between any two slices (rendered at once, it would not turn at all).
+    const slices = Math.ceil(rows.length / SLICE_ROWS);
+    assert.ok(seen.last - seen.first >= slices - 1, `the event loop turned ${seen.last - seen.first} times while ${slices} slices were made`);
+  } finally {
+    counting = false;
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });

@@ -6,6 +6,8 @@
 // whose first words are named (names and order come from the addon, which
 // takes them from the C++ X-macro lists, so no layout is written twice).
 
+import { endianness } from 'node:os';
+
 export type CounterSet = Record<string, bigint>;
 
 export interface StatLayout {
@@ -16,6 +18,9 @@ export interface StatLayout {
 
 export class StatView {
   private readonly words: BigUint64Array;
+  // The same words as 32-bit halves, low half first (the dataplane runs on
+  // little-endian CPUs only): sumNumber() reads them without a BigInt each.
+  private readonly halves: Uint32Array;
   readonly workers: number;
 
   constructor(
@@ -24,7 +29,9 @@ export class StatView {
     /** Rows per worker (1 for counters, max ids for services and dests). */
     readonly rows: number,
   ) {
+    if (endianness() !== 'LE') throw new Error('statistics views need a little-endian CPU');
     this.words = new BigUint64Array(buffer);
+    this.halves = new Uint32Array(buffer);
     this.workers = this.words.length / (layout.stride * rows);
   }
 
@@ -51,6 +58,19 @@ export class StatView {
   sum(row: number, field: number): bigint {
     let total = 0n;
     for (let w = 0; w < this.workers; w++) total += this.words[(w * this.rows + row) * this.layout.stride + field];
+    return total;
+  }
+
+  /**
+   * sum() as a double, as Prometheus keeps every value: exact below 2^53,
+   * and several times faster than BigInt arithmetic (a /metrics scrape
+   * reads 700,000 of them at 10,000 services x 8 dests).
+   */
+  sumNumber(row: number, field: number): number {
+    let total = 0;
+    const step = this.rows * this.layout.stride * 2;
+    for (let w = 0, i = (row * this.layout.stride + field) * 2; w < this.workers; w++, i += step)
+      total += this.halves[i + 1] * 4294967296 + this.halves[i];
     return total;
   }
 

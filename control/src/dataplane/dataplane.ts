@@ -32,6 +32,17 @@ export interface ServiceListing {
   dests: { config: DestConfig; stats: CounterSet }[];
 }
 
+/**
+ * Where each running service's and dest's statistics are: the row of the
+ * services' and dests' StatViews (stats). One object per applied config:
+ * the same until the next apply, so a reader may key what it derives
+ * from the rows (label texts) by it.
+ */
+export interface StatRowIds {
+  services: { name: string; id: number }[];
+  dests: { service: string; address: string; port: number; weight: number; id: number }[];
+}
+
 export interface LaddrListing {
   address: string;
   /** Per worker: used, capacity, exhausted, conns. */
@@ -62,6 +73,7 @@ export class Dataplane {
   private views: { counters: StatView; services: StatView; dests: StatView; laddrs: StatView } | undefined;
   private serviceIds: IdAllocator | undefined;
   private applied: { services: ServiceConfig[]; snat: SnatConfig[]; ids: SpecIds } | undefined;
+  private rowIds: { of: object; rows: StatRowIds } | undefined;
   private destIds: IdAllocator | undefined;
   private laddrIds: IdAllocator | undefined;
   /** The config last given to apply(), before the overlay. */
@@ -183,6 +195,25 @@ export class Dataplane {
       stats: stats.services.total(ids.services.get(serviceKey(s)) as number),
       dests: destKeys(s).map((key, j) => ({ config: s.dests[j], stats: stats.dests.total(ids.dests.get(key) as number) })),
     }));
+  }
+
+  /** The running services' and dests' statistics rows (see StatRowIds). */
+  statRows(): StatRowIds {
+    const applied = this.applied;
+    if (applied === undefined) return { services: [], dests: [] };
+    if (this.rowIds?.of !== applied) {
+      const { services, ids } = applied;
+      const rows: StatRowIds = { services: [], dests: [] };
+      for (const s of services) {
+        rows.services.push({ name: s.name, id: ids.services.get(serviceKey(s)) as number });
+        destKeys(s).forEach((key, j) => {
+          const d = s.dests[j];
+          rows.dests.push({ service: s.name, address: d.address, port: d.port, weight: d.weight, id: ids.dests.get(key) as number });
+        });
+      }
+      this.rowIds = { of: applied, rows };
+    }
+    return this.rowIds.rows;
   }
 
   /** The SNAT rules with their statistics (a service row) summed over the workers. */

@@ -46,19 +46,3 @@ function family(type: 'counter' | 'gauge', spec: FamilySpec) {
   });
   return { name: spec.name, help: spec.help, type, labelNames: spec.labelNames, aggregator: 'sum', get, getForPromString: get, reset() {} };
 }
-
-/**
- * fn's result, computed once per scrape: the families of one scrape are
- * collected in one turn of the event loop, so the value is dropped at the
- * next turn (several families read the same per-dest sums).
- */
-export function perScrape<T>(fn: () => T): () => T {
-  let cached: { value: T } | undefined;
-  return () => {
-    if (cached === undefined) {
-      cached = { value: fn() };
-      setImmediate(() => (cached = undefined));
-    }
-    return cached.value;
-  };
-}

@@ -1,97 +1,88 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Per-service and per-dest metrics from the dataplane's statistics rows,
-// summed over the workers (Dataplane.services()). Labels: service (its
-// name) and dest (address:port). Packets and bytes have direction="in"
-// (client to dest) or "out" (dest to client), as ipvsadm --stats.
+// summed over the workers. Labels: service (its name) and dest
+// (address:port). Packets and bytes have direction="in" (client to dest)
+// or "out" (dest to client), as ipvsadm --stats. With 8 dests a service
+// these are 18 of every 19 series at scale, so they are written as text
+// in slices (table.ts), not through prom-client.
 
-import type { Registry } from 'prom-client';
-import type { Dataplane, ServiceListing } from '../dataplane/dataplane';
-import { counterFamily, gaugeFamily, perScrape, type Labels, type Sample } from './family';
+import type { Dataplane, StatRowIds } from '../dataplane/dataplane';
+import { labelValue, renderTable, statSeries, type TableFamily, type TableRow } from './table';
 
-type Row = { labels: Labels; stats: Record<string, bigint> };
+type DestRow = TableRow & { weight: number };
 
-function serviceRows(dp: Dataplane): Row[] {
-  return dp.services().map((s) => ({ labels: { service: s.config.name }, stats: s.stats }));
+/** The rows of one applied config, with their label texts, made once per config. */
+function rowsOf(dp: Dataplane): () => { services: TableRow[]; dests: DestRow[] } {
+  let made: { of: StatRowIds; services: TableRow[]; dests: DestRow[] } | undefined;
+  return () => {
+    const ids = dp.statRows();
+    if (made?.of !== ids) {
+      made = {
+        of: ids,
+        services: ids.services.map((s) => ({ labels: `service="${labelValue(s.name)}"`, id: s.id })),
+        dests: ids.dests.map((d) => ({
+          labels: `service="${labelValue(d.service)}",dest="${labelValue(`${d.address}:${d.port}`)}"`,
+          id: d.id,
+          weight: d.weight,
+        })),
+      };
+    }
+    return made;
+  };
 }
 
-function destRows(dp: Dataplane): (Row & { dest: ServiceListing['dests'][number] })[] {
-  return dp.services().flatMap((s) =>
-    s.dests.map((d) => ({
-      labels: { service: s.config.name, dest: `${d.config.address}:${d.config.port}` },
-      stats: d.stats,
-      dest: d,
-    })),
-  );
+/** The fulcrum_service_* or fulcrum_dest_* traffic families over a view's rows. */
+function traffic<R extends TableRow>(view: Dataplane['stats']['dests'], scope: 'service' | 'dest'): TableFamily<R>[] {
+  const both = (what: 'pkts' | 'bytes') => [statSeries<R>(view, `in${what}`, 'direction="in"'), statSeries<R>(view, `out${what}`, 'direction="out"')];
+  return [
+    { name: `fulcrum_${scope}_connections_total`, help: `Connections scheduled to the ${scope}`, type: 'counter', series: [statSeries(view, 'conns')] },
+    {
+      name: `fulcrum_${scope}_packets_total`,
+      help: `Packets of the ${scope}'s connections, direction in (client to dest) or out`,
+      type: 'counter',
+      series: both('pkts'),
+    },
+    {
+      name: `fulcrum_${scope}_bytes_total`,
+      help: `Bytes (IP packets) of the ${scope}'s connections, direction in (client to dest) or out`,
+      type: 'counter',
+      series: both('bytes'),
+    },
+  ];
 }
 
-function* field(rows: Row[], name: string, extra: Labels = {}): Iterable<Sample> {
-  for (const r of rows) yield [{ ...r.labels, ...extra }, r.stats[name]];
-}
-
-function* directions(rows: Row[], what: 'pkts' | 'bytes'): Iterable<Sample> {
-  yield* field(rows, `in${what}`, { direction: 'in' });
-  yield* field(rows, `out${what}`, { direction: 'out' });
-}
-
-/** The fulcrum_service_* and fulcrum_dest_* families for one scope. */
-function registerTraffic(registry: Registry, scope: 'service' | 'dest', rows: () => Row[]): void {
-  const labelNames = scope === 'service' ? ['service'] : ['service', 'dest'];
-  counterFamily(registry, {
-    name: `fulcrum_${scope}_connections_total`,
-    help: `Connections scheduled to the ${scope}`,
-    labelNames,
-    read: () => field(rows(), 'conns'),
-  });
-  counterFamily(registry, {
-    name: `fulcrum_${scope}_packets_total`,
-    help: `Packets of the ${scope}'s connections, direction in (client to dest) or out`,
-    labelNames: [...labelNames, 'direction'],
-    read: () => directions(rows(), 'pkts'),
-  });
-  counterFamily(registry, {
-    name: `fulcrum_${scope}_bytes_total`,
-    help: `Bytes (IP packets) of the ${scope}'s connections, direction in (client to dest) or out`,
-    labelNames: [...labelNames, 'direction'],
-    read: () => directions(rows(), 'bytes'),
-  });
-}
-
-const CONNECTION_STATES = [
-  ['active', 'Connections of the dest in TCP ESTABLISHED now (ipvsadm ActiveConn)'],
-  ['inactive', 'Connections of the dest in any other TCP state, and UDP ones, now (ipvsadm InActConn)'],
-] as const;
-
-/** The service families, and the per-dest ones unless perDest is false (control.metrics.per_dest). */
-export function registerServiceMetrics(registry: Registry, dp: Dataplane, perDest = true): void {
-  registerTraffic(registry, 'service', perScrape(() => serviceRows(dp)));
-  if (perDest) registerDestMetrics(registry, dp);
-}
-
-function registerDestMetrics(registry: Registry, dp: Dataplane): void {
-  const dests = perScrape(() => destRows(dp));
-  registerTraffic(registry, 'dest', dests);
+function destFamilies(view: Dataplane['stats']['dests']): TableFamily<DestRow>[] {
   // Two families rather than one with a state label: a gauge named
   // fulcrum_dest_connections would clash with the counter
   // fulcrum_dest_connections_total in the OpenMetrics format.
-  for (const [state, help] of CONNECTION_STATES) {
-    gaugeFamily(registry, {
-      name: `fulcrum_dest_${state}_connections`,
-      help,
-      labelNames: ['service', 'dest'],
-      read: () => field(dests(), state),
-    });
-  }
-  gaugeFamily(registry, {
-    name: 'fulcrum_dest_persistent_templates',
-    help: 'Persistence templates (client affinities) pointing at the dest now',
-    labelNames: ['service', 'dest'],
-    read: () => field(dests(), 'persistent'),
-  });
-  gaugeFamily(registry, {
-    name: 'fulcrum_dest_weight',
-    help: 'Configured scheduling weight of the dest (0: quiesced)',
-    labelNames: ['service', 'dest'],
-    read: () => dests().map((r): Sample => [r.labels, r.dest.config.weight]),
-  });
+  const gauge = (name: string, help: string, field: string): TableFamily<DestRow> => ({ name, help, type: 'gauge', series: [statSeries(view, field)] });
+  return [
+    ...traffic<DestRow>(view, 'dest'),
+    gauge('fulcrum_dest_active_connections', 'Connections of the dest in TCP ESTABLISHED now (ipvsadm ActiveConn)', 'active'),
+    gauge('fulcrum_dest_inactive_connections', 'Connections of the dest in any other TCP state, and UDP ones, now (ipvsadm InActConn)', 'inactive'),
+    gauge('fulcrum_dest_persistent_templates', 'Persistence templates (client affinities) pointing at the dest now', 'persistent'),
+    {
+      name: 'fulcrum_dest_weight',
+      help: 'Configured scheduling weight of the dest (0: quiesced)',
+      type: 'gauge',
+      series: [{ extra: '', value: (r) => r.weight }],
+    },
+  ];
+}
+
+/**
+ * The service families, and the per-dest ones unless perDest is false
+ * (control.metrics.per_dest): a scrape's text slices, read as the scrape
+ * goes. Call once the dataplane has started.
+ */
+export function serviceMetrics(dp: Dataplane, perDest = true): () => Iterable<string> {
+  const rows = rowsOf(dp);
+  const services = traffic<TableRow>(dp.stats.services, 'service');
+  const dests = perDest ? destFamilies(dp.stats.dests) : [];
+  return function* () {
+    const now = rows();
+    yield* renderTable(services, now.services);
+    yield* renderTable(dests, now.dests);
+  };
 }
