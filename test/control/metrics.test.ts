@@ -73,6 +73,18 @@ function view(values: bigint[][][]): StatView {
   return new StatView(words.buffer, { names: ['a', 'b'], stride: 2 }, rows);
 }
 
+test('StatView sums a field over the workers, or over one worker\'s rows, as doubles', () => {
+  const v = view([
+    [[1n, 2n], [2n ** 32n - 1n, 7n], [0n, 0n]],
+    [[10n, 20n], [2n ** 32n + 3n, 0n], [5n, 1n]],
+  ]);
+  assert.equal(v.sumNumber(1, v.field('a')), 2 ** 33 + 2);
+  assert.equal(v.sumNumber(1, v.field('a')), Number(v.sum(1, v.field('a'))));
+  assert.equal(v.columnSum(0, v.field('a')), 2 ** 32);
+  assert.equal(v.columnSum(1, v.field('a')), 2 ** 32 + 18);
+  assert.equal(v.columnSum(1, v.field('b')), 21);
+});
+
 test('table families: exposition text of each row, summed over the workers, in slices of rows', () => {
   // Two workers, three rows; row 1's field a crosses 2^32 when summed.
   const v = view([

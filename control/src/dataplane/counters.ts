@@ -74,12 +74,17 @@ export class StatView {
     return total;
   }
 
-  /** One field summed over every row of one worker (e.g. a worker's connections over all dest ids). */
-  columnSum(worker: number, field: number): bigint {
-    let total = 0n;
-    const stride = this.layout.stride;
+  /**
+   * One field summed over every row of one worker (e.g. a worker's
+   * connections over all dest ids), as a double like sumNumber(): it runs
+   * on every scrape, over every dest id the dataplane has room for.
+   */
+  columnSum(worker: number, field: number): number {
+    let total = 0;
+    const stride = this.layout.stride * 2;
     const end = (worker + 1) * this.rows * stride;
-    for (let i = worker * this.rows * stride + field; i < end; i += stride) total += this.words[i];
+    for (let i = (worker * this.rows * this.layout.stride + field) * 2; i < end; i += stride)
+      total += this.halves[i + 1] * 4294967296 + this.halves[i];
     return total;
   }
 

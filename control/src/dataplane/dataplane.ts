@@ -246,8 +246,8 @@ export class Dataplane {
     const capacity = this.maxConns;
     return [
       ...this.startInfo.workerLcores.flatMap((lcore, w): PoolLevel[] => {
-        const templates = Number(dests.columnSum(w, persistent));
-        const used = Number(dests.columnSum(w, active) + dests.columnSum(w, inactive)) + templates;
+        const templates = dests.columnSum(w, persistent);
+        const used = dests.columnSum(w, active) + dests.columnSum(w, inactive) + templates;
         return [
           { pool: 'connections', lcore, used, capacity, templates },
           { pool: 'synproxy', lcore, ...engine.synproxy[w] },
