@@ -69,8 +69,7 @@ export class StatView {
   sumNumber(row: number, field: number): number {
     let total = 0;
     const step = this.rows * this.layout.stride * 2;
-    for (let w = 0, i = (row * this.layout.stride + field) * 2; w < this.workers; w++, i += step)
-      total += this.halves[i + 1] * 4294967296 + this.halves[i];
+    for (let w = 0, i = (row * this.layout.stride + field) * 2; w < this.workers; w++, i += step) total += this.double(i);
     return total;
   }
 
@@ -83,9 +82,13 @@ export class StatView {
     let total = 0;
     const stride = this.layout.stride * 2;
     const end = (worker + 1) * this.rows * stride;
-    for (let i = (worker * this.rows * this.layout.stride + field) * 2; i < end; i += stride)
-      total += this.halves[i + 1] * 4294967296 + this.halves[i];
+    for (let i = (worker * this.rows * this.layout.stride + field) * 2; i < end; i += stride) total += this.double(i);
     return total;
+  }
+
+  /** The word whose low half is halves[i], as a double. */
+  private double(i: number): number {
+    return this.halves[i + 1] * 4294967296 + this.halves[i];
   }
 
   /** A row summed over all workers. */

@@ -7,6 +7,7 @@
 // these are 18 of every 19 series at scale, so they are written as text
 // in slices (table.ts), not through prom-client.
 
+import type { StatView } from '../dataplane/counters';
 import type { Dataplane, StatRowIds } from '../dataplane/dataplane';
 import { labelValue, renderTable, statSeries, type TableFamily, type TableRow } from './table';
 
@@ -33,7 +34,7 @@ function rowsOf(dp: Dataplane): () => { services: TableRow[]; dests: DestRow[] }
 }
 
 /** The fulcrum_service_* or fulcrum_dest_* traffic families over a view's rows. */
-function traffic<R extends TableRow>(view: Dataplane['stats']['dests'], scope: 'service' | 'dest'): TableFamily<R>[] {
+function traffic<R extends TableRow>(view: StatView, scope: 'service' | 'dest'): TableFamily<R>[] {
   const both = (what: 'pkts' | 'bytes') => [statSeries<R>(view, `in${what}`, 'direction="in"'), statSeries<R>(view, `out${what}`, 'direction="out"')];
   return [
     { name: `fulcrum_${scope}_connections_total`, help: `Connections scheduled to the ${scope}`, type: 'counter', series: [statSeries(view, 'conns')] },
@@ -52,7 +53,7 @@ function traffic<R extends TableRow>(view: Dataplane['stats']['dests'], scope: '
   ];
 }
 
-function destFamilies(view: Dataplane['stats']['dests']): TableFamily<DestRow>[] {
+function destFamilies(view: StatView): TableFamily<DestRow>[] {
   // Two families rather than one with a state label: a gauge named
   // fulcrum_dest_connections would clash with the counter
   // fulcrum_dest_connections_total in the OpenMetrics format.
