@@ -95,14 +95,17 @@ void flush_port(Worker& w, uint16_t p) {
 }
 
 // Sends the batches that hold a burst or have waited their port's
-// tx_coalesce_us (with 0, every batch every iteration). A batch's wait is
-// counted from the start of the iteration that queued its first packet.
+// tx_coalesce_us (with 0, every batch every iteration, and no clock kept).
+// A batch's wait is counted from the start of the iteration that queued
+// its first packet.
 void flush_due(Worker& w) {
   for (uint16_t p = 0; p < w.ctx.nports; p++) {
     uint16_t n = w.ctx.tx.n[p];
     if (n == 0) continue;
-    if (w.tx_since[p] == 0) w.tx_since[p] = w.ctx.now;
-    if (n < kBurst && w.ctx.now - w.tx_since[p] < w.tx_hold_tsc[p]) continue;
+    if (n < kBurst && w.tx_hold_tsc[p] != 0) {
+      if (w.tx_since[p] == 0) w.tx_since[p] = w.ctx.now;
+      if (w.ctx.now - w.tx_since[p] < w.tx_hold_tsc[p]) continue;
+    }
     flush_port(w, p);
   }
 }
