@@ -217,13 +217,13 @@ async function main(): Promise<void> {
     table(['Apply', 'changes', 'total ms', 'client encode', 'validate', 'diff', 'spec (ids)', 'snapshot build', 'publish', 'state file', 'rest (gRPC, split)'], applies);
     if (APPLY_ONLY) return;
 
-    const unary = await unaryLatencies(api, edit.state.services!.map((x) => x.name as string));
+    const names = edit.state.services!.map((x) => x.name as string);
+    const unary = await unaryLatencies(api, names);
     const loaded = await workerRate(api);
     table(['unary call (saturated worker)', 'calls', 'p50 ms', 'p99 ms', 'max ms'], [floor, reference, ...unary, ...(await heavyCalls(api))]);
     table(['churn (saturated worker)', 'changes', 'changes/s', 'p50 ms', 'p99 ms'], [await churn(api, edit.state)]);
     table(['worker', 'echo replies/s'], [['empty config', idle], [`${SERVICES} x ${DESTS} applied, after the calls`, loaded]]);
     table([`/metrics (per_dest: ${PER_DEST})`, 'scrapes', 'series', 'MB', 'p50 ms', 'p99 ms'], [['full scrape', ...(await scrapes(port))]]);
-    const names = edit.state.services!.map((x) => x.name as string);
     table(['unary call during scrapes', 'calls', 'p50 ms', 'p99 ms', 'max ms', 'scrapes meanwhile'], [await callsDuringScrapes(api, port, names)]);
   } finally {
     bare.stop();
