@@ -78,7 +78,7 @@ async function timedApply(api: FulcrumApi, port: number, state: ReturnType<typeo
 }
 
 async function workerRate(api: FulcrumApi): Promise<number> {
-  const r = await api.call('GetStats', { window: { seconds: 1 } });
+  const r = await api.call('GetStats', { window: { seconds: 1 }, workers_only: true });
   return r.workers.reduce((a, w) => a + (w.rates.icmp_echo_replies ?? 0), 0);
 }
 
@@ -111,6 +111,8 @@ async function heavyCalls(api: FulcrumApi): Promise<Row[]> {
     ['ListServices', () => api.call('ListServices', {})],
     ['GetStats', () => api.call('GetStats', {})],
     ['GetStats (rates, 100 ms window)', () => api.call('GetStats', { window: { nanos: 100_000_000 } })],
+    ['GetStats (one service)', () => api.call('GetStats', { services: ['svc7'] })],
+    ['GetStats (workers only)', () => api.call('GetStats', { workers_only: true })],
     ['UpdateDest (weight)', () => api.call('UpdateDest', { service: 'svc7', dest: { address: '10.1.0.56', port: 8000, weight: 1 + (rows.length % 5) } })],
   ];
   for (const [name, call] of heavy) rows.push(await timedCalls(name, 20, call));
@@ -141,27 +143,33 @@ async function churn(api: FulcrumApi, state: ReturnType<typeof fleet>): Promise<
 }
 
 /**
- * GetService calls, one at a time, while /metrics is scraped back to back:
- * what a scrape at this scale does to the API's latency. The scraper is a
- * process of its own that throws the text away: in this one, reading 60 MB
- * would hold up the calls being timed.
+ * GetService calls, one at a time, while another process makes a large
+ * read back to back (`reader`, below): what such a read at this scale does
+ * to the API's latency. In this process, decoding tens of MB would hold up
+ * the calls being timed.
  */
-async function callsDuringScrapes(api: FulcrumApi, port: number, names: string[]): Promise<Row> {
-  const scraper = spawn(process.execPath, ['-e', SCRAPER, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function callsDuring(api: FulcrumApi, what: string, reader: string, arg: string, names: string[]): Promise<Row> {
+  const child = spawn(process.execPath, ['-e', reader, arg], { stdio: ['ignore', 'pipe', 'inherit'] });
   let done = 0;
-  scraper.stdout.on('data', (d: Buffer) => (done += d.length));
-  await new Promise((resolve) => scraper.stdout.once('data', resolve));  // the first scrape is under way
+  child.stdout.on('data', (d: Buffer) => (done += d.length));
+  await new Promise((resolve) => child.stdout.once('data', resolve));  // the first read is under way
   const pick = () => names[Math.floor(Math.random() * names.length)];
-  const row = await timedCalls('GetService while /metrics is scraped back to back', CALLS, () => api.call('GetService', { name: pick() }));
-  scraper.kill();
+  const row = await timedCalls(`GetService while ${what} back to back`, CALLS, () => api.call('GetService', { name: pick() }));
+  child.kill();
   return [...row, done - 1];
 }
 
-// Scrapes 127.0.0.1:PORT/metrics back to back, discarding the text; one
-// byte on stdout as each begins.
+// Readers for callsDuring: each repeats its read, one byte on stdout as
+// each begins. Scrapes 127.0.0.1:PORT/metrics, discarding the text:
 const SCRAPER = `
 const http = require('node:http');
 const once = () => { process.stdout.write('.'); http.get({ host: '127.0.0.1', port: Number(process.argv[1]), path: '/metrics' }, (res) => { res.resume(); res.on('end', once); }); };
+once();`;
+// GetStats of every service over the API socket:
+const STATS_READER = `
+const { FulcrumApi } = require(${JSON.stringify(path.join(__dirname, '../control/src/api/client'))});
+const api = new FulcrumApi(process.argv[1], 120000, 256 << 20);
+const once = () => { process.stdout.write('.'); api.call('GetStats', {}).then(once); };
 once();`;
 
 async function scrapes(port: number): Promise<Row> {
@@ -224,7 +232,10 @@ async function main(): Promise<void> {
     table(['churn (saturated worker)', 'changes', 'changes/s', 'p50 ms', 'p99 ms'], [await churn(api, edit.state)]);
     table(['worker', 'echo replies/s'], [['empty config', idle], [`${SERVICES} x ${DESTS} applied, after the calls`, loaded]]);
     table([`/metrics (per_dest: ${PER_DEST})`, 'scrapes', 'series', 'MB', 'p50 ms', 'p99 ms'], [['full scrape', ...(await scrapes(port))]]);
-    table(['unary call during scrapes', 'calls', 'p50 ms', 'p99 ms', 'max ms', 'scrapes meanwhile'], [await callsDuringScrapes(api, port, names)]);
+    table(['unary call during large reads', 'calls', 'p50 ms', 'p99 ms', 'max ms', 'reads meanwhile'], [
+      await callsDuring(api, '/metrics is scraped', SCRAPER, String(port), names),
+      await callsDuring(api, 'GetStats (every service) runs', STATS_READER, b.socket, names),
+    ]);
   } finally {
     bare.stop();
     api.close();

@@ -274,6 +274,21 @@ test('GetStats: counters per worker, service and dest; rates over the window', {
   await rejectsWith(api.call('GetStats', { window: { seconds: 60 } }), 'INVALID_ARGUMENT', /^window: must be 0 or from 100 ms to 10000 ms, got 60000 ms$/);
 });
 
+test('GetStats: the services named, in that order; workers only; refusals name the field', async () => {
+  const named = await api.call('GetStats', { services: ['dns-b', 'web'] });
+  assert.deepEqual(named.services.map((s) => [s.name, s.dests.length]), [['dns-b', 1], ['web', 3]]);
+  assert.equal(named.workers.length, 1);
+  const rated = await api.call('GetStats', { services: ['web'], window: { nanos: 100e6 } });
+  assert.deepEqual(rated.services.map((s) => [s.name, s.rates?.conns_per_s]), [['web', 0]]);
+  const workers = await api.call('GetStats', { workers_only: true });
+  assert.deepEqual([workers.services, workers.snat_rules], [[], []]);
+  assert.equal(workers.workers.length, 1);
+  assert.equal(workers.pools.length, 4);
+  await rejectsWith(api.call('GetStats', { services: ['web', 'nope'] }), 'NOT_FOUND', /^no service named 'nope'$/);
+  await rejectsWith(api.call('GetStats', { services: ['web', 'web'] }), 'INVALID_ARGUMENT', /^services: 'web' is named twice$/);
+  await rejectsWith(api.call('GetStats', { services: ['web'], workers_only: true }), 'INVALID_ARGUMENT', /^services: must be empty with workers_only$/);
+});
+
 test('ListConnections refuses unknown services and dests, bad prefixes and states', async () => {
   const list = (req: object) => api.collect(api.client.ListConnections(req));
   assert.deepEqual(await list({ service: 'web' }), []);

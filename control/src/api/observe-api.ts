@@ -15,9 +15,11 @@ import { durationMs, durationOut, enumOut } from './convert';
 import { invalidField, toServiceError, unary } from './errors';
 import type { Connection } from './gen/fulcrum/v1/Connection';
 import type { Event } from './gen/fulcrum/v1/Event';
+import type { GetStatsResponse } from './gen/fulcrum/v1/GetStatsResponse';
 import type { FulcrumHandlers } from './gen/fulcrum/v1/Fulcrum';
 import type { ListConnectionsRequest__Output } from './gen/fulcrum/v1/ListConnectionsRequest';
 import type { WatchEventsRequest__Output } from './gen/fulcrum/v1/WatchEventsRequest';
+import { encodedReply } from './reply-wire';
 import { collectStats, MAX_WINDOW_MS, MIN_WINDOW_MS } from './stats';
 
 const DEFAULT_CONN_LIMIT = 10_000;
@@ -44,12 +46,15 @@ export function observeHandlers(
   streams: EventStreams,
 ): Pick<FulcrumHandlers, 'GetStats' | 'ListConnections' | 'WatchEvents'> {
   return {
-    GetStats: unary(({ window }) => {
+    GetStats: unary(async ({ window, services, workers_only }) => {
       const ms = window === null ? 0 : durationMs(window);
       if (ms !== 0 && (ms < MIN_WINDOW_MS || ms > MAX_WINDOW_MS)) {
         throw invalidField('window', `must be 0 or from ${MIN_WINDOW_MS} ms to ${MAX_WINDOW_MS} ms, got ${ms} ms`);
       }
-      return collectStats(dp, ms);
+      if (workers_only && services.length > 0) throw invalidField('services', 'must be empty with workers_only');
+      const twice = services.find((name, i) => services.indexOf(name) !== i);
+      if (twice !== undefined) throw invalidField('services', `'${twice}' is named twice`);
+      return encodedReply<GetStatsResponse>(await collectStats(dp, { windowMs: ms, services, workersOnly: workers_only }));
     }),
     ListConnections: (call) => {
       // grpc-js sends a stream's status from an 'error' event.

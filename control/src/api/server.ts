@@ -20,6 +20,7 @@ import type { ControlConfig } from '../config/schema';
 import type { Dataplane } from '../dataplane/dataplane';
 import type { DesiredStateStore } from '../state/store';
 import { withApplyWire } from './apply-wire';
+import { withEncodedReplies } from './reply-wire';
 import { timed } from './timing';
 import { desiredHandlers } from './desired-api';
 import { EventStreams, observeHandlers } from './observe-api';
@@ -44,7 +45,7 @@ export class ApiServer {
     const server = new grpc.Server();
     const { definition, grpc: proto } = fulcrumProto();
     const streams = new EventStreams();
-    server.addService(withApplyWire(proto.fulcrum.v1.Fulcrum.service), timed({ ...desiredHandlers(store), ...observeHandlers(dp, streams) }));
+    server.addService(withEncodedReplies(withApplyWire(proto.fulcrum.v1.Fulcrum.service), ['GetStats']), timed({ ...desiredHandlers(store), ...observeHandlers(dp, streams) }));
     const health = new HealthImplementation({ '': 'SERVING', [FULCRUM_SERVICE]: 'SERVING' });
     health.addToServer(server);
     const healthDefinition = protoLoader.loadSync(healthProtoPath);

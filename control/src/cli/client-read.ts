@@ -28,11 +28,9 @@ export interface ListOptions {
 export async function listServices(api: FulcrumApi, opts: ListOptions): Promise<string> {
   const window = opts.view === 'rate' ? { seconds: 0, nanos: RATE_WINDOW_MS * 1e6 } : null;
   const [{ services }, stats] = await Promise.all([api.call('ListServices', {}), api.call('GetStats', { window })]);
-  if (opts.json) {
-    const byName = new Map(stats.services.map((s) => [s.name, s]));
-    return json({ services: services.map((s) => ({ service: s, stats: byName.get(s.name) ?? null })) });
-  }
-  return formatListing(services.map((s) => listed(s, stats.services.find((x) => x.name === s.name))), opts.view);
+  const byName = new Map(stats.services.map((s) => [s.name, s]));
+  if (opts.json) return json({ services: services.map((s) => ({ service: s, stats: byName.get(s.name) ?? null })) });
+  return formatListing(services.map((s) => listed(s, byName.get(s.name))), opts.view);
 }
 
 function listed(s: Service__Output, stats: ServiceStats__Output | undefined): ListedService {
@@ -89,7 +87,7 @@ export async function listConnections(api: FulcrumApi, opts: ConnsOptions): Prom
 /** Per-worker counters that are not zero (and always rx/tx), with a total, rates with --rate; then the pools and the laddr port pools. */
 export async function workerStats(api: FulcrumApi, opts: { rate: boolean; json: boolean }): Promise<string> {
   const window = opts.rate ? { seconds: 0, nanos: RATE_WINDOW_MS * 1e6 } : null;
-  const stats = await api.call('GetStats', { window });
+  const stats = await api.call('GetStats', { window, workers_only: true });
   if (opts.json) return json({ workers: stats.workers, local_addresses: stats.local_addresses, pools: stats.pools });
   const names = Object.keys(stats.workers[0]?.counters ?? {});
   type Worker = (typeof stats.workers)[number];

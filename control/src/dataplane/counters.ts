@@ -10,6 +10,29 @@ import { endianness } from 'node:os';
 
 export type CounterSet = Record<string, bigint>;
 
+/**
+ * A counter's value: a number while it is exact (below 2^53, which a sum
+ * of doubles tells apart), a bigint above. Numbers cost no allocation, and
+ * nearly every counter is one; bytes pass 2^53 after days at 100 Gbit/s.
+ */
+export type U64 = number | bigint;
+
+/** Every field of some rows, each summed over the workers, read at one instant. */
+export class RowSums {
+  constructor(
+    private readonly stride: number,
+    private readonly values: Float64Array,
+    /** The sums above 2^53, exact, by index into values. */
+    private readonly large: ReadonlyMap<number, bigint>,
+  ) {}
+
+  /** Field `field` of the `row`th row sampled. */
+  get(row: number, field: number): U64 {
+    const i = row * this.stride + field;
+    return this.large.get(i) ?? this.values[i];
+  }
+}
+
 export interface StatLayout {
   names: string[];
   /** 64-bit words per row. */
@@ -89,6 +112,25 @@ export class StatView {
   /** The word whose low half is halves[i], as a double. */
   private double(i: number): number {
     return this.halves[i + 1] * 4294967296 + this.halves[i];
+  }
+
+  /**
+   * Every named field of these rows summed over the workers, in one pass
+   * with no object per value: what GetStats reads of 80,000 dests. A sum
+   * that passes 2^53 is summed again as a bigint, exactly.
+   */
+  sums(rows: readonly number[]): RowSums {
+    const fields = this.layout.names.length;
+    const values = new Float64Array(rows.length * fields);
+    const large = new Map<number, bigint>();
+    rows.forEach((row, r) => {
+      for (let f = 0; f < fields; f++) {
+        const total = this.sumNumber(row, f);
+        values[r * fields + f] = total;
+        if (total > Number.MAX_SAFE_INTEGER) large.set(r * fields + f, this.sum(row, f));
+      }
+    });
+    return new RowSums(fields, values, large);
   }
 
   /** A row summed over all workers. */

@@ -14,7 +14,7 @@ import { buildEalArgs, controlCpu } from '../config/eal';
 import type { DestConfig, FulcrumConfig, HealthFailAction, ServiceConfig, SnatConfig } from '../config/schema';
 import { observeApplyStage } from '../metrics/apply';
 import { loadAddon, type ConnFilter, type ConnRow, type EngineStartInfo, type NativeAddon, type NeighbourRow, type RequestKind, type RequestResult } from './addon';
-import { StatView, type CounterSet } from './counters';
+import { StatView, type CounterSet, type RowSums } from './counters';
 import { checkDestLayout } from './dest-table';
 import { IdAllocator } from './ids';
 import { allDestKeys, DestOverlay, destKey, destKeys, laddrKeys, serviceKey, type SpecIds } from './services';
@@ -41,6 +41,24 @@ export interface ServiceListing {
 export interface StatRowIds {
   services: { name: string; id: number }[];
   dests: { service: string; address: string; port: number; weight: number; id: number }[];
+}
+
+/**
+ * Running services' and their dests' statistics, summed over the workers
+ * and read at one instant (StatView.sums).
+ */
+export interface ServiceSample {
+  /** The services sampled, as running (health verdicts applied), in the order asked for. */
+  services: ServiceConfig[];
+  /** Names asked for that are not running. */
+  missing: string[];
+  /** Row i: services[i]'s own row. */
+  own: RowSums;
+  /** services[i]'s dests are rows destStart[i] to destStart[i + 1] - 1, in its dests' order. */
+  dests: RowSums;
+  destStart: number[];
+  /** The fields of own's and dests' rows (StatView.names()). */
+  fields: { service: readonly string[]; dest: readonly string[] };
 }
 
 export interface LaddrListing {
@@ -74,6 +92,7 @@ export class Dataplane {
   private serviceIds: IdAllocator | undefined;
   private applied: { services: ServiceConfig[]; snat: SnatConfig[]; ids: SpecIds } | undefined;
   private rowIds: { of: object; rows: StatRowIds } | undefined;
+  private byName: { of: object; services: Map<string, ServiceConfig> } | undefined;
   private destIds: IdAllocator | undefined;
   private laddrIds: IdAllocator | undefined;
   /** The config last given to apply(), before the overlay. */
@@ -195,6 +214,40 @@ export class Dataplane {
       stats: stats.services.total(ids.services.get(serviceKey(s)) as number),
       dests: destKeys(s).map((key, j) => ({ config: s.dests[j], stats: stats.dests.total(ids.dests.get(key) as number) })),
     }));
+  }
+
+  /** The services named (every running one without names) with their statistics: see ServiceSample. */
+  sampleServices(names?: readonly string[]): ServiceSample {
+    const { services: serviceStats, dests: destStats } = this.stats;
+    const fields = { service: serviceStats.names(), dest: destStats.names() };
+    const applied = this.applied;
+    if (applied === undefined) {
+      return { services: [], missing: [...(names ?? [])], own: serviceStats.sums([]), dests: destStats.sums([]), destStart: [0], fields };
+    }
+    const services: ServiceConfig[] = names === undefined ? applied.services : [];
+    const missing: string[] = [];
+    for (const name of names ?? []) {
+      const s = this.runningService(name);
+      if (s === undefined) missing.push(name);
+      else services.push(s);
+    }
+    const serviceRows: number[] = [];
+    const destRows: number[] = [];
+    const destStart = [0];
+    for (const s of services) {
+      serviceRows.push(applied.ids.services.get(serviceKey(s)) as number);
+      for (const key of destKeys(s)) destRows.push(applied.ids.dests.get(key) as number);
+      destStart.push(destRows.length);
+    }
+    return { services, missing, own: serviceStats.sums(serviceRows), dests: destStats.sums(destRows), destStart, fields };
+  }
+
+  /** The running service named `name`, found in a map made once per applied config. */
+  private runningService(name: string): ServiceConfig | undefined {
+    const applied = this.applied;
+    if (applied === undefined) return undefined;
+    if (this.byName?.of !== applied) this.byName = { of: applied, services: new Map(applied.services.map((s) => [s.name, s])) };
+    return this.byName.services.get(name);
   }
 
   /** The running services' and dests' statistics rows (see StatRowIds). */
