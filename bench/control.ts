@@ -13,7 +13,8 @@
 //            (fulcrum_control_apply_stage_seconds)
 //   unary    p50/p99 of the small reads an operator's tooling issues one
 //            at a time (GetService, ListDests, GetDest), then of the big
-//            ones (ListServices, GetStats) and of one write (UpdateDest);
+//            ones (ListServices, GetDesiredState, GetStats: every service,
+//            one, workers only) and of one write (UpdateDest);
 //            beside them the floor, a bare grpc-js call between two Node
 //            processes (control-grpc-ref.ts)
 //   churn    changes per second at that scale from concurrent callers
@@ -109,6 +110,7 @@ async function heavyCalls(api: FulcrumApi): Promise<Row[]> {
   const rows: Row[] = [];
   const heavy: [string, () => Promise<unknown>][] = [
     ['ListServices', () => api.call('ListServices', {})],
+    ['GetDesiredState', () => api.call('GetDesiredState', {})],
     ['GetStats', () => api.call('GetStats', {})],
     ['GetStats (rates, 100 ms window)', () => api.call('GetStats', { window: { nanos: 100_000_000 } })],
     ['GetStats (one service)', () => api.call('GetStats', { services: ['svc7'] })],

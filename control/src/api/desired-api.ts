@@ -4,7 +4,8 @@
 // handler decodes the message into the config's input form, calls one
 // edit of the store, and encodes the result. Apply's services arrive
 // still encoded (apply-wire.ts): the store decodes the ones it has not
-// seen.
+// seen. ListServices and GetDesiredState reply with each service's
+// encoding, made once (service-wire.ts).
 
 import type { handleUnaryCall } from '@grpc/grpc-js';
 
@@ -14,11 +15,15 @@ import { changeText, type Change } from '../state/diff';
 import type { ServiceConfig } from '../config/schema';
 import { StateError } from '../state/errors';
 import type { ApplyWire } from './apply-wire';
-import { desiredOut, destIn, destOut, serviceIn, serviceOut } from './convert';
+import { destIn, destOut, serviceIn, serviceOut } from './convert';
 import { unary } from './errors';
 import type { FulcrumHandlers } from './gen/fulcrum/v1/Fulcrum';
 import type { Change as ChangeMessage } from './gen/fulcrum/v1/Change';
 import type { ApplyResponse } from './gen/fulcrum/v1/ApplyResponse';
+import type { GetDesiredStateResponse } from './gen/fulcrum/v1/GetDesiredStateResponse';
+import type { ListServicesResponse } from './gen/fulcrum/v1/ListServicesResponse';
+import { encodedReply } from './reply-wire';
+import { desiredStateWire, listServicesWire } from './service-wire';
 
 type DesiredHandlers = Pick<
   FulcrumHandlers,
@@ -63,7 +68,7 @@ export function desiredHandlers(store: DesiredStateStore): DesiredHandlers {
     }),
     DeleteService: unary(async ({ name }) => ({ generation: await generation(store.change((d) => edits.deleteService(d, name))) })),
     GetService: unary(({ name }) => ({ service: serviceOut(running(name)) })),
-    ListServices: unary(() => ({ services: store.current.services.map(serviceOut) })),
+    ListServices: unary(async () => encodedReply<ListServicesResponse>(await listServicesWire(store.current.services))),
 
     CreateDest: unary(async ({ service, dest }) => {
       const d = destIn(required(dest, 'dest'));
@@ -95,7 +100,7 @@ export function desiredHandlers(store: DesiredStateStore): DesiredHandlers {
       const r = await store.apply(state, dry_run);
       return { changes: r.changes.map(changeOut), applied: r.applied, generation: String(r.generation) };
     }),
-    GetDesiredState: unary(() => ({ state: desiredOut(store.current), generation: String(store.generation) })),
+    GetDesiredState: unary(async () => encodedReply<GetDesiredStateResponse>(await desiredStateWire(store.current, store.generation))),
   };
 }
 

@@ -45,7 +45,7 @@ export class ApiServer {
     const server = new grpc.Server();
     const { definition, grpc: proto } = fulcrumProto();
     const streams = new EventStreams();
-    server.addService(withEncodedReplies(withApplyWire(proto.fulcrum.v1.Fulcrum.service), ['GetStats']), timed({ ...desiredHandlers(store), ...observeHandlers(dp, streams) }));
+    server.addService(withEncodedReplies(withApplyWire(proto.fulcrum.v1.Fulcrum.service), ['GetStats', 'ListServices', 'GetDesiredState']), timed({ ...desiredHandlers(store), ...observeHandlers(dp, streams) }));
     const health = new HealthImplementation({ '': 'SERVING', [FULCRUM_SERVICE]: 'SERVING' });
     health.addToServer(server);
     const healthDefinition = protoLoader.loadSync(healthProtoPath);

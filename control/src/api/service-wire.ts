@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The running services as wire bytes, each made once. A running service's
+// config object is never changed in place (an edit copies it), so its
+// encoding holds for as long as the object lives: ListServices and
+// GetDesiredState at 10,000 services join the encodings they already
+// have, and encode only the services that changed since the last such
+// call, in slices with a turn of the event loop between them. (Through
+// the loader, each such call built and encoded all 10,000 in one turn.)
+// The replies go out as bytes (reply-wire.ts).
+
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
+import { Writer, type Type } from 'protobufjs';
+
+import type { ServiceConfig } from '../config/schema';
+import type { Desired } from '../state/desired';
+import { serviceOut, snatOut } from './convert';
+import { fulcrumTypes } from './proto';
+import { loaderReplySerializer } from './reply-wire';
+
+export const SLICE_SERVICES = 256;
+const LENGTH_DELIMITED = 2;
+const LIST_SERVICES_SERVICES = 1;  // ListServicesResponse.services
+const STATE_SERVICES = 1;  // DesiredState.services
+const RESPONSE_STATE = 1;  // GetDesiredStateResponse.state
+
+const encoded = new WeakMap<ServiceConfig, Uint8Array>();
+let types: { service: Type; state: Type } | undefined;
+
+function wireTypes(): { service: Type; state: Type } {
+  types ??= { service: fulcrumTypes().lookupType('fulcrum.v1.Service'), state: fulcrumTypes().lookupType('fulcrum.v1.DesiredState') };
+  return types;
+}
+
+const tag = (field: number) => (field << 3) | LENGTH_DELIMITED;
+
+/** The services as repeated message field `field`, each encoding made once. */
+async function servicesField(services: readonly ServiceConfig[], field: number): Promise<Uint8Array> {
+  const { service } = wireTypes();
+  const w = Writer.create();
+  let fresh = 0;
+  for (const s of services) {
+    let bytes = encoded.get(s);
+    if (bytes === undefined) {
+      if (++fresh % SLICE_SERVICES === 0) await nextTurn();
+      // fromObject, as the loader's serializer does: enum names become numbers.
+      bytes = service.encode(service.fromObject(serviceOut(s))).finish();
+      encoded.set(s, bytes);
+    }
+    w.uint32(tag(field)).bytes(bytes);
+  }
+  return w.finish();
+}
+
+/** ListServicesResponse of these services, encoded. */
+export async function listServicesWire(services: readonly ServiceConfig[]): Promise<Buffer> {
+  return Buffer.from(await servicesField(services, LIST_SERVICES_SERVICES));
+}
+
+/** GetDesiredStateResponse of this state and generation, encoded. */
+export async function desiredStateWire(d: Desired, generation: number): Promise<Buffer> {
+  const { state } = wireTypes();
+  const snat = state.encode(state.fromObject({ snat: d.snat.map(snatOut) })).finish();
+  const body = Buffer.concat([await servicesField(d.services, STATE_SERVICES), snat]);
+  const wrapped = Writer.create().uint32(tag(RESPONSE_STATE)).bytes(body).finish();
+  return Buffer.concat([wrapped, loaderReplySerializer('GetDesiredState')({ generation: String(generation) })]);
+}
