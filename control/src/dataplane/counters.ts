@@ -29,7 +29,8 @@ export class RowSums {
   /** Field `field` of the `row`th row sampled. */
   get(row: number, field: number): U64 {
     const i = row * this.stride + field;
-    return this.large.get(i) ?? this.values[i];
+    // Nearly always empty: no lookup per value then.
+    return this.large.size === 0 ? this.values[i] : (this.large.get(i) ?? this.values[i]);
   }
 }
 
