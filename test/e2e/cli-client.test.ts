@@ -143,6 +143,15 @@ test('service, dest and laddr commands edit the running state', async () => {
   const list = await ok('list', '--thresholds');
   assert.match(list, /\nUDP  10\.0\.0\.53:53\n {2}-> 10\.0\.1\.21:53 +10 +0 +0 +0\n$/);
   assert.match(await ok('list'), /\nUDP  10\.0\.0\.53:53 rr persistent 60\n {2}-> 10\.0\.1\.21:53 {18}Masq {4}2 /);
+  // One service, as ipvsadm -L -n -u VIP:PORT lists it: the header and that service only.
+  const one = await ok('list', 'dns', '--stats');
+  assert.match(one, /^Prot LocalAddress:Port {15}Conns/);
+  assert.match(one, /\nUDP  10\.0\.0\.53:53 +0 +0 +0 +0 +0\n {2}-> 10\.0\.1\.21:53 +0 +0 +0 +0 +0\n$/);
+  assert.doesNotMatch(one, /10\.0\.0\.100/);
+  assert.deepEqual((JSON.parse(await ok('list', 'dns', '--json')) as { services: { stats: { name: string } }[] }).services.map((x) => x.stats.name), ['dns']);
+  const missing = await fulcrum('list', 'nope');
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /no service named 'nope'/);
   await ok('dest', 'del', 'dns', '10.0.1.21:53');
   await ok('laddr', 'del', 'dns', '10.0.1.50');
   await ok('service', 'del', 'dns');
@@ -194,7 +203,7 @@ test('refusals: the balancer message and exit 1; usage mistakes exit 2', async (
   const invalid = await fulcrum('apply', '-f', file);
   assert.equal(invalid.status, 1);
   assert.match(invalid.stderr, /bad\.yaml: services\[0\]\.protocol: .*sctp/);
-  for (const args of [['service', 'frob'], ['dest', 'add', 'web'], ['service', 'add', 'x'], ['apply'], ['list', '--stats', '--rate'], ['dest', 'add', 'web', '10.0.1.9:80', '-w', 'lots']]) {
+  for (const args of [['service', 'frob'], ['dest', 'add', 'web'], ['service', 'add', 'x'], ['apply'], ['list', '--stats', '--rate'], ['list', 'web', 'dns'], ['dest', 'add', 'web', '10.0.1.9:80', '-w', 'lots']]) {
     const r = await fulcrum(...args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^fulcrum: .*\nusage: fulcrum/, args.join(' '));

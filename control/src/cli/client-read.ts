@@ -23,11 +23,17 @@ export const RATE_WINDOW_MS = 1000;
 export interface ListOptions {
   view: ListingView;
   json: boolean;
+  /** Only this service (NOT_FOUND when it is not running). */
+  service?: string;
 }
 
 export async function listServices(api: FulcrumApi, opts: ListOptions): Promise<string> {
   const window = opts.view === 'rate' ? { seconds: 0, nanos: RATE_WINDOW_MS * 1e6 } : null;
-  const [{ services }, stats] = await Promise.all([api.call('ListServices', {}), api.call('GetStats', { window })]);
+  const name = opts.service;
+  const [services, stats] = await Promise.all([
+    name === undefined ? api.call('ListServices', {}).then((r) => r.services) : api.call('GetService', { name }).then((r) => (r.service === null ? [] : [r.service])),
+    api.call('GetStats', { window, services: name === undefined ? [] : [name] }),
+  ]);
   const byName = new Map(stats.services.map((s) => [s.name, s]));
   if (opts.json) return json({ services: services.map((s) => ({ service: s, stats: byName.get(s.name) ?? null })) });
   return formatListing(services.map((s) => listed(s, byName.get(s.name))), opts.view);

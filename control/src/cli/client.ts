@@ -18,8 +18,9 @@ export const CLIENT_COMMANDS = ['list', 'conns', 'stats', 'apply', 'service', 'd
 export const CLIENT_USAGE = `
 commands talking to a running balancer (--socket PATH, default $FULCRUM_SOCKET
 or /run/fulcrum/fulcrum.sock; --json on read commands):
-  list [--stats|--rate|--thresholds|--persistent-conn]
-                          services and dests as ipvsadm -L -n prints them
+  list [NAME] [--stats|--rate|--thresholds|--persistent-conn]
+                          services (or service NAME) and dests as
+                          ipvsadm -L -n prints them
   conns [--service NAME] [--client PREFIX] [--state STATE] [--templates]
                           connections as ipvsadm -L -c -n prints them
   stats [--rate]          per-worker dataplane counters, pools, laddr port pools
@@ -52,11 +53,13 @@ function common(args: string[]): { socket: string; json: boolean; rest: string[]
 
 const VIEWS: [string, ListingView][] = [['stats', 'stats'], ['rate', 'rate'], ['thresholds', 'thresholds'], ['persistent-conn', 'persistent']];
 
-function listView(args: string[]): ListingView {
-  const { values } = parseArgs({ args, options: Object.fromEntries(VIEWS.map(([o]) => [o, { type: 'boolean' }])) });
+/** list's arguments: the view its option picks, and the one service named, if any. */
+function listArgs(args: string[]): { view: ListingView; service?: string } {
+  const { values, positionals } = parseArgs({ args, options: Object.fromEntries(VIEWS.map(([o]) => [o, { type: 'boolean' }])), allowPositionals: true });
   const chosen = VIEWS.filter(([o]) => values[o] === true).map(([, v]) => v);
   if (chosen.length > 1) throw new UsageError('list takes one of --stats, --rate, --thresholds, --persistent-conn');
-  return chosen[0] ?? 'default';
+  if (positionals.length > 1) throw new UsageError(`list takes one service name at most, not ${positionals.length}`);
+  return { view: chosen[0] ?? 'default', service: positionals[0] };
 }
 
 const CONNS_OPTIONS = {
@@ -72,8 +75,8 @@ export async function runClient(command: string, args: string[]): Promise<number
   let run: (api: Parameters<Parameters<typeof withApi>[1]>[0]) => Promise<string>;
   switch (command) {
     case 'list': {
-      const view = listView(rest);
-      run = (api) => listServices(api, { view, json });
+      const { view, service } = listArgs(rest);
+      run = (api) => listServices(api, { view, json, service });
       break;
     }
     case 'conns': {
