@@ -10,10 +10,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { desiredOut, serviceOut } from '../../control/src/api/convert';
-import { loaderReplySerializer } from '../../control/src/api/reply-wire';
-import { desiredStateWire, listServicesWire, SLICE_SERVICES } from '../../control/src/api/service-wire';
+import { loaderReplySerializer, SLICE_MESSAGES } from '../../control/src/api/reply-wire';
+import { desiredStateWire, listServicesWire } from '../../control/src/api/service-wire';
 import { serviceSchema, type ServiceConfig } from '../../control/src/config/schema';
 import { validateDesired } from '../../control/src/state/desired';
+import { turnsDuring } from './turns';
 
 const web = (weight: number): ServiceConfig =>
   serviceSchema.parse({
@@ -42,17 +43,16 @@ test('GetDesiredState is the loader\'s encoding of the state and its generation'
   assert.deepEqual(await desiredStateWire(empty, 0), loader({ state: desiredOut(empty), generation: '0' }));
 });
 
-test('many new services are encoded in slices with the event loop turning between them', async () => {
-  const count = SLICE_SERVICES * 3 + 1;
+test('many new services are encoded in slices with the event loop turning between them; known ones are not encoded again', async () => {
+  const count = SLICE_MESSAGES * 3 + 1;
   const services = Array.from({ length: count }, (_, i) =>
     serviceSchema.parse({ name: `svc${i}`, protocol: 'tcp', vip: `10.9.${i >> 8}.${i & 255}`, port: 80, dests: [{ address: '10.1.0.1', port: 80 }] }),
   );
-  let turns = 0;
-  let counting = true;
-  const tick = () => { if (counting) (turns++, setImmediate(tick)); };
-  setImmediate(tick);
-  const bytes = await listServicesWire(services);
-  counting = false;
-  assert.ok(turns >= 3, `the event loop turned ${turns} times over ${count} services`);
-  assert.deepEqual(bytes, loaderReplySerializer('ListServices')({ services: services.map(serviceOut) }));
+  const first = await turnsDuring(() => listServicesWire(services));
+  assert.ok(first.turns >= 3, `the event loop turned ${first.turns} times over ${count} services`);
+  assert.deepEqual(first.result, loaderReplySerializer('ListServices')({ services: services.map(serviceOut) }));
+  // The same objects again: every encoding is known, so nothing is sliced (the loop need not turn).
+  const again = await turnsDuring(() => listServicesWire(services));
+  assert.equal(again.turns, 0);
+  assert.deepEqual(again.result, first.result);
 });

@@ -13,11 +13,12 @@ import type { MethodDefinition } from '@grpc/grpc-js';
 
 import type { GetStatsResponse__Output } from '../../control/src/api/gen/fulcrum/v1/GetStatsResponse';
 import { fulcrumProto } from '../../control/src/api/proto';
-import { loaderReplySerializer } from '../../control/src/api/reply-wire';
-import { servicesWire, SLICE_SERVICES } from '../../control/src/api/stats';
+import { loaderReplySerializer, SLICE_MESSAGES } from '../../control/src/api/reply-wire';
+import { servicesWire } from '../../control/src/api/stats';
 import { serviceSchema, type ServiceConfig } from '../../control/src/config/schema';
 import { StatView } from '../../control/src/dataplane/counters';
 import type { ServiceSample } from '../../control/src/dataplane/dataplane';
+import { turnsDuring } from './turns';
 
 // The dataplane's row layouts (FULCRUM_SERVICE_STATS, FULCRUM_DEST_STATS), in their order.
 const SERVICE_FIELDS = ['conns', 'live', 'inpkts', 'outpkts', 'inbytes', 'outbytes'];
@@ -59,6 +60,7 @@ function decode(chunks: Uint8Array[]): GetStatsResponse__Output {
 
 const zero = { conns: '0', inpkts: '0', outpkts: '0', inbytes: '0', outbytes: '0', active: '0', inactive: '0', persistent: '0' };
 const BIG = 2n ** 60n + 5n;  // past 2^53: a double would round it
+const MAX = 2n ** 64n - 1n;  // the largest: its high half has the top bit set
 
 test('the services part is the loader\'s encoding of the same counters, exact past 2^53', async () => {
   const s = rows(SERVICE_FIELDS);
@@ -67,7 +69,7 @@ test('the services part is the loader\'s encoding of the same counters, exact pa
   s.set(1, 0, { conns: 1n, inbytes: 2n ** 59n + 5n });
   d.set(0, 3, { active: 2n, inactive: 1n, conns: 7n, outbytes: 2n ** 59n });
   d.set(1, 3, { active: 3n, persistent: 1n, outbytes: 2n ** 59n + 5n });
-  d.set(1, 5, { active: 4n, conns: 9n });
+  d.set(1, 5, { active: 4n, conns: 9n, inpkts: MAX });
   const web = service('web', [['10.0.1.11', 80], ['10.0.1.12', 80]]);
   const dns = service('dns', [['10.0.2.1', 53]]);
   const chunks = await servicesWire(sample([web, dns], [0, 1], [[3, 5], [6]], s, d), undefined, 0);
@@ -80,7 +82,7 @@ test('the services part is the loader\'s encoding of the same counters, exact pa
         rates: null,
         dests: [
           { address: '10.0.1.11', port: 80, counters: { ...zero, active: '5', inactive: '1', persistent: '1', conns: '7', outbytes: String(BIG) }, rates: null },
-          { address: '10.0.1.12', port: 80, counters: { ...zero, active: '4', conns: '9' }, rates: null },
+          { address: '10.0.1.12', port: 80, counters: { ...zero, active: '4', conns: '9', inpkts: String(MAX) }, rates: null },
         ],
       },
       { name: 'dns', counters: zero, rates: null, dests: [{ address: '10.0.2.1', port: 53, counters: zero, rates: null }] },
@@ -116,12 +118,12 @@ test('rates match each dest with its earlier value: by position when unchanged, 
   assert.deepEqual(got.map((x) => x.name), ['dns', 'web'], 'in the order of the later sample');
   assert.deepEqual(got[1].rates, r({ conns_per_s: 20 }));
   assert.deepEqual(got[1].dests.map((x) => x.rates), [r({ conns_per_s: 10, inpkts_per_s: 100 }), r({ outpkts_per_s: 4 })]);
-  // 10.0.2.3 is new: no earlier value, rate 0 (not its whole count over the window).
-  assert.deepEqual(got[0].dests.map((x) => x.rates), [r(), r({ inbytes_per_s: 1 }), r({ conns_per_s: 3 })]);
+  // 10.0.2.3 is new: no earlier value, no rates (not its whole count over the window).
+  assert.deepEqual(got[0].dests.map((x) => x.rates), [null, r({ inbytes_per_s: 1 }), r({ conns_per_s: 3 })]);
 });
 
 test('a large services part is encoded in slices with the event loop turning between them', async () => {
-  const count = SLICE_SERVICES * 3 + 7;
+  const count = SLICE_MESSAGES * 3 + 7;
   const words = (names: string[]) => new StatView(new BigUint64Array(count * names.length).buffer, { names, stride: names.length }, count);
   const services = Array.from({ length: count }, (_, i) => service(`svc${i}`, [[`10.1.${i >> 8}.${i & 255}`, 80]]));
   const ids = services.map((_, i) => i);
@@ -130,12 +132,7 @@ test('a large services part is encoded in slices with the event loop turning bet
     services, missing: [], own: words(SERVICE_FIELDS).sums(ids), dests: words(DEST_FIELDS).sums(ids), destStart,
     fields: { service: SERVICE_FIELDS, dest: DEST_FIELDS },
   };
-  let turns = 0;
-  let counting = true;
-  const tick = () => { if (counting) (turns++, setImmediate(tick)); };
-  setImmediate(tick);
-  const chunks = await servicesWire(big, undefined, 0);
-  counting = false;
+  const { result: chunks, turns } = await turnsDuring(() => servicesWire(big, undefined, 0));
   assert.equal(chunks.length, 4);
   assert.ok(turns >= chunks.length - 1, `the event loop turned ${turns} times over ${chunks.length} slices`);
   const got = decode(chunks).services;

@@ -52,7 +52,8 @@ export function observeHandlers(
         throw invalidField('window', `must be 0 or from ${MIN_WINDOW_MS} ms to ${MAX_WINDOW_MS} ms, got ${ms} ms`);
       }
       if (workers_only && services.length > 0) throw invalidField('services', 'must be empty with workers_only');
-      const twice = services.find((name, i) => services.indexOf(name) !== i);
+      const seen = new Set<string>();
+      const twice = services.find((name) => seen.size === seen.add(name).size);
       if (twice !== undefined) throw invalidField('services', `'${twice}' is named twice`);
       return encodedReply<GetStatsResponse>(await collectStats(dp, { windowMs: ms, services, workersOnly: workers_only }));
     }),

@@ -12,6 +12,14 @@ import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 
 import { fulcrumProto } from './proto';
 
+/** Messages a handler encodes between two turns of the event loop (stats.ts, service-wire.ts). */
+export const SLICE_MESSAGES = 256;
+
+/** The tag of length-delimited field `field` (a message, bytes, a string). */
+export function messageTag(field: number): number {
+  return (field << 3) | 2;
+}
+
 /** A reply in its wire form. */
 class EncodedReply {
   constructor(readonly bytes: Buffer) {}

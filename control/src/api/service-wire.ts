@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The running services as wire bytes, each made once. A running service's
-// config object is never changed in place (an edit copies it), so its
-// encoding holds for as long as the object lives: ListServices and
+// The desired state's services as wire bytes, each made once. A service's
+// validated config object is never changed in place (an edit copies it),
+// so its encoding holds for as long as the object lives: ListServices and
 // GetDesiredState at 10,000 services join the encodings they already
 // have, and encode only the services that changed since the last such
 // call, in slices with a turn of the event loop between them. (Through
@@ -17,10 +17,8 @@ import type { ServiceConfig } from '../config/schema';
 import type { Desired } from '../state/desired';
 import { serviceOut, snatOut } from './convert';
 import { fulcrumTypes } from './proto';
-import { loaderReplySerializer } from './reply-wire';
+import { loaderReplySerializer, messageTag, SLICE_MESSAGES } from './reply-wire';
 
-export const SLICE_SERVICES = 256;
-const LENGTH_DELIMITED = 2;
 const LIST_SERVICES_SERVICES = 1;  // ListServicesResponse.services
 const STATE_SERVICES = 1;  // DesiredState.services
 const RESPONSE_STATE = 1;  // GetDesiredStateResponse.state
@@ -33,8 +31,6 @@ function wireTypes(): { service: Type; state: Type } {
   return types;
 }
 
-const tag = (field: number) => (field << 3) | LENGTH_DELIMITED;
-
 /** The services as repeated message field `field`, each encoding made once. */
 async function servicesField(services: readonly ServiceConfig[], field: number): Promise<Uint8Array> {
   const { service } = wireTypes();
@@ -43,12 +39,14 @@ async function servicesField(services: readonly ServiceConfig[], field: number):
   for (const s of services) {
     let bytes = encoded.get(s);
     if (bytes === undefined) {
-      if (++fresh % SLICE_SERVICES === 0) await nextTurn();
-      // fromObject, as the loader's serializer does: enum names become numbers.
-      bytes = service.encode(service.fromObject(serviceOut(s))).finish();
+      if (++fresh % SLICE_MESSAGES === 0) await nextTurn();
+      // fromObject, as the loader's serializer does: enum names become
+      // numbers. A copy of its own: finish() may hand out a slice of a
+      // shared 8 KB pool block, which the cache would keep alive whole.
+      bytes = new Uint8Array(service.encode(service.fromObject(serviceOut(s))).finish());
       encoded.set(s, bytes);
     }
-    w.uint32(tag(field)).bytes(bytes);
+    w.uint32(messageTag(field)).bytes(bytes);
   }
   return w.finish();
 }
@@ -63,6 +61,6 @@ export async function desiredStateWire(d: Desired, generation: number): Promise<
   const { state } = wireTypes();
   const snat = state.encode(state.fromObject({ snat: d.snat.map(snatOut) })).finish();
   const body = Buffer.concat([await servicesField(d.services, STATE_SERVICES), snat]);
-  const wrapped = Writer.create().uint32(tag(RESPONSE_STATE)).bytes(body).finish();
+  const wrapped = Writer.create().uint32(messageTag(RESPONSE_STATE)).bytes(body).finish();
   return Buffer.concat([wrapped, loaderReplySerializer('GetDesiredState')({ generation: String(generation) })]);
 }

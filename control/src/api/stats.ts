@@ -9,7 +9,7 @@
 // and built as objects of decimal strings for the loader to encode it
 // took over a second in one turn of the event loop. So the services'
 // rows are read at one instant as numbers (StatView.sums), and that part
-// is encoded here straight from them, SLICE_SERVICES services at a time
+// is encoded here straight from them, SLICE_MESSAGES services at a time
 // with a turn of the event loop between slices; the reply goes out as
 // those bytes (reply-wire.ts). The rest of the reply (workers, pools,
 // SNAT rules: a few messages) takes the loader's path.
@@ -28,7 +28,7 @@ import type { GetStatsResponse } from './gen/fulcrum/v1/GetStatsResponse';
 import type { WorkerStats } from './gen/fulcrum/v1/WorkerStats';
 import { durationOut } from './convert';
 import { fulcrumTypes } from './proto';
-import { loaderReplySerializer } from './reply-wire';
+import { loaderReplySerializer, messageTag, SLICE_MESSAGES } from './reply-wire';
 
 export const MIN_WINDOW_MS = 100;
 export const MAX_WINDOW_MS = 10_000;
@@ -163,8 +163,7 @@ function wire(v: U64): number | { low: number; high: number } {
 
 // ----------------------------------------------- the services' part, encoded here
 
-export const SLICE_SERVICES = 256;
-const SERVICES_TAG = (2 << 3) | 2;  // GetStatsResponse.services, length-delimited
+const SERVICES_TAG = messageTag(2);  // GetStatsResponse.services
 
 let serviceStatsType: Type | undefined;
 
@@ -183,7 +182,7 @@ function layout(s: ServiceSample): Layout {
 
 /**
  * GetStatsResponse.services as wire bytes, one chunk a slice, with a turn
- * of the event loop after each; rates against `before`, taken `seconds`
+ * of the event loop between slices; rates against `before`, taken `seconds`
  * earlier. Only the samples are read: the config and the rows may change
  * meanwhile.
  */
@@ -193,10 +192,10 @@ export async function servicesWire(now: ServiceSample, before: ServiceSample | u
   const at = { now: layout(now), before: before === undefined ? undefined : layout(before) };
   const earlier = new Map(before?.services.map((s, i) => [s.name, i]));
   const chunks: Uint8Array[] = [];
-  for (let from = 0; from < now.services.length; from += SLICE_SERVICES) {
+  for (let from = 0; from < now.services.length; from += SLICE_MESSAGES) {
     if (from > 0) await nextTurn();
     const w = Writer.create();
-    for (let i = from; i < Math.min(from + SLICE_SERVICES, now.services.length); i++) {
+    for (let i = from; i < Math.min(from + SLICE_MESSAGES, now.services.length); i++) {
       const j = earlier.get(now.services[i].name);
       const message = serviceStats(now, i, at.now, before === undefined || j === undefined ? undefined : { sample: before, i: j, at: at.before! }, rate);
       serviceStatsType.encode(message, w.uint32(SERVICES_TAG).fork()).ldelim();
@@ -234,7 +233,7 @@ function serviceStats(s: ServiceSample, i: number, at: Layout, before: Earlier |
     rates: before === undefined ? null : ratesOut(own, values(before.sample.own, before.i, before.at.service), rate),
     dests: config.dests.map((d, k) => {
       const old = was?.(k);
-      return { address: d.address, port: d.port, counters: countersOut(dests[k]), rates: was === undefined ? null : ratesOut(dests[k], old, rate) };
+      return { address: d.address, port: d.port, counters: countersOut(dests[k]), rates: old === undefined ? null : ratesOut(dests[k], old, rate) };
     }),
   };
 }
@@ -242,7 +241,8 @@ function serviceStats(s: ServiceSample, i: number, at: Layout, before: Earlier |
 /**
  * The earlier values of the sample's service i's dest k: by position when
  * it is the same config (nothing about the service changed), otherwise by
- * address and port. A dest new since then has none (rates 0).
+ * address and port. A dest new since then has none (no rates, as a new
+ * service).
  */
 function earlierDests(s: ServiceSample, i: number, before: Earlier): (k: number) => U64[] | undefined {
   const old = before.sample;
@@ -262,8 +262,8 @@ function countersOut(v: readonly U64[]): Record<string, number | object> {
   return out;
 }
 
-function ratesOut(now: readonly U64[], before: readonly U64[] | undefined, rate: RateFn): Record<string, number> {
+function ratesOut(now: readonly U64[], before: readonly U64[], rate: RateFn): Record<string, number> {
   const out: Record<string, number> = {};
-  RATE_FIELDS.forEach((f, n) => (out[`${f}_per_s`] = rate(now[n], before?.[n])));
+  RATE_FIELDS.forEach((f, n) => (out[`${f}_per_s`] = rate(now[n], before[n])));
   return out;
 }

@@ -110,9 +110,16 @@ export class StatView {
     return total;
   }
 
-  /** The word whose low half is halves[i], as a double. */
+  /**
+   * The word whose low half is halves[i], as a double. A worker may carry
+   * into the high half between the two reads (a value 2^32 short): when
+   * the high half read again differs, the low half is read again with it.
+   */
   private double(i: number): number {
-    return this.halves[i + 1] * 4294967296 + this.halves[i];
+    const high = this.halves[i + 1];
+    const low = this.halves[i];
+    const again = this.halves[i + 1];
+    return again === high ? high * 4294967296 + low : again * 4294967296 + this.halves[i];
   }
 
   /**

@@ -49,7 +49,7 @@ export interface StatRowIds {
  */
 export interface ServiceSample {
   /** The services sampled, as running (health verdicts applied), in the order asked for. */
-  services: ServiceConfig[];
+  services: readonly ServiceConfig[];
   /** Names asked for that are not running. */
   missing: string[];
   /** Row i: services[i]'s own row. */
@@ -224,13 +224,14 @@ export class Dataplane {
     if (applied === undefined) {
       return { services: [], missing: [...(names ?? [])], own: serviceStats.sums([]), dests: destStats.sums([]), destStart: [0], fields };
     }
-    const services: ServiceConfig[] = names === undefined ? applied.services : [];
+    const named: ServiceConfig[] = [];
     const missing: string[] = [];
     for (const name of names ?? []) {
       const s = this.runningService(name);
       if (s === undefined) missing.push(name);
-      else services.push(s);
+      else named.push(s);
     }
+    const services = names === undefined ? applied.services : named;
     const serviceRows: number[] = [];
     const destRows: number[] = [];
     const destStart = [0];
