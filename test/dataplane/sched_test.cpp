@@ -486,6 +486,23 @@ SchedOptions mh_opts(bool fallback, bool hash_port = false) {
   return o;
 }
 
+// FNV-1a over a table's entries.
+uint64_t digest(const std::vector<int32_t>& table) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (int32_t v : table) {
+    for (int b = 0; b < 4; ++b) h = (h ^ ((uint32_t(v) >> (8 * b)) & 0xff)) * 0x100000001b3ull;
+  }
+  return h;
+}
+
+// The tables are pinned: a different table after an upgrade would move
+// clients between dests.
+TEST(SchedMh, TablesArePinned) {
+  EXPECT_EQ(digest(maglev(dests_weighted({1, 2, 3, 1, 1, 5, 2, 1}))), 0xdc401d5fd12f1b00ull);
+  EXPECT_EQ(digest(maglev(dests_equal(7), 251)), 0xad39ab08c3aae4b3ull);
+  EXPECT_EQ(digest(maglev(dests_weighted({0, 4, 1}), 61)), 0xb93fd46cf1c73954ull);
+}
+
 TEST(SchedMh, DeterministicAcrossBuildsAndWorkers) {
   EXPECT_EQ(maglev(dests_equal(7)), maglev(dests_equal(7)));
   Svc w0("mh", dests_equal(7), {}, 0, 2);
