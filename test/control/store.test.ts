@@ -5,7 +5,8 @@
 // its way to the disk gather into the next batch; a save that fails takes
 // its batch and every change accepted on top of it back, dataplane
 // included. And its incremental validation and diff (state/validated.ts)
-// against the whole-state ones, over random edits, Applies and failures. (With a real dataplane and gRPC: test/e2e/api-restart.test.ts
+// against the whole-state ones, over random edits (of the whole state and of
+// one service), Applies and failures. (With a real dataplane and gRPC: test/e2e/api-restart.test.ts
 // for the failed save, test/e2e/churn.test.ts for the batching.)
 
 import assert from 'node:assert/strict';
@@ -112,12 +113,18 @@ function randomOp(r: (n: number) => number, s: DesiredStateStore): Op {
   const dest = { address: `10.0.0.${10 + r(6)}`, port: 80 };
   const vip = `10.0.0.${100 + r(8)}`;
   const edit = (fn: Parameters<DesiredStateStore['change']>[0]): Op => (st) => ({ run: st.change(fn), target: () => st.input() });
+  // changeService: one service validated alone (the API's dest and laddr edits), the full schema when it is refused.
+  const one = (fn: Parameters<DesiredStateStore['changeService']>[1]): Op => (st) => ({ run: st.changeService(name, fn), target: () => st.input() });
   const ops: Op[] = [
     edit((d) => createService(d, { name: `s${r(8)}`, protocol: 'tcp', vip, port: 80, dests: [dest] })),
     edit((d) => deleteService(d, name)),
     edit((d) => createDest(findService(d, name), dest)),
     edit((d) => deleteDest(findService(d, name), dest.address, dest.port)),
     edit((d) => updateDest(findService(d, name), { ...dest, weight: r(5) })),
+    one((svc) => createDest(svc, dest)),
+    one((svc) => deleteDest(svc, dest.address, dest.port)),
+    // weight -1: refused by the schema, worded by the full one.
+    one((svc) => updateDest(svc, { ...dest, weight: r(5) - 1 })),
     // A whole state: the store's services, one maybe edited (maybe onto another's endpoint),
     // one maybe listed twice; maybe a dry run.
     (st) => {

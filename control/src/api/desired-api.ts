@@ -50,8 +50,8 @@ export function desiredHandlers(store: DesiredStateStore): DesiredHandlers {
   // A change's promise settles once its batch is saved; what it answers
   // is read right after the change, before later changes can move it.
   const generation = async (p: Promise<{ generation: number }>) => (await p).generation;
-  const onService = (name: string, edit: (svc: ReturnType<typeof edits.findService>) => void) =>
-    store.change((d) => edit(edits.findService(d, name)));
+  // A dest or laddr edit changes one service: the store validates that one.
+  const onService = (name: string, edit: (svc: ReturnType<typeof edits.findService>) => void) => store.changeService(name, edit);
 
   return {
     CreateService: unary(async ({ service }) => {

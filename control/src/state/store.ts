@@ -25,7 +25,7 @@
 import type { FulcrumConfig } from '../config/schema';
 import { events } from '../events';
 import { timeStage } from '../metrics/apply';
-import { desiredInput, plain, type Desired, type DesiredInput } from './desired';
+import { desiredInput, plain, type Desired, type DesiredInput, type Input } from './desired';
 import { changeText, diffServices, diffSnat, type Change } from './diff';
 import { StateError } from './errors';
 import { writeStateFile } from './file';
@@ -123,6 +123,25 @@ export class DesiredStateStore {
   }
 
   /**
+   * Edits a copy of the named service's input form with `edit` (which may
+   * throw StateError) and applies the result: change() for one service,
+   * costing what the service is rather than what the state is. A result
+   * the service cache cannot vouch for alone (invalid, or clashing with
+   * another service) goes through change(), which words the refusal.
+   */
+  changeService(name: string, edit: (svc: Input) => void): Promise<ApplyResult> {
+    const running = this.cache.serviceInput(name);
+    if (running === undefined) throw new StateError('not_found', `no service named '${name}'`);
+    const svc = plain(running);
+    edit(svc);
+    const v = timeStage('validate', () => this.cache.replaceOne(name, svc, this.desired.snat));
+    if (v !== undefined) return this.commit(v, false);
+    return this.change((d) => {
+      d.services[d.services.findIndex((s) => s.name === name)] = svc;
+    });
+  }
+
+  /**
    * SIGHUP: the config file read again becomes the running config (its
    * routes) and its services and snat rules the desired state. Published
    * even when only routes differ.
@@ -147,7 +166,7 @@ export class DesiredStateStore {
     // Only the services that left and those that came are compared: the rest are the same entries.
     const changes = timeStage('diff', () => [
       ...diffServices(v.removed.map((e) => e.input), v.fresh.map((e) => e.input)),
-      ...diffSnat(this.desired.snat.map((r) => plain(r)), v.input.snat),
+      ...diffSnat(this.desired.snat.map((r) => plain(r)), v.snatInput),
     ]);
     if (dryRun || (changes.length === 0 && !force)) return Promise.resolve({ changes, applied: false, generation: this.gen });
     if (changes.length > 0) {
@@ -194,7 +213,7 @@ export class DesiredStateStore {
 
   private save(next: Saved, v: Validated): Promise<void> {
     const state = { generation: next.gen, desired: next.desired };
-    return timeStage('state_file', () => writeStateFile(this.stateFile, state, { services: serviceTexts(v), snat: v.input.snat }));
+    return timeStage('state_file', () => writeStateFile(this.stateFile, state, { services: serviceTexts(v), snat: v.snatInput }));
   }
 
   private answer(batch: Batch, saved: Saved): void {
