@@ -28,6 +28,18 @@ test('a removed id is reused only once it is idle', () => {
   assert.equal(later.get('c'), aId);
 });
 
+test('the same keys again keep the same map; ids drained meanwhile are still reclaimed', () => {
+  const ids = new IdAllocator(2, 'dest');
+  const first = ids.assign(['a', 'b'], () => true);
+  const bId = first.get('b') as number;
+  const kept = ids.assign(['a'], () => true);  // b drains
+  assert.equal(ids.assign(['a'], () => false), kept, 'the same keys: the same map');
+  // b's id went idle since: the next assign of the same keys frees it for c.
+  assert.equal(ids.assign(['a'], () => true), kept);
+  assert.equal(ids.assign(['a', 'c'], () => false).get('c'), bId);
+  assert.notEqual(ids.assign(['c', 'a'], () => true), kept, 'another order is another list');
+});
+
 test('a refused assign changes nothing', () => {
   const ids = new IdAllocator(1, 'service');
   const first = ids.assign(['a'], () => true);
