@@ -95,7 +95,8 @@ async function encode(dp: Dataplane, now: Sample, before: Sample | undefined): P
   const earlierSnat = new Map(before?.snat.map((r) => [r.config.name, r]));
   const snat_rules = now.snat.map((r) => {
     const old = earlierSnat.get(r.config.name);
-    return { name: r.config.name, counters: snatCounters(r.stats), rates: rates(r.stats, old?.stats, rate) };
+    const values = counterValues(r.stats);
+    return { name: r.config.name, counters: countersOut(values), rates: old === undefined ? null : ratesOut(values, counterValues(old.stats), rate) };
   });
   const rest: GetStatsResponse = {
     workers, snat_rules, local_addresses: localAddresses(dp), pools: poolStats(dp),
@@ -136,14 +137,12 @@ const COUNTER_FIELDS = [...RATE_FIELDS, 'active', 'inactive', 'persistent'] as c
 // A service's connections now are its dests' (its own row has no such count).
 const CONNECTION_FIELDS = new Set<string>(['active', 'inactive', 'persistent']);
 
-/** An SNAT rule's counters (few: the loader encodes them). */
-function snatCounters(c: CounterSet): Record<string, string> {
-  return Object.fromEntries(COUNTER_FIELDS.map((f) => [f, String(c[f] ?? 0n)]));
-}
-
-function rates(now: CounterSet, before: CounterSet | undefined, rate: RateFn): Record<string, number> | null {
-  if (before === undefined) return null;
-  return Object.fromEntries(RATE_FIELDS.map((f) => [`${f}_per_s`, rate(now[f] ?? 0n, before[f])]));
+/** A row read as a CounterSet (an SNAT rule's) as the values countersOut() and ratesOut() take. */
+function counterValues(c: CounterSet): U64[] {
+  return COUNTER_FIELDS.map((f) => {
+    const v = c[f] ?? 0n;
+    return v <= Number.MAX_SAFE_INTEGER ? Number(v) : v;
+  });
 }
 
 /** a - b as a double (exactly, when either is past 2^53). */

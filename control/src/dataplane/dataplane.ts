@@ -219,11 +219,7 @@ export class Dataplane {
   /** The services named (every running one without names) with their statistics: see ServiceSample. */
   sampleServices(names?: readonly string[]): ServiceSample {
     const { services: serviceStats, dests: destStats } = this.stats;
-    const fields = { service: serviceStats.names(), dest: destStats.names() };
     const applied = this.applied;
-    if (applied === undefined) {
-      return { services: [], missing: [...(names ?? [])], own: serviceStats.sums([]), dests: destStats.sums([]), destStart: [0], fields };
-    }
     const named: ServiceConfig[] = [];
     const missing: string[] = [];
     for (const name of names ?? []) {
@@ -231,16 +227,21 @@ export class Dataplane {
       if (s === undefined) missing.push(name);
       else named.push(s);
     }
-    const services = names === undefined ? applied.services : named;
+    // Nothing applied yet: no services (and every name missing).
+    const services = names === undefined ? (applied?.services ?? []) : named;
     const serviceRows: number[] = [];
     const destRows: number[] = [];
     const destStart = [0];
     for (const s of services) {
-      serviceRows.push(applied.ids.services.get(serviceKey(s)) as number);
-      for (const key of destKeys(s)) destRows.push(applied.ids.dests.get(key) as number);
+      const ids = (applied as NonNullable<typeof applied>).ids;
+      serviceRows.push(ids.services.get(serviceKey(s)) as number);
+      for (const key of destKeys(s)) destRows.push(ids.dests.get(key) as number);
       destStart.push(destRows.length);
     }
-    return { services, missing, own: serviceStats.sums(serviceRows), dests: destStats.sums(destRows), destStart, fields };
+    return {
+      services, missing, own: serviceStats.sums(serviceRows), dests: destStats.sums(destRows), destStart,
+      fields: { service: serviceStats.names(), dest: destStats.names() },
+    };
   }
 
   /** The running service named `name`, found in a map made once per applied config. */
