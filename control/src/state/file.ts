@@ -21,27 +21,27 @@ export interface SavedState {
   desired: Desired;
 }
 
-/** A desired state as the file holds it: each service as its JSON text, the snat rules in input form. */
+/** A desired state as the file holds it: each service as its JSON text in UTF-8, the snat rules in input form. */
 export interface StateBody {
-  services: readonly string[];
+  services: readonly Uint8Array[];
   snat: readonly Input[];
 }
 
-/** The body of an input form (callers that have the services' texts pass those instead). */
+/** The body of an input form (callers that have the services' bytes pass those instead). */
 function stateBody(input: DesiredInput): StateBody {
-  return { services: input.services.map((s) => JSON.stringify(s)), snat: input.snat };
+  return { services: input.services.map((s) => Buffer.from(JSON.stringify(s))), snat: input.snat };
 }
 
 /**
  * Writes the state; rejects with StateError('unavailable') naming the
  * file. `body` is state.desired's when the caller has it already (the
- * store's cache holds every service's text). The text is made at once
- * (a later change cannot leak into it); the disk work runs off the event
- * loop, which keeps serving while the data reaches the disk. Control
- * thread; one write at a time per file.
+ * store's cache holds every service's bytes). The bytes are joined at
+ * once (a later change cannot leak into them); the disk work runs off the
+ * event loop, which keeps serving while the data reaches the disk.
+ * Control thread; one write at a time per file.
  */
 export async function writeStateFile(file: string, state: SavedState, body: StateBody = stateBody(desiredInput(state.desired))): Promise<void> {
-  const text = stateText(state.generation, body);
+  const text = stateBytes(state.generation, body);
   const dir = path.dirname(file);
   const tmp = tempFile(file, process.pid);
   try {
@@ -62,11 +62,34 @@ export async function writeStateFile(file: string, state: SavedState, body: Stat
 }
 
 // One service (or snat rule) per line: half the bytes of indented JSON at
-// 80,000 dests, and still a file an operator reads, greps and diffs.
-function stateText(generation: number, body: StateBody): string {
-  const list = (texts: readonly string[]) => (texts.length === 0 ? '[]' : `[\n${texts.join(',\n')}\n]`);
+// 80,000 dests, and still a file an operator reads, greps and diffs. The
+// services' bytes are joined as they are: a batch of dest edits at 10,000
+// services saves 9 MB, and joining it as text, then encoding that, cost
+// more than the edits.
+function stateBytes(generation: number, body: StateBody): Buffer {
   const head = JSON.stringify({ format: FORMAT, version: VERSION, generation }).slice(0, -1);
-  return `${head},\n"services": ${list(body.services)},\n"snat": ${list(body.snat.map((r) => JSON.stringify(r)))}\n}\n`;
+  const parts: Uint8Array[] = [Buffer.from(`${head},\n"services": `)];
+  listBytes(parts, body.services);
+  parts.push(Buffer.from(',\n"snat": '));
+  listBytes(parts, body.snat.map((r) => Buffer.from(JSON.stringify(r))));
+  parts.push(Buffer.from('\n}\n'));
+  return Buffer.concat(parts);
+}
+
+const COMMA_LINE = Buffer.from(',\n');
+
+/** items as a JSON list, one per line, appended to parts. */
+function listBytes(parts: Uint8Array[], items: readonly Uint8Array[]): void {
+  if (items.length === 0) {
+    parts.push(Buffer.from('[]'));
+    return;
+  }
+  parts.push(Buffer.from('[\n'));
+  items.forEach((item, i) => {
+    if (i > 0) parts.push(COMMA_LINE);
+    parts.push(item);
+  });
+  parts.push(Buffer.from('\n]'));
 }
 
 function tempFile(file: string, pid: number | string): string {

@@ -29,7 +29,7 @@ import { desiredInput, plain, type Desired, type DesiredInput, type Input } from
 import { changeText, diffServices, diffSnat, type Change } from './diff';
 import { StateError } from './errors';
 import { writeStateFile } from './file';
-import { ServiceCache, serviceTexts, type Validated } from './validated';
+import { ServiceCache, serviceBytes, type Validated } from './validated';
 
 /** What the store drives: Dataplane.apply. */
 export interface DataplaneSink {
@@ -213,7 +213,7 @@ export class DesiredStateStore {
 
   private save(next: Saved, v: Validated): Promise<void> {
     const state = { generation: next.gen, desired: next.desired };
-    return timeStage('state_file', () => writeStateFile(this.stateFile, state, { services: serviceTexts(v), snat: v.snatInput }));
+    return timeStage('state_file', () => writeStateFile(this.stateFile, state, { services: serviceBytes(v), snat: v.snatInput }));
   }
 
   private answer(batch: Batch, saved: Saved): void {

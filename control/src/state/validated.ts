@@ -28,6 +28,8 @@ interface Entry {
   input: Input;
   /** JSON.stringify(input): what the state file holds for it. */
   text: string;
+  /** text in UTF-8, made by the first save that writes it. */
+  bytes?: Buffer;
   /** Every text it is known by: the form a client sent (or its EncodedInput key), and text. */
   texts: string[];
   /** What no other service may have: its name and every endpoint it answers for. */
@@ -61,9 +63,36 @@ function entry(config: ServiceConfig, raw?: string): Entry {
   return { config, input, text, texts: raw === undefined || raw === text ? [text] : [raw, text], claims, seen: 0 };
 }
 
-/** v's services as the state file writes them: the texts their entries were indexed by, made once. */
-export function serviceTexts(v: Validated): string[] {
-  return v.list.map((e) => e.text);
+/**
+ * The validated state of these entries. Its service list is made when
+ * first read: 64 dest edits batched into one publication each make a
+ * state, and at 10,000 services making every one's list cost more than
+ * the edit itself; only the batch's last is read (published, answered).
+ */
+function desiredOf(list: readonly Entry[], snat: Desired['snat']): Desired {
+  let services: ServiceConfig[] | undefined;
+  return {
+    get services(): ServiceConfig[] {
+      services ??= list.map((e) => e.config);
+      return services;
+    },
+    snat,
+  };
+}
+
+/**
+ * v's services as the state file writes them: the UTF-8 of the texts
+ * their entries were indexed by, made once per entry (in memory of their
+ * own: a slice of a shared pool would keep the pool alive).
+ */
+export function serviceBytes(v: Validated): Buffer[] {
+  return v.list.map((e) => (e.bytes ??= utf8(e.text)));
+}
+
+function utf8(text: string): Buffer {
+  const out = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+  out.write(text);
+  return out;
 }
 
 export class ServiceCache {
@@ -223,7 +252,7 @@ export class ServiceCache {
 
   private validated(snat: Desired['snat'], list: Entry[], fresh: Entry[], removed: Entry[]): Validated {
     return {
-      desired: { services: list.map((e) => e.config), snat },
+      desired: desiredOf(list, snat),
       snatInput: snat.map((r) => plain(r)),
       list,
       fresh,
