@@ -14,7 +14,6 @@
 #include <iterator>
 #include <memory>
 #include <string>
-#include <unordered_map>
 
 #include "engine/eal.hpp"
 #include "engine/engine.hpp"
@@ -205,21 +204,19 @@ ServiceSpec to_service_spec(const Napi::Object& s) {
   return spec;
 }
 
-// The services the last successful apply took, by id: a later apply
-// names an unchanged one by its id alone (control/src/dataplane/
-// spec-cache.ts), so only the changed ones cross N-API.
-using ServiceSpecs = std::unordered_map<uint32_t, ServiceSpec>;
-
-ServiceSpec service_spec_or_last(const Napi::Value& v, const ServiceSpecs& last) {
+// A service the last successful apply sent the same way crosses as its id
+// alone (control/src/dataplane/spec-cache.ts): the snapshot keeps the
+// previous snapshot's service of that id, so only the changed ones cross
+// N-API and are built.
+ServiceSpec service_spec_or_kept(const Napi::Value& v) {
   if (!v.IsNumber()) return to_service_spec(v.As<Napi::Object>());
-  uint32_t id = v.As<Napi::Number>().Uint32Value();
-  auto it = last.find(id);
-  if (it == last.end())
-    throw Napi::TypeError::New(v.Env(), "service id " + std::to_string(id) + " was not in the last apply");
-  return it->second;
+  ServiceSpec kept{};
+  kept.id = v.As<Napi::Number>().Uint32Value();
+  kept.keep = true;
+  return kept;
 }
 
-SnapshotSpec to_snapshot_spec(const Napi::Object& o, const ServiceSpecs& last) {
+SnapshotSpec to_snapshot_spec(const Napi::Object& o) {
   SnapshotSpec spec;
   Napi::Array addrs = get_array(o, "addresses");
   for (uint32_t i = 0; i < addrs.Length(); i++) {
@@ -238,7 +235,7 @@ SnapshotSpec to_snapshot_spec(const Napi::Object& o, const ServiceSpecs& last) {
   if (sv.IsArray()) {
     Napi::Array services = sv.As<Napi::Array>();
     spec.services.reserve(services.Length());
-    for (uint32_t i = 0; i < services.Length(); i++) spec.services.push_back(service_spec_or_last(services.Get(i), last));
+    for (uint32_t i = 0; i < services.Length(); i++) spec.services.push_back(service_spec_or_kept(services.Get(i)));
   }
   Napi::Value nv = o.Get("snat");
   if (nv.IsArray()) {
@@ -384,7 +381,6 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
     std::string err;
     engine_ = Engine::start(cfg, err);
     if (!engine_) throw Napi::Error::New(env, err);
-    last_services_.clear();
     Napi::Object out = Napi::Object::New(env);
     Napi::Array ports = Napi::Array::New(env);
     for (const Port& p : engine_->ports()) ports.Set(ports.Length(), port_info(env, p));
@@ -401,11 +397,9 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
   }
 
   Napi::Value Apply(const Napi::CallbackInfo& info) {
-    SnapshotSpec spec = to_snapshot_spec(info[0].As<Napi::Object>(), last_services_);
+    SnapshotSpec spec = to_snapshot_spec(info[0].As<Napi::Object>());
     std::string err;
     if (!engine(info.Env()).apply(spec, err)) throw Napi::Error::New(info.Env(), err);
-    last_services_.clear();
-    for (ServiceSpec& s : spec.services) last_services_.emplace(s.id, std::move(s));
     return Napi::Number::New(info.Env(), double(engine_->generation()));
   }
 
@@ -532,7 +526,6 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
   }
 
   std::unique_ptr<Engine> engine_;
-  ServiceSpecs last_services_;
 };
 
 NODE_API_ADDON(FulcrumAddon)

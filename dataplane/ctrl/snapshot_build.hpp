@@ -39,6 +39,9 @@ struct DestSpec {
 
 struct ServiceSpec {
   uint32_t id;      // stable, < max_services
+  // The previous snapshot's service of this id, as it is: the rest of the
+  // spec is not read (the control plane sends an unchanged service by id).
+  bool keep = false;
   uint8_t proto;
   uint32_t vip;     // network order
   uint16_t vport;   // network order; 0 = every port (persistent only)
@@ -93,7 +96,8 @@ std::unique_ptr<Snapshot> build_snapshot(const SnapshotSpec& spec, const Snapsho
 
 // The service part: every VIP becomes an owned address (answered on the
 // port whose subnet holds it, or on any port), every service gets its
-// scheduler built for generation gen. Called by build_snapshot.
+// scheduler built for generation gen, and a kept service (spec.keep) is
+// prev's very object. Called by build_snapshot.
 bool build_services(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uint64_t gen,
                     const SnapshotLimits& limits, std::string& err);
 

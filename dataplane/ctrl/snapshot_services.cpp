@@ -154,15 +154,15 @@ bool build_service(Service& svc, const ServiceSpec& spec, const Snapshot* prev, 
 }
 
 // Client steering while some service is persistent (see Snapshot::steer_mask).
-void set_steering(Snapshot& s, const std::vector<Service>& services) {
+void set_steering(Snapshot& s, const std::vector<ServiceTable::Shared>& services) {
   bool persistent = false;
   uint32_t mask = ~uint32_t(0);
-  for (const Service& svc : services) {
-    for (const Dest& d : svc.dests)
+  for (const ServiceTable::Shared& svc : services) {
+    for (const Dest& d : svc->dests)
       if (d.fwd == FwdMode::kNat) s.nat_dests.push_back(d.ip);
-    if (svc.persist_ms == 0) continue;
+    if (svc->persist_ms == 0) continue;
     persistent = true;
-    if (rte_be_to_cpu_32(svc.persist_mask) < rte_be_to_cpu_32(mask)) mask = svc.persist_mask;
+    if (rte_be_to_cpu_32(svc->persist_mask) < rte_be_to_cpu_32(mask)) mask = svc->persist_mask;
   }
   std::sort(s.nat_dests.begin(), s.nat_dests.end());
   s.nat_dests.erase(std::unique(s.nat_dests.begin(), s.nat_dests.end()), s.nat_dests.end());
@@ -198,16 +198,32 @@ bool build_snat(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uin
   return true;
 }
 
+// The service spec describes: prev's own when kept, else built anew.
+ServiceTable::Shared service_for(const ServiceSpec& spec, const Snapshot* prev, uint64_t gen,
+                                 const SnapshotLimits& limits, std::string& err) {
+  if (spec.keep) {
+    ServiceTable::Shared kept = prev != nullptr && prev->services ? prev->services->shared_by_id(spec.id) : nullptr;
+    if (!kept) err = svc_name(spec) + ": kept, but the previous snapshot has no such service";
+    return kept;
+  }
+  auto svc = std::make_shared<Service>();
+  if (!build_service(*svc, spec, prev, gen, limits, err)) return nullptr;
+  return svc;
+}
+
 bool build_services(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uint64_t gen,
                     const SnapshotLimits& limits, std::string& err) {
   if (spec.services.empty()) return true;
-  std::vector<Service> services(spec.services.size());
+  std::vector<ServiceTable::Shared> services;
+  services.reserve(spec.services.size());
   OwnedBuilder owned(s, prev, gen);
-  for (size_t i = 0; i < spec.services.size(); i++) {
-    if (!build_service(services[i], spec.services[i], prev, gen, limits, err)) return false;
-    owned.add(spec.services[i].vip, false);
-    for (const Endpoint& e : spec.services[i].extra) owned.add(e.vip, false);
-    for (const Laddr& a : spec.services[i].laddrs) owned.add(a.ip, true);
+  for (const ServiceSpec& one : spec.services) {
+    ServiceTable::Shared svc = service_for(one, prev, gen, limits, err);
+    if (!svc) return false;
+    owned.add(svc->vip, false);
+    for (const Endpoint& e : svc->extra) owned.add(e.vip, false);
+    for (const Laddr& a : svc->laddrs) owned.add(a.ip, true);
+    services.push_back(std::move(svc));
   }
   owned.finish();
   set_steering(s, services);

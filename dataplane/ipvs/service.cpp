@@ -16,13 +16,13 @@ uint64_t svc_key(uint8_t proto, uint32_t vip, uint16_t vport) {
 
 }  // namespace
 
-std::unique_ptr<ServiceTable> ServiceTable::create(std::vector<Service> services, std::string& err) {
+std::unique_ptr<ServiceTable> ServiceTable::create(std::vector<Shared> services, std::string& err) {
   size_t endpoints = 0;
-  for (const Service& s : services) endpoints += 1 + s.extra.size();
+  for (const Shared& s : services) endpoints += 1 + s->extra.size();
   std::unique_ptr<ServiceTable> t(new ServiceTable(std::move(services)));
   t->slots_.assign(std::bit_ceil(std::max<size_t>(endpoints * 2, 16)), Slot{0, -1});
   for (size_t i = 0; i < t->services_.size(); i++) {
-    const Service& s = t->services_[i];
+    const Service& s = *t->services_[i];
     if (s.id >= t->by_id_.size()) t->by_id_.resize(s.id + 1, -1);
     t->by_id_[s.id] = int32_t(i);
     t->any_expire_nodest_ |= s.expire_nodest;
@@ -44,7 +44,7 @@ bool ServiceTable::add(const Endpoint& e, size_t index, std::string& err) {
   uint64_t key = svc_key(e.proto, e.vip, e.vport);
   Slot& slot = slots_[probe(key)];
   if (slot.index >= 0) {
-    err = "service " + std::to_string(services_[index].id) +
+    err = "service " + std::to_string(services_[index]->id) +
           " has the same protocol, address and port as another";
     return false;
   }
@@ -54,10 +54,10 @@ bool ServiceTable::add(const Endpoint& e, size_t index, std::string& err) {
 
 const Service* ServiceTable::find(uint8_t proto, uint32_t vip, uint16_t vport) const {
   const Slot& exact = slots_[probe(svc_key(proto, vip, vport))];
-  if (exact.index >= 0) return &services_[size_t(exact.index)];
+  if (exact.index >= 0) return services_[size_t(exact.index)].get();
   if (vport == 0) return nullptr;
   const Slot& any_port = slots_[probe(svc_key(proto, vip, 0))];
-  return any_port.index >= 0 ? &services_[size_t(any_port.index)] : nullptr;
+  return any_port.index >= 0 ? services_[size_t(any_port.index)].get() : nullptr;
 }
 
 }  // namespace fulcrum

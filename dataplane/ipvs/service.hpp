@@ -79,6 +79,11 @@ struct Service {
 // Service lookup by <proto, vip, vport>, falling back to the vip's
 // port-zero service. Built on the control thread, read by workers.
 //
+// Services are shared between snapshots: a publication that changes a
+// few of 10,000 services builds those few, and the next table holds the
+// same objects for the rest (a service never changes once built). Only
+// the control thread touches the reference counts.
+//
 // The table never changes once built (a change is a new snapshot), so it
 // is a plain open-addressed array of <key, index> probed linearly, at most
 // half full: a lookup is one hash and, almost always, one 16-byte slot.
@@ -86,7 +91,8 @@ struct Service {
 // and a memzone per snapshot.)
 class ServiceTable {
  public:
-  static std::unique_ptr<ServiceTable> create(std::vector<Service> services, std::string& err);
+  using Shared = std::shared_ptr<const Service>;
+  static std::unique_ptr<ServiceTable> create(std::vector<Shared> services, std::string& err);
   ServiceTable(const ServiceTable&) = delete;
   ServiceTable& operator=(const ServiceTable&) = delete;
 
@@ -94,9 +100,13 @@ class ServiceTable {
   const Service* find(uint8_t proto, uint32_t vip, uint16_t vport) const;
   // The service with this id, or nullptr. Any thread.
   const Service* by_id(uint32_t id) const {
-    return id < by_id_.size() && by_id_[id] >= 0 ? &services_[size_t(by_id_[id])] : nullptr;
+    return id < by_id_.size() && by_id_[id] >= 0 ? services_[size_t(by_id_[id])].get() : nullptr;
   }
-  const std::vector<Service>& services() const { return services_; }
+  // The service with this id, for a later table to share. Control thread.
+  Shared shared_by_id(uint32_t id) const {
+    return id < by_id_.size() && by_id_[id] >= 0 ? services_[size_t(by_id_[id])] : nullptr;
+  }
+  const std::vector<Shared>& services() const { return services_; }
   // True when some service uses expire_nodest (spares the others a lookup).
   bool any_expire_nodest() const { return any_expire_nodest_; }
 
@@ -105,10 +115,10 @@ class ServiceTable {
     uint64_t key;
     int64_t index;  // in services_; -1: empty
   };
-  explicit ServiceTable(std::vector<Service> services) : services_(std::move(services)) {}
+  explicit ServiceTable(std::vector<Shared> services) : services_(std::move(services)) {}
   bool add(const Endpoint& e, size_t index, std::string& err);
   size_t probe(uint64_t key) const;  // key's slot, or the empty one ending its run
-  std::vector<Service> services_;
+  std::vector<Shared> services_;
   std::vector<int32_t> by_id_;  // service id -> index in services_, -1 if none
   bool any_expire_nodest_ = false;
   std::vector<Slot> slots_;  // a power of two, at least twice the endpoints

@@ -6,6 +6,7 @@
 // a second service on one endpoint is refused by id.
 #include <netinet/in.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,12 @@ Service service(uint32_t id, uint8_t proto, uint32_t vip, uint16_t vport) {
   return s;
 }
 
+std::vector<ServiceTable::Shared> shared(const std::vector<Service>& services) {
+  std::vector<ServiceTable::Shared> out;
+  for (const Service& s : services) out.push_back(std::make_shared<const Service>(s));
+  return out;
+}
+
 uint32_t vip_of(uint32_t i) { return rte_cpu_to_be_32(0x0a000000u + i / 4); }  // 4 services a VIP
 
 TEST(ServiceTable, TenThousandServicesAreEachFoundAndNothingElseIs) {
@@ -37,7 +44,7 @@ TEST(ServiceTable, TenThousandServicesAreEachFoundAndNothingElseIs) {
     services.push_back(s);
   }
   std::string err;
-  auto t = ServiceTable::create(services, err);
+  auto t = ServiceTable::create(shared(services), err);
   ASSERT_NE(t, nullptr) << err;
   for (uint32_t i = 0; i < kN; i++) {
     const Service* s = t->find(i % 2 ? IPPROTO_UDP : IPPROTO_TCP, vip_of(i), rte_cpu_to_be_16(uint16_t(80 + i % 4)));
@@ -61,7 +68,7 @@ TEST(ServiceTable, TenThousandServicesAreEachFoundAndNothingElseIs) {
 TEST(ServiceTable, APortZeroServiceTakesTheVipsOtherPorts) {
   const uint32_t vip = rte_cpu_to_be_32(0x0a000001);
   std::string err;
-  auto t = ServiceTable::create({service(1, IPPROTO_TCP, vip, 80), service(2, IPPROTO_TCP, vip, 0)}, err);
+  auto t = ServiceTable::create(shared({service(1, IPPROTO_TCP, vip, 80), service(2, IPPROTO_TCP, vip, 0)}), err);
   ASSERT_NE(t, nullptr) << err;
   EXPECT_EQ(t->find(IPPROTO_TCP, vip, rte_cpu_to_be_16(80))->id, 1u);   // the exact port first
   EXPECT_EQ(t->find(IPPROTO_TCP, vip, rte_cpu_to_be_16(443))->id, 2u);
@@ -74,7 +81,7 @@ TEST(ServiceTable, TwoServicesOnOneEndpointAreRefusedByName) {
   Service grouped = service(8, IPPROTO_TCP, vip, 443);
   grouped.extra.push_back(Endpoint{IPPROTO_TCP, vip, rte_cpu_to_be_16(80)});
   std::string err;
-  EXPECT_EQ(ServiceTable::create({service(7, IPPROTO_TCP, vip, 80), grouped}, err), nullptr);
+  EXPECT_EQ(ServiceTable::create(shared({service(7, IPPROTO_TCP, vip, 80), grouped}), err), nullptr);
   EXPECT_EQ(err, "service 8 has the same protocol, address and port as another");
 }
 

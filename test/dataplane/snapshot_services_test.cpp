@@ -29,18 +29,62 @@ TEST(SnapshotServices, UnchangedSchedulersAreSharedChangedOnesRebuilt) {
   auto b = build(ipvs_spec(), 2, a.get());
   auto c = build(ipvs_spec(3), 3, b.get());  // web's first dest reweighted
   ASSERT_TRUE(a && b && c);
-  for (const Service& sb : b->services->services()) {
-    const Service* sa = a->services->by_id(sb.id);
+  for (const ServiceTable::Shared& sb : b->services->services()) {
+    const Service* sa = a->services->by_id(sb->id);
     ASSERT_NE(sa, nullptr);
-    EXPECT_EQ(sb.sched.get(), sa->sched.get()) << "service " << sb.id;
-    EXPECT_EQ(sb.sched_gen, 1u) << "service " << sb.id;
+    EXPECT_EQ(sb->sched.get(), sa->sched.get()) << "service " << sb->id;
+    EXPECT_EQ(sb->sched_gen, 1u) << "service " << sb->id;
   }
-  for (const Service& sc : c->services->services()) {
-    const Service* sb = b->services->by_id(sc.id);
-    bool web = sc.id == kSvcWeb;
-    EXPECT_EQ(sc.sched.get() == sb->sched.get(), !web) << "service " << sc.id;
-    EXPECT_EQ(sc.sched_gen, web ? 3u : 1u) << "service " << sc.id;
+  for (const ServiceTable::Shared& sc : c->services->services()) {
+    const Service* sb = b->services->by_id(sc->id);
+    bool web = sc->id == kSvcWeb;
+    EXPECT_EQ(sc->sched.get() == sb->sched.get(), !web) << "service " << sc->id;
+    EXPECT_EQ(sc->sched_gen, web ? 3u : 1u) << "service " << sc->id;
   }
+}
+
+// A service the control plane sends by id alone (unchanged since the last
+// apply) is the previous snapshot's very object, its scheduler and
+// generation with it; the others are built anew. An id the previous
+// snapshot does not have is refused by name, and nothing is published.
+TEST(SnapshotServices, KeptServicesAreThePreviousSnapshotsObjects) {
+  auto a = build(ipvs_spec(), 1, nullptr);
+  ASSERT_TRUE(a);
+  SnapshotSpec spec = ipvs_spec(3);  // web's first dest reweighted
+  for (ServiceSpec& s : spec.services) {
+    if (s.id == kSvcWeb) continue;
+    uint32_t id = s.id;
+    s = ServiceSpec{};
+    s.id = id;
+    s.keep = true;
+  }
+  auto b = build(spec, 2, a.get());
+  ASSERT_TRUE(b);
+  ASSERT_EQ(b->services->services().size(), a->services->services().size());
+  for (const ServiceTable::Shared& sb : b->services->services()) {
+    bool web = sb->id == kSvcWeb;
+    EXPECT_EQ(sb.get() == a->services->by_id(sb->id), !web) << "service " << sb->id;
+    EXPECT_EQ(sb->sched_gen, web ? 2u : 1u) << "service " << sb->id;
+    EXPECT_FALSE(sb->dests.empty()) << "service " << sb->id;
+  }
+  // The kept services' VIPs are still owned, and still found by endpoint.
+  EXPECT_NE(b->find_owned(kVipFnat), nullptr);
+  const Service* fnat = b->services->find(IPPROTO_TCP, kVipFnat, rte_cpu_to_be_16(80));
+  ASSERT_NE(fnat, nullptr);
+  EXPECT_EQ(fnat, a->services->find(IPPROTO_TCP, kVipFnat, rte_cpu_to_be_16(80)));
+
+  spec.services.push_back(ServiceSpec{});
+  spec.services.back().id = 999;
+  spec.services.back().keep = true;
+  std::string err;
+  EXPECT_EQ(build_snapshot(spec, b.get(), 3, kLimits, err), nullptr);
+  EXPECT_EQ(err, "service 999: kept, but the previous snapshot has no such service");
+  // Nor is anything kept from no snapshot at all.
+  SnapshotSpec only_kept;
+  only_kept.services.push_back(spec.services.back());
+  only_kept.services.back().id = kSvcWeb;
+  EXPECT_EQ(build_snapshot(only_kept, nullptr, 3, kLimits, err), nullptr);
+  EXPECT_EQ(err, "service " + std::to_string(kSvcWeb) + ": kept, but the previous snapshot has no such service");
 }
 
 TEST(SnapshotServices, VipsAndLocalAddressesAreOwnedSortedAndFlagged) {
