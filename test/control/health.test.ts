@@ -314,4 +314,42 @@ describe('health manager', () => {
     assert.deepEqual(manager.states(), []);
     manager.stop();
   });
+
+  test('sync: the same config objects keep their checks; a removed service stops its checks and restores nothing', async () => {
+    const { manager, calls } = recordingManager();
+    managers.push(manager);
+    const port = await closedPort();
+    const svcs = services('{ type: tcp, interval: 100ms, timeout: 50ms, fall: 1 }', [port]);
+    manager.sync(svcs);
+    await waitFor('down', () => calls.length === 1, 1000);
+    await waitFor('a second check', () => manager.states()[0].failures >= 2, 1000);
+    const failures = manager.states()[0].failures;
+    manager.sync([...svcs]);  // another list, the same objects
+    assert.ok(manager.states()[0].failures >= failures, 'the check was not restarted');
+    assert.equal(calls.length, 1);
+    manager.sync([]);
+    assert.deepEqual(manager.states(), []);
+    await delay(300);
+    assert.equal(calls.length, 1, 'a removed service is not put back in the dataplane');
+    manager.stop();
+  });
+
+  test('sync: a removed service checks no more', async (t) => {
+    const { manager } = recordingManager();
+    managers.push(manager);
+    let accepted = 0;
+    const server = net.createServer((c) => {
+      accepted++;
+      c.destroy();
+    });
+    const port = await listen(server);
+    t.after(() => close(server));
+    manager.sync(services('{ type: tcp, interval: 100ms, timeout: 50ms }', [port]));
+    await waitFor('two checks', () => accepted >= 2, 1000);
+    manager.sync([]);
+    const at = accepted;
+    await delay(400);
+    assert.ok(accepted <= at + 1, `${accepted - at} checks after the service was removed`);
+    manager.stop();
+  });
 });
