@@ -58,3 +58,29 @@ test('a key swapped for another in one assign drains; the ids handed out earlier
   assert.equal(ids.assign(['a', 'c', 'd'], () => true).get('d'), bId);
   assert.deepEqual([...swapped], [['a', 0], ['c', 2]]);
 });
+
+test('assignGroups: the same groups (the arrays, or their keys again) keep the same map; another key changes it', () => {
+  const ids = new IdAllocator(8, 'dest');
+  const web = ['web|a', 'web|b'];
+  const api = ['api|a'];
+  const first = ids.assignGroups([web, api], () => true);
+  assert.deepEqual([...first.keys()], ['web|a', 'web|b', 'api|a']);
+  assert.equal(ids.assignGroups([web, api], () => true), first, 'the same arrays');
+  assert.equal(ids.assignGroups([[...web], api], () => true), first, 'a reweighted service: its keys again');
+  const swapped = ids.assignGroups([['web|a', 'web|c'], api], () => true);
+  assert.notEqual(swapped, first);
+  assert.equal(swapped.get('web|a'), first.get('web|a'));
+  assert.equal(swapped.get('api|a'), first.get('api|a'));
+  assert.equal(swapped.has('web|b'), false);
+  assert.notEqual(ids.assignGroups([api, ['web|a', 'web|c']], () => true), swapped, 'another order is another list');
+});
+
+test('assign() between two assignGroups() with the same groups: the second makes the groups\' map again', () => {
+  const ids = new IdAllocator(8, 'dest');
+  const groups = [['a', 'b'], ['c']];
+  ids.assignGroups(groups, () => true);
+  const other = ids.assign(['a'], () => true);
+  const again = ids.assignGroups(groups, () => true);
+  assert.notEqual(again, other);
+  assert.deepEqual([...again.keys()], ['a', 'b', 'c']);
+});

@@ -74,3 +74,18 @@ test('specs the addon did not take (no sent()) are never referred to by id', () 
   // The apply failed: nothing was sent, so the next apply sends specs again.
   assert.deepEqual(cache.specs(services, ids, overlay).map((x) => typeof x), ['object', 'object']);
 });
+
+test('a config object sent two applies ago, but not by the last, is sent whole again', () => {
+  const { services, ids, overlay, cache } = setup();
+  const [web, api] = services;
+  cache.specs([web, api], ids, overlay);
+  cache.sent();
+  const reweighted = { ...web, dests: [{ ...web.dests[0], weight: 7 }, web.dests[1]] };
+  cache.specs([reweighted, api], ids, overlay);
+  cache.sent();
+  // The addon holds the reweighted web now: the old object (a restored state) is a change again.
+  const back = cache.specs([web, api], ids, overlay);
+  assert.equal(typeof back[0], 'object');
+  assert.equal(unpackDests(asSpec(back[0]).dests)[0].weight, 1);
+  assert.equal(back[1], 2);
+});

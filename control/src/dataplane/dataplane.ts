@@ -17,7 +17,7 @@ import { loadAddon, type ConnFilter, type ConnRow, type EngineStartInfo, type Na
 import { StatView, type CounterSet, type RowSums } from './counters';
 import { checkDestLayout } from './dest-table';
 import { IdAllocator } from './ids';
-import { allDestKeys, DestOverlay, destKey, destKeys, laddrKeys, serviceKey, type SpecIds } from './services';
+import { DestOverlay, destKey, destKeys, laddrKeys, serviceKey, type SpecIds } from './services';
 import { ServiceSpecCache } from './spec-cache';
 import { snatDestKey, snatKey, snatLaddrKeys, snatSpecs } from './snat';
 import { engineStartSpec, snapshotSpec } from './spec';
@@ -152,12 +152,13 @@ export class Dataplane {
     const services = this.overlay.filter(cfg.services);
     const serviceKeys = [...services.map(serviceKey), ...cfg.snat.map(snatKey)];
     const serviceIds = (this.serviceIds as IdAllocator).assign(serviceKeys, (id) => svcStats.sum(id, live) === 0n);
-    const keys = allDestKeys(services);
-    for (const r of cfg.snat) keys.push(snatDestKey(r));
+    // Each service's dest keys (made once per config object), then the snat rules'.
+    const groups = services.map(destKeys);
+    groups.push(cfg.snat.map(snatDestKey));
     // Persistence templates refer to their dest by id too.
     const destIdle = (id: number) =>
       destStats.sum(id, active) + destStats.sum(id, inactive) + destStats.sum(id, persistent) === 0n;
-    const destIds = (this.destIds as IdAllocator).assign(keys, destIdle);
+    const destIds = (this.destIds as IdAllocator).assignGroups(groups, destIdle);
     // A local address's pool keeps its ports until no connection holds one.
     const laddrStats = this.stats.laddrs;
     const used = laddrStats.field('used');

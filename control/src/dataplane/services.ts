@@ -34,20 +34,6 @@ export function destKeys(s: ServiceConfig): readonly string[] {
   return keys;
 }
 
-/**
- * The destKeys of all these services, in order, as one list. A loop, not
- * flatMap and a spread: over 10,000 services those took ten times as long,
- * on every apply (a dest reweight too).
- */
-export function allDestKeys(services: readonly ServiceConfig[]): string[] {
-  let n = 0;
-  for (const s of services) n += s.dests.length;
-  const out = new Array<string>(n);
-  let i = 0;
-  for (const s of services) for (const key of destKeys(s)) out[i++] = key;
-  return out;
-}
-
 /** The service name a destKey starts with (service names have no '|'). */
 function serviceOfKey(key: string): string {
   const bar = key.indexOf('|');

@@ -16,34 +16,46 @@ interface Cached {
   spec: ServiceSpec;
   /** The overlay's version of the service when the spec was made. */
   version: number;
+  /** The sent() that last took it; only the last one's are in the addon. */
+  sent: number;
 }
 
 export class ServiceSpecCache {
-  private last = new Map<ServiceConfig, Cached>();
-  private next = new Map<ServiceConfig, Cached>();
+  // By config object: an entry dies with its object. Kept in one map
+  // (rather than a map per apply) so that a publication at 10,000
+  // services changing a few makes no map of 10,000.
+  private readonly cache = new WeakMap<ServiceConfig, Cached>();
+  /** sent() calls so far. */
+  private sends = 0;
+  /** The entries of the last specs(), which sent() marks as taken. */
+  private pending: Cached[] = [];
 
   /**
    * What to send for each service: its id where the last apply sent the
    * same spec, else the spec. Call sent() once the addon took them.
    */
   specs(services: readonly ServiceConfig[], ids: SpecIds, overlay: DestOverlay): (ServiceSpec | number)[] {
-    this.next = new Map();
-    return services.map((s, i) => {
+    const pending = new Array<Cached>(services.length);
+    const out = services.map((s, i) => {
       const version = overlay.version(s.name);
-      const hit = this.last.get(s);
-      if (hit !== undefined && hit.version === version) {
-        this.next.set(s, hit);
+      const hit = this.cache.get(s);
+      if (hit !== undefined && hit.version === version && hit.sent === this.sends) {
+        pending[i] = hit;
         return hit.spec.id;
       }
-      const spec = serviceSpec(s, i, ids, overlay);
-      this.next.set(s, { spec, version });
-      return spec;
+      const entry = { spec: serviceSpec(s, i, ids, overlay), version, sent: -1 };
+      this.cache.set(s, entry);
+      pending[i] = entry;
+      return entry.spec;
     });
+    this.pending = pending;
+    return out;
   }
 
   /** The addon took the last specs(): they are what it holds now. */
   sent(): void {
-    this.last = this.next;
-    this.next = new Map();
+    this.sends++;
+    for (const entry of this.pending) entry.sent = this.sends;
+    this.pending = [];
   }
 }
