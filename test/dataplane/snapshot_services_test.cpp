@@ -110,6 +110,38 @@ TEST(SnapshotServices, VipsAndLocalAddressesAreOwnedSortedAndFlagged) {
   EXPECT_EQ(next->find_owned(kVip)->added_gen, 1u);
 }
 
+// Replies from NAT dests go to their client's worker, so the snapshot
+// knows every NAT dest address. A publication that cannot have changed
+// that set (the same services, rebuilt ones with the same NAT addresses)
+// takes the previous snapshot's; every other one makes it anew.
+TEST(SnapshotServices, NatDestAddressesFollowTheServices) {
+  const uint32_t moved = ip("10.0.1.13");
+  auto a = build(ipvs_spec(), 1, nullptr);
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->is_nat_dest(kRs1) && a->is_nat_dest(kRs2));
+  EXPECT_FALSE(a->is_nat_dest(moved));
+  auto b = build(ipvs_spec(3), 2, a.get());  // a reweight
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->nat_dests, a->nat_dests);
+  SnapshotSpec spec = ipvs_spec();
+  spec.services[0].dests[0].ip = moved;  // web's first dest moves
+  auto c = build(spec, 3, b.get());
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->is_nat_dest(moved));
+  // web replaced by another service (as many services, an id b lacks).
+  SnapshotSpec replaced = spec;
+  replaced.services[0] = service(13, IPPROTO_TCP, kVipDr, 81, {dest(17, moved, 80, FwdMode::kDr)});
+  auto d = build(replaced, 4, c.get());
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->is_nat_dest(moved));
+  EXPECT_TRUE(d->is_nat_dest(kRs1) && d->is_nat_dest(kRs2));
+  // web removed.
+  spec.services.erase(spec.services.begin());
+  auto e = build(spec, 5, c.get());
+  ASSERT_TRUE(e);
+  EXPECT_FALSE(e->is_nat_dest(moved));
+}
+
 // dataplane.synproxy.max_conns sizes each worker's SYN proxy state pool;
 // at 0 there is none, and a synproxy service is refused by name instead
 // of having every client's ACK dropped for want of state.
