@@ -39,27 +39,46 @@ export class IdAllocator {
     // strings mostly the very same) well under one.
     if (sameKeys(keys, this.keys)) return this.ids;
     const next = new Map<string, number>();
-    const fresh: string[] = [];
+    // New keys take ids as they come (one map insertion each: an Apply
+    // from empty has 80,000); taken are the free ids used, given back
+    // with next's when the ids run out.
+    const taken: number[] = [];
+    const nextBefore = this.next;
     for (const key of keys) {
-      const id = this.ids.get(key);
-      if (id !== undefined) next.set(key, id);
-      else if (!next.has(key)) {
-        fresh.push(key);
-        next.set(key, -1);
+      let id = this.ids.get(key);
+      if (id === undefined) {
+        if (next.has(key)) continue;
+        id = this.take(taken);
+        if (id === undefined) {
+          this.giveBack(taken, nextBefore);
+          throw new Error(`too many ${this.what}s: at most ${this.limit} (raise dataplane.max_${this.what}s)`);
+        }
       }
-    }
-    const available = this.free.length + (this.limit - this.next);
-    if (fresh.length > available) {
-      throw new Error(`too many ${this.what}s: at most ${this.limit} (raise dataplane.max_${this.what}s)`);
+      next.set(key, id);
     }
     // Every key kept is one of ids: when as many were kept as ids holds, none left.
-    if (next.size - fresh.length < this.ids.size) {
+    if (next.size - taken.length - (this.next - nextBefore) < this.ids.size) {
       for (const [key, id] of this.ids) if (!next.has(key)) this.draining.add(id);
     }
-    for (const key of fresh) next.set(key, this.free.pop() ?? this.next++);
     this.ids = next;
     this.keys = keys;
     return next;
+  }
+
+  /** A free id (noted in taken), else the next unused one, else undefined. */
+  private take(taken: number[]): number | undefined {
+    const id = this.free.pop();
+    if (id !== undefined) {
+      taken.push(id);
+      return id;
+    }
+    return this.next < this.limit ? this.next++ : undefined;
+  }
+
+  /** Undoes the take()s of a refused assign. */
+  private giveBack(taken: number[], nextBefore: number): void {
+    for (let i = taken.length - 1; i >= 0; i--) this.free.push(taken[i]);
+    this.next = nextBefore;
   }
 
   /**
