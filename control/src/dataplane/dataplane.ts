@@ -151,19 +151,21 @@ export class Dataplane {
     );
     const services = this.overlay.filter(cfg.services);
     const serviceKeys = [...services.map(serviceKey), ...cfg.snat.map(snatKey)];
-    const serviceIds = (this.serviceIds as IdAllocator).assign(serviceKeys, (id) => svcStats.sum(id, live) === 0n);
+    const serviceIds = (this.serviceIds as IdAllocator).assign(serviceKeys, (id) => svcStats.sumNumber(id, live) === 0);
     // Each service's dest keys (made once per config object), then the snat rules'.
     const groups = services.map(destKeys);
     groups.push(cfg.snat.map(snatDestKey));
-    // Persistence templates refer to their dest by id too.
+    // Persistence templates refer to their dest by id too. The counts are
+    // unsigned, so their sum is 0 exactly when the doubles' is (no BigInt:
+    // every publication asks this of every id still draining).
     const destIdle = (id: number) =>
-      destStats.sum(id, active) + destStats.sum(id, inactive) + destStats.sum(id, persistent) === 0n;
+      destStats.sumNumber(id, active) + destStats.sumNumber(id, inactive) + destStats.sumNumber(id, persistent) === 0;
     const destIds = (this.destIds as IdAllocator).assignGroups(groups, destIdle);
     // A local address's pool keeps its ports until no connection holds one.
     const laddrStats = this.stats.laddrs;
     const used = laddrStats.field('used');
     const laddrs = [...new Set([...laddrKeys(services), ...snatLaddrKeys(cfg.snat)])];
-    const laddrIds = (this.laddrIds as IdAllocator).assign(laddrs, (id) => laddrStats.sum(id, used) === 0n);
+    const laddrIds = (this.laddrIds as IdAllocator).assign(laddrs, (id) => laddrStats.sumNumber(id, used) === 0);
     const ids: SpecIds = { services: serviceIds, dests: destIds, laddrs: laddrIds };
     const spec = snapshotSpec(cfg, this.specCache.specs(services, ids, this.overlay), snatSpecs(cfg, ids));
     const generation = this.addon.apply(spec);
