@@ -16,7 +16,7 @@ import { serviceIn, snatIn } from '../../control/src/api/convert';
 import type { ApplyRequest, ApplyRequest__Output } from '../../control/src/api/gen/fulcrum/v1/ApplyRequest';
 import type { Service } from '../../control/src/api/gen/fulcrum/v1/Service';
 import { fulcrumProto } from '../../control/src/api/proto';
-import { EncodedInput } from '../../control/src/state/desired';
+import { desiredInput, EncodedInput } from '../../control/src/state/desired';
 import { StateError } from '../../control/src/state/errors';
 import { ServiceCache } from '../../control/src/state/validated';
 
@@ -86,6 +86,27 @@ test('the cache decodes only the services it has not seen', () => {
   assert.equal(v2.desired.services[7].dests[0].weight, 5);
   // Unchanged services are the very validated objects of the first Apply (spec caches key on them).
   assert.ok(v2.desired.services.every((s, i) => i === 7 || s === v1.desired.services[i]));
+});
+
+test('plain input (the config file read again) finds the running services by their text, also after an Apply changed one', () => {
+  const services = Array.from({ length: 20 }, (_, i) => service(`s${i}`, `10.0.2.${i + 1}`));
+  const cache = new ServiceCache({ services: [], snat: [] });
+  const v1 = cache.validate(applyRequestIn(encode({ state: { services } })).state, ['wan']);
+  cache.replace(v1);
+  const again = cache.validate(desiredInput(v1.desired), ['wan']);
+  assert.equal(again.fresh.length, 0, 'every service found by its text');
+  assert.ok(again.desired.services.every((s, i) => s === v1.desired.services[i]));
+  services[3] = service('s3', '10.0.2.4', 9);
+  const v2 = cache.validate(applyRequestIn(encode({ state: { services } })).state, ['wan']);
+  cache.replace(v2);
+  // The texts are those of the running list now: the changed service by its new text.
+  const after = cache.validate(desiredInput(v2.desired), ['wan']);
+  assert.equal(after.fresh.length, 0);
+  assert.equal(after.desired.services[3], v2.desired.services[3]);
+  assert.equal(after.desired.services[3].dests[0].weight, 9);
+  // And the old text is a change again.
+  const back = cache.validate(desiredInput(v1.desired), ['wan']);
+  assert.deepEqual(back.fresh.map((e) => e.config.name), ['s3']);
 });
 
 test('an invalid Apply read from the wire gets the config file\'s errors, naming the service', () => {

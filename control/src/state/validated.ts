@@ -95,9 +95,18 @@ function utf8(text: string): Buffer {
   return out;
 }
 
+/** An EncodedInput's key (it starts with a NUL), not a JSON text. */
+const isKey = (text: string) => text.charCodeAt(0) === 0;
+
 export class ServiceCache {
   private list: Entry[] = [];
-  private readonly byText = new Map<string, Entry>();
+  /** The running services by EncodedInput key (an Apply's services). */
+  private readonly byKey = new Map<string, Entry>();
+  // The running services by JSON text, made when a plain input is looked
+  // up (the config file read again) and dropped by any change of the
+  // list. An Apply's services arrive encoded and never need it: hashing
+  // 10,000 texts of a kilobyte on every Apply cost more than its diff.
+  private byJson: Map<string, Entry> | undefined;
   // The input objects the cache handed out (input()): found without
   // turning them into text. Nothing edits them in place (edits copy).
   private readonly byInput = new Map<Input, Entry>();
@@ -187,16 +196,27 @@ export class ServiceCache {
 
   private apply(c: Commit): void {
     for (const e of c.removed) {
-      for (const t of e.texts) if (this.byText.get(t) === e) this.byText.delete(t);
+      for (const t of e.texts) if (isKey(t) && this.byKey.get(t) === e) this.byKey.delete(t);
       this.byInput.delete(e.input);
       for (const k of e.claims) if (this.claims.get(k) === e) this.claims.delete(k);
     }
     for (const e of c.fresh) {
-      for (const t of e.texts) this.byText.set(t, e);
+      for (const t of e.texts) if (isKey(t)) this.byKey.set(t, e);
       this.byInput.set(e.input, e);
       for (const k of e.claims) this.claims.set(k, e);
     }
     this.list = c.list;
+    this.byJson = undefined;
+  }
+
+  /** The running entry known by this text (an EncodedInput key or a JSON text). */
+  private byText(text: string): Entry | undefined {
+    if (isKey(text)) return this.byKey.get(text);
+    if (this.byJson === undefined) {
+      this.byJson = new Map();
+      for (const e of this.list) for (const t of e.texts) if (!isKey(t)) this.byJson.set(t, e);
+    }
+    return this.byJson.get(text);
   }
 
   private incremental(input: unknown, portNames: readonly string[]): Validated | undefined {
@@ -211,7 +231,7 @@ export class ServiceCache {
       let e = this.byInput.get(s as Input);
       if (e === undefined) {
         const text = s instanceof EncodedInput ? s.key : JSON.stringify(s);
-        e = this.byText.get(text);
+        e = this.byText(text);
         if (e === undefined) {
           const r = serviceSchema.safeParse(s instanceof EncodedInput ? s.input() : s);
           if (!r.success) return undefined;
