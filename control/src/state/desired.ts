@@ -24,16 +24,13 @@ export type Input = Record<string, unknown>;
  * must mean equal inputs: the key is the encoding itself, not a hash.
  */
 export class EncodedInput {
-  /** The encoding's key after a NUL, which starts no JSON text: it is never taken for one. */
-  readonly key: string;
   private decoded: Input | undefined;
 
   constructor(
-    encoding: string,
+    /** The encoding as a string (one character a byte): what the input is known by. */
+    readonly key: string,
     private readonly decode: () => Input,
-  ) {
-    this.key = `\0${encoding}`;
-  }
+  ) {}
 
   input(): Input {
     this.decoded ??= this.decode();

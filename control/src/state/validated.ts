@@ -4,12 +4,13 @@
 // on its own or not (the schema's per-service rules), and a set of valid
 // services is valid when names and endpoints do not collide. So the cache
 // keeps, for the running desired state, every service's validated form,
-// its input form, the texts it is known by (the form a client sent or
-// the key of its encoding, and the store's own) and its claims (name and
-// endpoints), in indexes it changes in place by what each commit
-// changed. A later desired state reuses the validated service for every
-// input object the cache handed out (an edit's draft shares the services
-// it did not touch) and every text it has seen, so with 80,000 dests one
+// its input form, what it is known by (the key of its encoding, or the
+// JSON text a client sent, and the store's own text) and its claims (name
+// and endpoints), in indexes it changes in place by what each commit
+// changed (the JSON texts' only when a plain input asks). A later desired
+// state reuses the validated service for every input object the cache
+// handed out (an edit's draft shares the services it did not touch) and
+// every key and text it has seen, so with 80,000 dests one
 // CreateDest validates one service, checks its claims against the index,
 // and makes the diff from the services that changed; an Apply decodes
 // and validates what the operator edited. What the cost still has of the
@@ -28,9 +29,11 @@ interface Entry {
   input: Input;
   /** JSON.stringify(input): what the state file holds for it. */
   text: string;
+  /** The EncodedInput key it arrived with, if it arrived encoded. */
+  key?: string;
   /** text in UTF-8, made by the first save that writes it. */
   bytes?: Buffer;
-  /** Every text it is known by: the form a client sent (or its EncodedInput key), and text. */
+  /** Every JSON text it is known by: the form a client sent, and text. */
   texts: string[];
   /** What no other service may have: its name and every endpoint it answers for. */
   claims: string[];
@@ -56,11 +59,13 @@ const TOP_LEVEL = new Set(['services', 'snat']);
 
 const nameClaim = (name: string) => `name ${name}`;
 
-function entry(config: ServiceConfig, raw?: string): Entry {
+/** The entry of a validated service, known by its key if it arrived encoded, else by the JSON text it arrived as (raw). */
+function entry(config: ServiceConfig, arrived: { key?: string; raw?: string } = {}): Entry {
   const input = serviceInput(config);
   const text = JSON.stringify(input);
   const claims = [nameClaim(config.name), ...answeredEndpoints(config).map(endpointText)];
-  return { config, input, text, texts: raw === undefined || raw === text ? [text] : [raw, text], claims, seen: 0 };
+  const { key, raw } = arrived;
+  return { config, input, text, key, texts: raw === undefined || raw === text ? [text] : [raw, text], claims, seen: 0 };
 }
 
 /**
@@ -94,9 +99,6 @@ function utf8(text: string): Buffer {
   out.write(text);
   return out;
 }
-
-/** An EncodedInput's key (it starts with a NUL), not a JSON text. */
-const isKey = (text: string) => text.charCodeAt(0) === 0;
 
 export class ServiceCache {
   private list: Entry[] = [];
@@ -196,12 +198,12 @@ export class ServiceCache {
 
   private apply(c: Commit): void {
     for (const e of c.removed) {
-      for (const t of e.texts) if (isKey(t) && this.byKey.get(t) === e) this.byKey.delete(t);
+      if (e.key !== undefined && this.byKey.get(e.key) === e) this.byKey.delete(e.key);
       this.byInput.delete(e.input);
       for (const k of e.claims) if (this.claims.get(k) === e) this.claims.delete(k);
     }
     for (const e of c.fresh) {
-      for (const t of e.texts) if (isKey(t)) this.byKey.set(t, e);
+      if (e.key !== undefined) this.byKey.set(e.key, e);
       this.byInput.set(e.input, e);
       for (const k of e.claims) this.claims.set(k, e);
     }
@@ -209,12 +211,11 @@ export class ServiceCache {
     this.byJson = undefined;
   }
 
-  /** The running entry known by this text (an EncodedInput key or a JSON text). */
+  /** The running entry known by this JSON text. */
   private byText(text: string): Entry | undefined {
-    if (isKey(text)) return this.byKey.get(text);
     if (this.byJson === undefined) {
       this.byJson = new Map();
-      for (const e of this.list) for (const t of e.texts) if (!isKey(t)) this.byJson.set(t, e);
+      for (const e of this.list) for (const t of e.texts) this.byJson.set(t, e);
     }
     return this.byJson.get(text);
   }
@@ -230,12 +231,13 @@ export class ServiceCache {
     for (const s of raw as unknown[]) {
       let e = this.byInput.get(s as Input);
       if (e === undefined) {
-        const text = s instanceof EncodedInput ? s.key : JSON.stringify(s);
-        e = this.byText(text);
+        // Known by its key if it arrived encoded, else by its text.
+        const arrived = s instanceof EncodedInput ? { key: s.key } : { raw: JSON.stringify(s) };
+        e = arrived.key !== undefined ? this.byKey.get(arrived.key) : this.byText(arrived.raw as string);
         if (e === undefined) {
           const r = serviceSchema.safeParse(s instanceof EncodedInput ? s.input() : s);
           if (!r.success) return undefined;
-          e = entry(r.data, text);
+          e = entry(r.data, arrived);
           fresh.push(e);
         }
       }
