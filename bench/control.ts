@@ -9,8 +9,9 @@
 // worker. Measures:
 //   apply    Apply of CONTROL_SERVICES services x CONTROL_DESTS dests from
 //            empty, then a second Apply changing CONTROL_EDIT_PERCENT % of
-//            the services; each split into the stages the balancer times
-//            (fulcrum_control_apply_stage_seconds)
+//            the services, the same again, an empty state and the fleet
+//            from empty once more (warm); each split into the stages the
+//            balancer times (fulcrum_control_apply_stage_seconds)
 //   unary    p50/p99 of the small reads an operator's tooling issues one
 //            at a time (GetService, ListDests, GetDest), then of the big
 //            ones (ListServices, GetDesiredState, GetStats: every service,
@@ -223,6 +224,8 @@ async function main(): Promise<void> {
     const edit = edited(SERVICES, DESTS, EDIT_PERCENT);
     applies.push([`${EDIT_PERCENT} % edited (${edit.touched} objects)`, ...(await timedApply(api, port, edit.state))]);
     applies.push(['same state again (no-op)', ...(await timedApply(api, port, edit.state))]);
+    applies.push([`-> empty`, ...(await timedApply(api, port, { services: [], snat: [] }))]);
+    applies.push([`empty -> ${SERVICES} x ${DESTS} again (warm)`, ...(await timedApply(api, port, fleet(SERVICES, DESTS)))]);
     console.log(`bench/control: ${SERVICES} services x ${DESTS} dests, state file ${(stateBytes / 1e6).toFixed(1)} MB, no hugepages, 1 worker answering a net_pcap echo flood\n`);
     table(['Apply', 'changes', 'total ms', 'client encode', 'validate', 'diff', 'spec (ids)', 'snapshot build', 'publish', 'state file', 'rest (gRPC, split)'], applies);
     if (APPLY_ONLY) return;
