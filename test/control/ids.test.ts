@@ -84,3 +84,43 @@ test('assign() between two assignGroups() with the same groups: the second makes
   assert.notEqual(again, other);
   assert.deepEqual([...again.keys()], ['a', 'b', 'c']);
 });
+
+test('undo() takes the last assign back: its new ids free again, its removed keys not draining', () => {
+  const ids = new IdAllocator(3, 'dest');
+  const first = ids.assign(['a', 'b'], () => true);
+  ids.commit();
+  const refused = ids.assign(['a', 'c'], () => false);  // b drains (busy), c takes id 2
+  assert.equal(refused.get('c'), 2);
+  ids.undo();
+  // As before the assign: b keeps its id (not draining: idle, it would be
+  // handed out again), and c's id is free for the next new key.
+  const again = ids.assign(['a', 'b', 'd'], () => true);
+  assert.equal(again.get('a'), first.get('a'));
+  assert.equal(again.get('b'), first.get('b'));
+  assert.equal(again.get('d'), 2);
+  // All three ids are in use, none twice: a fourth key finds none.
+  ids.commit();
+  assert.throws(() => ids.assign(['a', 'b', 'd', 'e'], () => false), /too many dests/);
+});
+
+test('undo() after commit(), or after a refused assign, changes nothing', () => {
+  const ids = new IdAllocator(2, 'dest');
+  const first = ids.assign(['a', 'b'], () => true);
+  ids.commit();
+  ids.undo();
+  assert.equal(ids.assign(['a', 'b'], () => true), first);
+  ids.commit();
+  assert.throws(() => ids.assign(['a', 'b', 'c'], () => true), /too many dests/);
+  ids.undo();
+  assert.deepEqual([...ids.assign(['b', 'a'], () => true)], [['b', 1], ['a', 0]]);
+});
+
+test('undo() of an assignGroups() puts the groups back: the same groups again keep the map', () => {
+  const ids = new IdAllocator(4, 'dest');
+  const groups = [['a', 'b'], ['c']];
+  const first = ids.assignGroups(groups, () => true);
+  ids.commit();
+  ids.assignGroups([['a'], ['c']], () => false);
+  ids.undo();
+  assert.equal(ids.assignGroups(groups, () => true), first);
+});

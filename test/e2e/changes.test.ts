@@ -3,7 +3,8 @@
 // Config changes at run time (SIGHUP): quiescing a dest stops new
 // connections to it while an open one keeps working; removing a dest
 // reschedules its persistent clients; a removed dest's open connection
-// drains, or, with expire_nodest_conn, ends at its next packet.
+// drains, or, with expire_nodest_conn, ends at its next packet; a reload
+// the dataplane refuses leaves every id as it was.
 
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -17,14 +18,14 @@ const KEEPALIVE = path.resolve(__dirname, 'fixtures/keepalive.js');
 
 // One dest each, so which dest holds a connection is known: removing it
 // leaves the service with none.
-function removal(kept: boolean): string {
-  const dest = (a: string) => (kept ? `[{ address: ${a}, port: 80 }]` : '[]');
+function removal(kept: boolean, expireWeight = 1): string {
+  const dest = (a: string, weight = 1) => (kept ? `[{ address: ${a}, port: 80, weight: ${weight} }]` : '[]');
   return `
   - { name: drain, protocol: tcp, vip: 10.0.0.102, port: 80, dests: ${dest('10.0.1.11')} }
-  - { name: expire, protocol: tcp, vip: 10.0.0.103, port: 80, expire_nodest_conn: true, dests: ${dest('10.0.1.12')} }`;
+  - { name: expire, protocol: tcp, vip: 10.0.0.103, port: 80, expire_nodest_conn: true, dests: ${dest('10.0.1.12', expireWeight)} }`;
 }
 
-function services(weights: [number, number, number], sticky: string[], removalKept = true): string {
+function services(weights: [number, number, number], sticky: string[], removalKept = true, expireWeight = 1): string {
   const dests = weights.map((w, i) => `      - { address: 10.0.1.1${i + 1}, port: 80, weight: ${w} }`).join('\n');
   const stickyDests = sticky.map((a) => `      - { address: ${a}, port: 80 }`).join('\n');
   return `
@@ -42,7 +43,7 @@ ${dests}
     scheduler: rr
     persistence: { timeout: 600 }
     dests:
-${stickyDests}${removal(removalKept)}`;
+${stickyDests}${removal(removalKept, expireWeight)}`;
 }
 
 const ALL = ['10.0.1.11', '10.0.1.12', '10.0.1.13'];
@@ -125,5 +126,29 @@ test('a removed dest with a live connection: it drains, or with expire_nodest_co
   assert.ok(ended.errors >= 1, JSON.stringify(ended));
   assert.ok((ended.answers.s2 ?? 0) < drained.answers.s1, JSON.stringify(ended));
   assert.ok((await expiredNodest()) > expiredBefore, 'conns_expired_nodest did not move');
+  await sb.reload(services([1, 1, 1], ALL));
+});
+
+// The schema accepts any table size; the dataplane refuses one that is not
+// prime, so this config gets as far as the publication and fails there.
+const REFUSED_BY_THE_DATAPLANE = `
+  - { name: refused, protocol: tcp, vip: 10.0.0.104, port: 80, scheduler: mh, mh: { table_size: 65536 }, dests: [{ address: 10.0.1.13, port: 80 }] }`;
+
+test('a reload the dataplane refuses changes nothing: a live connection to a dest it removed survives it and the next change', { timeout: 60_000 }, async () => {
+  const expire = output(sb.topo.spawn('client', [process.execPath, KEEPALIVE, 'http://10.0.0.103/', '5']));
+  await new Promise((r) => setTimeout(r, 1500));
+  const expiredBefore = await expiredNodest();
+  // Removes expire's dest (its connection lives on, so its id drains) and is refused as a whole.
+  await assert.rejects(sb.reload(services([1, 1, 1], ALL, false) + REFUSED_BY_THE_DATAPLANE), /reload refused/);
+  // The next change of that service sends it to the dataplane whole: with the dest's
+  // id as it was, the connection is still the dest's (expire_nodest_conn would end it otherwise).
+  await sb.reload(services([1, 1, 1], ALL, true, 2));
+  const status = await sb.status();
+  assert.match(status, /-> 10\.0\.1\.12:80\s+Masq\s+2\s+1\s/, `the dest's live connection is not counted as its:\n${status}`);
+  const kept = JSON.parse((await expire).trim().split('\n').pop() as string) as { answers: Record<string, number>; errors: number; sockets: number };
+  assert.equal(kept.errors, 0, JSON.stringify(kept));
+  assert.equal(kept.sockets, 1);
+  assert.ok((kept.answers.s2 ?? 0) >= 30, JSON.stringify(kept));
+  assert.equal(await expiredNodest(), expiredBefore, 'a connection was ended as one to a removed dest');
   await sb.reload(services([1, 1, 1], ALL));
 });

@@ -145,30 +145,21 @@ export class Dataplane {
    */
   apply(cfg: FulcrumConfig): number {
     const started = process.hrtime.bigint();
-    const { services: svcStats, dests: destStats } = this.stats;
-    const [live, active, inactive, persistent] = ['live', 'active', 'inactive', 'persistent'].map((f, i) =>
-      (i === 0 ? svcStats : destStats).field(f),
-    );
     const services = this.overlay.filter(cfg.services);
-    const serviceKeys = [...services.map(serviceKey), ...cfg.snat.map(snatKey)];
-    const serviceIds = (this.serviceIds as IdAllocator).assign(serviceKeys, (id) => svcStats.sumNumber(id, live) === 0);
-    // Each service's dest keys (made once per config object), then the snat rules'.
-    const groups = services.map(destKeys);
-    groups.push(cfg.snat.map(snatDestKey));
-    // Persistence templates refer to their dest by id too. The counts are
-    // unsigned, so their sum is 0 exactly when the doubles' is (no BigInt:
-    // every publication asks this of every id still draining).
-    const destIdle = (id: number) =>
-      destStats.sumNumber(id, active) + destStats.sumNumber(id, inactive) + destStats.sumNumber(id, persistent) === 0;
-    const destIds = (this.destIds as IdAllocator).assignGroups(groups, destIdle);
-    // A local address's pool keeps its ports until no connection holds one.
-    const laddrStats = this.stats.laddrs;
-    const used = laddrStats.field('used');
-    const laddrs = [...new Set([...laddrKeys(services), ...snatLaddrKeys(cfg.snat)])];
-    const laddrIds = (this.laddrIds as IdAllocator).assign(laddrs, (id) => laddrStats.sumNumber(id, used) === 0);
-    const ids: SpecIds = { services: serviceIds, dests: destIds, laddrs: laddrIds };
-    const spec = snapshotSpec(cfg, this.specCache.specs(services, ids, this.overlay), snatSpecs(cfg, ids));
-    const generation = this.addon.apply(spec);
+    const allocators = [this.serviceIds, this.destIds, this.laddrIds] as IdAllocator[];
+    let ids: SpecIds;
+    let generation: number;
+    try {
+      ids = this.assignIds(services, cfg.snat);
+      const spec = snapshotSpec(cfg, this.specCache.specs(services, ids, this.overlay), snatSpecs(cfg, ids));
+      generation = this.addon.apply(spec);
+    } catch (err) {
+      // Refused: the running snapshot keeps its ids, and so must the
+      // allocators (a kept service is sent by id with the ids it has).
+      for (const a of allocators) a.undo();
+      throw err;
+    }
+    for (const a of allocators) a.commit();
     this.specCache.sent();
     // Everything up to here but the C++ build and publication is "spec".
     const times = this.addon.lastApplyTimes();
@@ -179,6 +170,30 @@ export class Dataplane {
     this.desired = cfg;
     this.overlay.retain(cfg.services);
     return generation;
+  }
+
+  /** Ids for these services and snat rules (the allocators' assigns, until commit or undo). */
+  private assignIds(services: readonly ServiceConfig[], snat: readonly SnatConfig[]): SpecIds {
+    const { services: svcStats, dests: destStats, laddrs: laddrStats } = this.stats;
+    const [live, active, inactive, persistent] = ['live', 'active', 'inactive', 'persistent'].map((f, i) =>
+      (i === 0 ? svcStats : destStats).field(f),
+    );
+    const serviceKeys = [...services.map(serviceKey), ...snat.map(snatKey)];
+    const serviceIds = (this.serviceIds as IdAllocator).assign(serviceKeys, (id) => svcStats.sumNumber(id, live) === 0);
+    // Each service's dest keys (made once per config object), then the snat rules'.
+    const groups = services.map(destKeys);
+    groups.push(snat.map(snatDestKey));
+    // Persistence templates refer to their dest by id too. The counts are
+    // unsigned, so their sum is 0 exactly when the doubles' is (no BigInt:
+    // every publication asks this of every id still draining).
+    const destIdle = (id: number) =>
+      destStats.sumNumber(id, active) + destStats.sumNumber(id, inactive) + destStats.sumNumber(id, persistent) === 0;
+    const destIds = (this.destIds as IdAllocator).assignGroups(groups, destIdle);
+    // A local address's pool keeps its ports until no connection holds one.
+    const used = laddrStats.field('used');
+    const laddrs = [...new Set([...laddrKeys(services), ...snatLaddrKeys(snat)])];
+    const laddrIds = (this.laddrIds as IdAllocator).assign(laddrs, (id) => laddrStats.sumNumber(id, used) === 0);
+    return { services: serviceIds, dests: destIds, laddrs: laddrIds };
   }
 
   /**

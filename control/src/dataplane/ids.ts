@@ -7,6 +7,18 @@
 // Ids of removed entries therefore drain first and are reused only once
 // the caller says they are idle.
 
+/** What an assign changed, so that undo() can take it back. */
+interface Undo {
+  ids: Map<string, number>;
+  keys: readonly string[];
+  groups: readonly (readonly string[])[] | undefined;
+  /** Free ids it handed out, in the order taken. */
+  taken: number[];
+  nextBefore: number;
+  /** Ids it set draining. */
+  drained: number[];
+}
+
 export class IdAllocator {
   // Replaced, never changed in place: assign() hands it out.
   private ids = new Map<string, number>();
@@ -17,6 +29,8 @@ export class IdAllocator {
   private readonly draining = new Set<number>();
   private readonly free: number[] = [];
   private next = 0;
+  /** The last assign, until commit(). */
+  private pending: Undo | undefined;
 
   constructor(
     private readonly limit: number,
@@ -29,40 +43,70 @@ export class IdAllocator {
    * nothing) when the ids would run out. The map returned is the
    * allocator's own and stays as it is (the next assign makes another,
    * unless the keys are those of the last one: then it is the same map).
-   * keys must not change after the call.
+   * keys must not change after the call. Until commit(), undo() takes
+   * the assign back (the ids it handed out, the keys it set draining).
    */
   assign(keys: readonly string[], isIdle: (id: number) => boolean): ReadonlyMap<string, number> {
-    this.groups = undefined;
     this.reclaim(isIdle);
+    const undo = this.undoRecord();
+    this.pending = undefined;
+    this.groups = undefined;
     // A reweight or a health verdict keeps every key: at 80,000 dests a
     // new map cost each such publication ~25 ms, the comparison (the
     // strings mostly the very same) well under one.
-    if (sameKeys(keys, this.keys)) return this.ids;
+    if (sameKeys(keys, this.keys)) {
+      this.pending = undo;
+      return this.ids;
+    }
     const next = new Map<string, number>();
     // New keys take ids as they come (one map insertion each: an Apply
-    // from empty has 80,000); taken are the free ids used, given back
-    // with next's when the ids run out.
-    const taken: number[] = [];
-    const nextBefore = this.next;
+    // from empty has 80,000), given back when the ids run out.
     for (const key of keys) {
       let id = this.ids.get(key);
       if (id === undefined) {
         if (next.has(key)) continue;
-        id = this.take(taken);
+        id = this.take(undo.taken);
         if (id === undefined) {
-          this.giveBack(taken, nextBefore);
+          this.giveBack(undo);
           throw new Error(`too many ${this.what}s: at most ${this.limit} (raise dataplane.max_${this.what}s)`);
         }
       }
       next.set(key, id);
     }
     // Every key kept is one of ids: when as many were kept as ids holds, none left.
-    if (next.size - taken.length - (this.next - nextBefore) < this.ids.size) {
-      for (const [key, id] of this.ids) if (!next.has(key)) this.draining.add(id);
+    if (next.size - undo.taken.length - (this.next - undo.nextBefore) < this.ids.size) {
+      for (const [key, id] of this.ids) {
+        if (next.has(key)) continue;
+        this.draining.add(id);
+        undo.drained.push(id);
+      }
     }
     this.ids = next;
     this.keys = keys;
+    this.pending = undo;
     return next;
+  }
+
+  /** The last assign's ids are in use (the dataplane took them): undo() no longer takes them back. */
+  commit(): void {
+    this.pending = undefined;
+  }
+
+  /**
+   * Takes back the last assign since commit(), if any: the ids, keys and
+   * draining ids are as before it (a publication the dataplane refused
+   * must leave every id as the running snapshot has it). Ids it found
+   * idle stay free.
+   */
+  undo(): void {
+    const undo = this.pending;
+    if (undo === undefined) return;
+    this.pending = undefined;
+    this.ids = undo.ids;
+    this.keys = undo.keys;
+    this.groups = undo.groups;
+    for (const id of undo.drained) this.draining.delete(id);
+    this.giveBack(undo);
   }
 
   /** A free id (noted in taken), else the next unused one, else undefined. */
@@ -75,10 +119,15 @@ export class IdAllocator {
     return this.next < this.limit ? this.next++ : undefined;
   }
 
-  /** Undoes the take()s of a refused assign. */
-  private giveBack(taken: number[], nextBefore: number): void {
-    for (let i = taken.length - 1; i >= 0; i--) this.free.push(taken[i]);
-    this.next = nextBefore;
+  /** Gives the ids an assign took back: free ones in order, next as it was. */
+  private giveBack(undo: Undo): void {
+    for (let i = undo.taken.length - 1; i >= 0; i--) this.free.push(undo.taken[i]);
+    this.next = undo.nextBefore;
+  }
+
+  /** An Undo of nothing yet: the state now. */
+  private undoRecord(): Undo {
+    return { ids: this.ids, keys: this.keys, groups: this.groups, taken: [], nextBefore: this.next, drained: [] };
   }
 
   /**
@@ -90,6 +139,7 @@ export class IdAllocator {
   assignGroups(groups: readonly (readonly string[])[], isIdle: (id: number) => boolean): ReadonlyMap<string, number> {
     if (this.groups !== undefined && sameGroups(groups, this.groups)) {
       this.reclaim(isIdle);
+      this.pending = this.undoRecord();
       return this.ids;
     }
     const ids = this.assign(flatten(groups), isIdle);
