@@ -24,6 +24,9 @@ std::unique_ptr<ServiceTable> ServiceTable::create(std::vector<Shared> services,
   for (size_t i = 0; i < t->services_.size(); i++) {
     const Service& s = *t->services_[i];
     if (s.id >= t->by_id_.size()) t->by_id_.resize(s.id + 1, -1);
+    // Workers find a connection's service by its id: two with one id would
+    // leave one of them unreachable, so that is refused, not overwritten.
+    if (t->by_id_[s.id] >= 0) return err = "service id " + std::to_string(s.id) + " is used twice", nullptr;
     t->by_id_[s.id] = int32_t(i);
     t->any_expire_nodest_ |= s.expire_nodest;
     if (!t->add(Endpoint{s.proto, s.vip, s.vport}, i, err)) return nullptr;

@@ -3,7 +3,7 @@
 // ServiceTable, the <proto, vip, vport> -> service lookup every new flow
 // makes: at 10k services with group endpoints every endpoint is found,
 // nothing else is, a vip's port-zero service catches its other ports, and
-// a second service on one endpoint is refused by id.
+// a second service on one endpoint, or with one id, is refused by id.
 #include <netinet/in.h>
 
 #include <memory>
@@ -83,6 +83,13 @@ TEST(ServiceTable, TwoServicesOnOneEndpointAreRefusedByName) {
   std::string err;
   EXPECT_EQ(ServiceTable::create(shared({service(7, IPPROTO_TCP, vip, 80), grouped}), err), nullptr);
   EXPECT_EQ(err, "service 8 has the same protocol, address and port as another");
+}
+
+TEST(ServiceTable, TwoServicesWithOneIdAreRefused) {
+  const uint32_t vip = rte_cpu_to_be_32(0x0a000001);
+  std::string err;
+  EXPECT_EQ(ServiceTable::create(shared({service(7, IPPROTO_TCP, vip, 80), service(7, IPPROTO_TCP, vip, 81)}), err), nullptr);
+  EXPECT_EQ(err, "service id 7 is used twice");
 }
 
 }  // namespace
