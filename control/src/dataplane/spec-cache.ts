@@ -5,8 +5,10 @@
 // next desired state (copy on write), and its ids are stable while it
 // exists, so its spec is the same unless a health verdict on one of its
 // dests changed. Such a service crosses into the addon as its id alone,
-// and the addon reuses the spec it converted last time: an edit of a few
-// services of 10,000 builds and converts those few, not 80,000 dests.
+// and the new snapshot keeps the running snapshot's service of that id:
+// an edit of a few services of 10,000 builds and converts those few, not
+// 80,000 dests. (Its ids are those of the running snapshot because a
+// refused apply takes its id assignment back: Dataplane.apply.)
 
 import type { ServiceConfig } from '../config/schema';
 import type { ServiceSpec } from './addon';
@@ -16,7 +18,7 @@ interface Cached {
   spec: ServiceSpec;
   /** The overlay's version of the service when the spec was made. */
   version: number;
-  /** The sent() that last took it; only the last one's are in the addon. */
+  /** The sent() that last took it; only the last one's are in the running snapshot. */
   sent: number;
 }
 

@@ -62,6 +62,8 @@ interface ServiceChecks {
 export class HealthManager {
   /** By service name. */
   private services = new Map<string, ServiceChecks>();
+  /** The services of the last sync, in config order (states() lists them so). */
+  private order: readonly ServiceConfig[] = [];
   private epoch = 0;
 
   constructor(
@@ -92,6 +94,7 @@ export class HealthManager {
       this.services.delete(name);
       for (const e of old.entries.values()) e.prober.stop();
     }
+    this.order = services;
     // Spread the first checks of new probers over their interval.
     fresh.forEach((e, i) => e.prober.start(Math.floor((i / fresh.length) * e.hc.interval)));
   }
@@ -123,7 +126,8 @@ export class HealthManager {
 
   /** Every checked dest now. */
   states(): DestHealth[] {
-    return [...this.services.values()].flatMap((c) => [...c.entries.values()]).map((e) => ({
+    const entries = this.order.flatMap((s) => [...(this.services.get(s.name)?.entries.values() ?? [])]);
+    return entries.map((e) => ({
       service: e.service,
       dest: destLabel(e.dest),
       healthy: e.state.healthy,
@@ -137,6 +141,7 @@ export class HealthManager {
   stop(): void {
     for (const c of this.services.values()) for (const e of c.entries.values()) e.prober.stop();
     this.services.clear();
+    this.order = [];
   }
 
   private entry(w: Wanted, healthy: boolean): Entry {

@@ -15,7 +15,8 @@
 // and makes the diff from the services that changed; an Apply decodes
 // and validates what the operator edited. What the cost still has of the
 // whole state is a pass over the list (identity and key lookups, no
-// parsing, no new indexes). A commit can be undone back to a checkpoint
+// parsing, no new indexes; plain input, the config file read again, adds
+// an index of texts). A commit can be undone back to a checkpoint
 // (a failed save puts the saved state back).
 // Anything that fails takes the full schema, so errors read exactly as
 // the config file's.
