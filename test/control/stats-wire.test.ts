@@ -14,7 +14,7 @@ import type { MethodDefinition } from '@grpc/grpc-js';
 import type { GetStatsResponse__Output } from '../../control/src/api/gen/fulcrum/v1/GetStatsResponse';
 import { fulcrumProto } from '../../control/src/api/proto';
 import { loaderReplySerializer, SLICE_MESSAGES } from '../../control/src/api/reply-wire';
-import { servicesWire } from '../../control/src/api/stats';
+import { clockPast, servicesWire } from '../../control/src/api/stats';
 import { serviceSchema, type ServiceConfig } from '../../control/src/config/schema';
 import { StatView } from '../../control/src/dataplane/counters';
 import type { ServiceSample } from '../../control/src/dataplane/dataplane';
@@ -138,4 +138,17 @@ test('a large services part is encoded in slices with the event loop turning bet
   const got = decode(chunks).services;
   assert.equal(got.length, count);
   assert.equal(got.at(-1)?.dests[0].address, `10.1.${(count - 1) >> 8}.${(count - 1) & 255}`);
+});
+
+test('a rate window is never shorter than asked: the clock is past its end when it closes', async () => {
+  // libuv's timers count whole milliseconds of a coarse clock, so a timer
+  // alone ends up to a millisecond or more early by process.hrtime (here
+  // a 3 ms one, about 1 in 60); over 500 windows, not one may be short.
+  let shortest = Infinity;
+  for (let i = 0; i < 500; i++) {
+    const started = process.hrtime.bigint();
+    await clockPast(started + 2_000_000n);
+    shortest = Math.min(shortest, Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  assert.ok(shortest >= 2, `a 2 ms window closed after ${shortest} ms`);
 });

@@ -72,8 +72,20 @@ export async function collectStats(dp: Dataplane, req: StatsRequest): Promise<Bu
   const missing = first.services?.missing[0];
   if (missing !== undefined) throw new StateError('not_found', `no service named '${missing}'`);
   if (req.windowMs === 0) return encode(dp, first, undefined);
-  await new Promise((resolve) => setTimeout(resolve, req.windowMs));
+  await clockPast(first.at + BigInt(req.windowMs) * 1_000_000n);
   return encode(dp, sample(dp, req), first);
+}
+
+/**
+ * Resolves once the monotonic clock is past `at` (ns). A timer alone may
+ * fire a little early by it: it counts from the event loop's cached time,
+ * which is as old as the turn that set it; the window reported would
+ * then be shorter than the one asked for.
+ */
+export async function clockPast(at: bigint): Promise<void> {
+  for (let left = at - process.hrtime.bigint(); left > 0n; left = at - process.hrtime.bigint()) {
+    await new Promise((resolve) => setTimeout(resolve, Math.ceil(Number(left) / 1e6)));
+  }
 }
 
 type RateFn = (now: U64, before: U64 | undefined) => number;
