@@ -5,12 +5,13 @@
 // kernel answers the SYN with an RST), the dataplane counts the refusals
 // against the dest, and the control plane inhibits it: new connections
 // avoid it. Once its back-off is over it is tried again, and once it
-// listens again it gets its share.
+// listens again it gets its share. Verdicts taken together reach the
+// dataplane in one publication.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { Sandbox } from '../../control/src/demo/sandbox';
+import { METRICS_URL, Sandbox } from '../../control/src/demo/sandbox';
 import { httpLoad, until } from './fixtures/http-load';
 
 const SERVICES = `
@@ -55,4 +56,28 @@ test('a server that refuses connections is inhibited, then tried again after its
   const back = await load(30);
   assert.equal(back.errors, 0);
   assert.ok((back.answers.s2 ?? 0) > 0, JSON.stringify(back));
+});
+
+/** Publications so far: the dataplane times each one's spec stage. */
+async function publications(): Promise<number> {
+  const r = await sb.get(METRICS_URL);
+  const m = /^fulcrum_control_apply_stage_seconds_count\{stage="spec"\} (\d+)$/m.exec(r.body);
+  assert.ok(m, 'no spec stage count in /metrics');
+  return Number(m[1]);
+}
+
+test('verdicts taken together are published together: three dests out, fewer publications', { timeout: 60_000 }, async () => {
+  const before = await publications();
+  const mark = sb.log.length;
+  for (const i of [0, 1, 2]) await sb.stopServer(i);
+  // One round of connections refused by all three, well within one of the
+  // checker's once-a-second looks, or across two of them.
+  const refused = await load(6);
+  assert.equal(refused.errors, 6, JSON.stringify(refused));
+  const downs = () => sb.log.slice(mark).match(/fulcrum: health: web 10\.0\.1\.1\d:80 down, inhibited/g)?.length ?? 0;
+  await until(sb, 'three dests inhibited', async () => downs() === 3, 10_000);
+  const published = (await publications()) - before;
+  // One publication per look that took verdicts (at most two looks), not one per verdict.
+  assert.ok(published >= 1 && published <= 2, `${published} publications for 3 verdicts`);
+  for (const i of [0, 1, 2]) await sb.startServer(i);
 });

@@ -92,7 +92,9 @@ export class Dataplane {
   private serviceIds: IdAllocator | undefined;
   private applied: { services: ServiceConfig[]; snat: SnatConfig[]; ids: SpecIds } | undefined;
   private rowIds: { of: object; rows: StatRowIds } | undefined;
-  private byName: { of: object; services: Map<string, ServiceConfig> } | undefined;
+  private byName = new WeakMap<readonly ServiceConfig[], Map<string, ServiceConfig>>();
+  /** Health verdicts taken since the last publication: published at the end of this event-loop turn. */
+  private verdictsPending = false;
   private destIds: IdAllocator | undefined;
   private laddrIds: IdAllocator | undefined;
   /** The config last given to apply(), before the overlay. */
@@ -105,7 +107,10 @@ export class Dataplane {
   private readonly pending = new Map<number, Pending>();
   private stopped = false;
 
-  constructor(addon: NativeAddon = loadAddon()) {
+  constructor(
+    addon: NativeAddon = loadAddon(),
+    private readonly log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  ) {
     this.addon = addon;
   }
 
@@ -161,6 +166,8 @@ export class Dataplane {
     }
     for (const a of allocators) a.commit();
     this.specCache.sent();
+    // Every publication carries the overlay: the verdicts taken so far with it.
+    this.verdictsPending = false;
     // Everything up to here but the C++ build and publication is "spec".
     const times = this.addon.lastApplyTimes();
     observeApplyStage('spec', Number(process.hrtime.bigint() - started) / 1e9 - times.build - times.publish);
@@ -199,9 +206,12 @@ export class Dataplane {
   /**
    * Health checks' verdict on a dest: unavailable ones are inhibited or
    * removed (`action`) in the running config and in every config applied
-   * later while they are configured. Re-publishes only when that changes
-   * anything; returns the new generation, or undefined when nothing
-   * changed or the service has no such dest. Control thread only.
+   * later while they are configured. True when that changes anything;
+   * false when nothing changed or the service has no such dest. The
+   * verdicts of one event-loop turn are published together, at its end:
+   * a rack going down takes a thousand dests out in a moment, and one
+   * publication each (a pass over 10,000 services) would hold the
+   * control thread for as many. Control thread only.
    */
   setDestAvailable(
     service: string,
@@ -209,13 +219,27 @@ export class Dataplane {
     available: boolean,
     action: HealthFailAction = 'inhibit',
     source = 'active',
-  ): number | undefined {
+  ): boolean {
     const cfg = this.desired;
-    const svc = cfg?.services.find((s) => s.name === service);
+    const svc = cfg === undefined ? undefined : this.named(cfg.services).get(service);
     const d = svc?.dests.find((x) => x.address === dest.address && x.port === dest.port);
-    if (cfg === undefined || svc === undefined || d === undefined) return undefined;
-    if (!this.overlay.set(destKey(svc, d), available ? undefined : action, source)) return undefined;
-    return this.apply(cfg);
+    if (svc === undefined || d === undefined) return false;
+    if (!this.overlay.set(destKey(svc, d), available ? undefined : action, source)) return false;
+    if (!this.verdictsPending) {
+      this.verdictsPending = true;
+      setImmediate(() => this.publishVerdicts());
+    }
+    return true;
+  }
+
+  /** The verdicts no publication has carried yet, in one. */
+  private publishVerdicts(): void {
+    if (!this.verdictsPending || this.stopped || this.desired === undefined) return;
+    try {
+      this.apply(this.desired);
+    } catch (err) {
+      this.log(`fulcrum: health: cannot publish the dests' new availability: ${(err as Error).message}`);
+    }
   }
 
   /**
@@ -264,10 +288,17 @@ export class Dataplane {
 
   /** The running service named `name`, found in a map made once per applied config. */
   private runningService(name: string): ServiceConfig | undefined {
-    const applied = this.applied;
-    if (applied === undefined) return undefined;
-    if (this.byName?.of !== applied) this.byName = { of: applied, services: new Map(applied.services.map((s) => [s.name, s])) };
-    return this.byName.services.get(name);
+    return this.applied === undefined ? undefined : this.named(this.applied.services).get(name);
+  }
+
+  /** These services by name, in a map made once per list. */
+  private named(services: readonly ServiceConfig[]): Map<string, ServiceConfig> {
+    let map = this.byName.get(services);
+    if (map === undefined) {
+      map = new Map(services.map((s) => [s.name, s]));
+      this.byName.set(services, map);
+    }
+    return map;
   }
 
   /** The running services' and dests' statistics rows (see StatRowIds). */
