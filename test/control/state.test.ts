@@ -16,7 +16,7 @@ import { serviceIn, serviceOut } from '../../control/src/api/convert';
 import type { Service__Output } from '../../control/src/api/gen/fulcrum/v1/Service';
 import { desiredInput, validateDesired } from '../../control/src/state/desired';
 import { changeText, diffDesired } from '../../control/src/state/diff';
-import { readStateFile, StateFileError, writeStateFile } from '../../control/src/state/file';
+import { partsAfter, readStateFile, StateFileError, writeStateFile } from '../../control/src/state/file';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fulcrum-state-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -124,4 +124,15 @@ test('the diff names each object and field that changed', () => {
     '+ service web laddr 10.0.1.51',
     '- snat rule out',
   ]);
+});
+
+test('a write that takes part of the state goes on from the byte where it stopped', () => {
+  const parts = ['ab', '', 'cde', 'f'].map((t) => Buffer.from(t));
+  const rest = (n: number) => Buffer.concat(partsAfter(parts, n)).toString();
+  assert.equal(rest(0), 'abcdef');
+  assert.equal(rest(1), 'bcdef');
+  assert.equal(rest(2), 'cdef');
+  assert.equal(rest(4), 'ef');
+  assert.equal(rest(5), 'f');
+  assert.deepEqual(partsAfter(parts, 6), []);
 });
