@@ -232,9 +232,14 @@ export class Dataplane {
     return true;
   }
 
-  /** The verdicts no publication has carried yet, in one. */
+  /**
+   * The verdicts no publication has carried yet, in one. Refused, they
+   * stay in the overlay for the next publication, and the next verdict
+   * schedules one again.
+   */
   private publishVerdicts(): void {
     if (!this.verdictsPending || this.stopped || this.desired === undefined) return;
+    this.verdictsPending = false;
     try {
       this.apply(this.desired);
     } catch (err) {
