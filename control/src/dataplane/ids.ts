@@ -61,6 +61,7 @@ export class IdAllocator {
     const next = new Map<string, number>();
     // New keys take ids as they come (one map insertion each: an Apply
     // from empty has 80,000), given back when the ids run out.
+    let fresh = 0;
     for (const key of keys) {
       let id = this.ids.get(key);
       if (id === undefined) {
@@ -70,11 +71,12 @@ export class IdAllocator {
           this.giveBack(undo);
           throw new Error(`too many ${this.what}s: at most ${this.limit} (raise dataplane.max_${this.what}s)`);
         }
+        fresh++;
       }
       next.set(key, id);
     }
     // Every key kept is one of ids: when as many were kept as ids holds, none left.
-    if (next.size - undo.taken.length - (this.next - undo.nextBefore) < this.ids.size) {
+    if (next.size - fresh < this.ids.size) {
       for (const [key, id] of this.ids) {
         if (next.has(key)) continue;
         this.draining.add(id);
