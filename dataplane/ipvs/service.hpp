@@ -100,11 +100,13 @@ class ServiceTable {
   const Service* find(uint8_t proto, uint32_t vip, uint16_t vport) const;
   // The service with this id, or nullptr. Any thread.
   const Service* by_id(uint32_t id) const {
-    return id < by_id_.size() && by_id_[id] >= 0 ? services_[size_t(by_id_[id])].get() : nullptr;
+    const Shared* s = slot_of(id);
+    return s != nullptr ? s->get() : nullptr;
   }
   // The service with this id, for a later table to share. Control thread.
   Shared shared_by_id(uint32_t id) const {
-    return id < by_id_.size() && by_id_[id] >= 0 ? services_[size_t(by_id_[id])] : nullptr;
+    const Shared* s = slot_of(id);
+    return s != nullptr ? *s : nullptr;
   }
   const std::vector<Shared>& services() const { return services_; }
   // True when some service uses expire_nodest (spares the others a lookup).
@@ -116,6 +118,9 @@ class ServiceTable {
     int64_t index;  // in services_; -1: empty
   };
   explicit ServiceTable(std::vector<Shared> services) : services_(std::move(services)) {}
+  const Shared* slot_of(uint32_t id) const {
+    return id < by_id_.size() && by_id_[id] >= 0 ? &services_[size_t(by_id_[id])] : nullptr;
+  }
   bool add(const Endpoint& e, size_t index, std::string& err);
   size_t probe(uint64_t key) const;  // key's slot, or the empty one ending its run
   std::vector<Shared> services_;
