@@ -26,7 +26,8 @@ namespace fulcrum {
   X(neigh_learned) X(neigh_held) X(neigh_released) X(neigh_table_full)        \
   X(icmp_echo_replies) X(icmp_frag_needed_sent) X(icmp_errors_translated)     \
   X(snapshot_switches) X(requests_done)                                       \
-  X(conns_created) X(conns_expired) X(conns_reused) X(conns_expired_nodest)   \
+  X(conns_created) X(conns_expired) X(conns_reused) X(conns_rescheduled)       \
+  X(conns_expired_nodest)                                                     \
   X(drop_runt) X(drop_ethertype) X(drop_arp_malformed) X(drop_arp_not_ours)   \
   X(drop_ip_version) X(drop_ip_ihl) X(drop_ip_length) X(drop_ip_checksum)     \
   X(drop_ip_fragment) X(drop_l4_truncated) X(drop_l4_checksum) X(drop_l4_proto) \

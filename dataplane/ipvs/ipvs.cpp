@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 
 #include <cstddef>
+#include <optional>
 
 #include <rte_ip.h>
 #include <rte_prefetch.h>
@@ -97,6 +98,32 @@ bool dest_gone(const WorkerCtx& ctx, const Conn& c) {
   if (ctx.snap->services == nullptr || !ctx.snap->services->any_expire_nodest()) return false;
   const Service* s = ctx.snap->services->by_id(c.service_id);
   return s != nullptr && s->expire_nodest && find_dest(*s, c.dest_id) == nullptr;
+}
+
+// A client's new SYN on a connection whose dest is down: inhibited by
+// health checks, or removed (alone or with its service). The client has
+// reused its port, as clients behind a busy NAT do within SYN_RECV's 60 s,
+// and a dead dest's half-open connections would otherwise catch the new
+// connections its checks keep from it. A quiesced dest (weight 0) keeps
+// its SYNs: it still answers, and a retransmitted SYN belongs with the
+// first. SNAT connections belong to a rule, not a service.
+bool dest_down_for_syn(const WorkerCtx& ctx, const Conn& c, uint8_t flags) {
+  if (!tcp_is_syn_only(flags) || c.proto != IPPROTO_TCP || c.fwd == FwdMode::kSnat ||
+      (c.flags & kConnTemplate))
+    return false;
+  const Service* s = ctx.snap->services != nullptr ? ctx.snap->services->by_id(c.service_id) : nullptr;
+  const Dest* d = s != nullptr ? find_dest(*s, c.dest_id) : nullptr;
+  return d == nullptr || !d->available;
+}
+
+// The counter of why a client's packet on connection c starts a new
+// connection instead (the client reused its port): c has finished (IPVS
+// conn_reuse_mode), or its dest is down. Nothing when it belongs to c.
+std::optional<Counter> superseded_by(const WorkerCtx& ctx, const Conn& c, uint8_t flags) {
+  if (tcp_conn_reuse_resched(c.state, flags, kConnReuseClosed, !conn_sees_replies(c.fwd)))
+    return Counter::conns_reused;
+  if (dest_down_for_syn(ctx, c, flags)) return Counter::conns_rescheduled;
+  return std::nullopt;
 }
 
 // The dest for a new flow to s (through its template when persistent).
@@ -238,12 +265,14 @@ bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta, const ConnHit*
   ConnHit hit = pre != nullptr && v.burst_changes == v.conns->changes()
                     ? *pre
                     : v.conns->lookup(meta.l4_proto, t.saddr, t.sport, t.daddr, t.dport);
-  // A new SYN on a connection that is closing: IPVS conn_reuse_mode.
-  if (hit.conn != nullptr && !hit.reply &&
-      tcp_conn_reuse_resched(hit.conn->state, flags, kConnReuseClosed, !conn_sees_replies(hit.conn->fwd))) {
-    conn_free(v, hit.conn);
-    ctx.count(Counter::conns_reused);
-    hit = ConnHit{nullptr, false};
+  // A new connection from a reused client port: the old one goes, the
+  // SYN is scheduled afresh.
+  if (hit.conn != nullptr && !hit.reply) {
+    if (std::optional<Counter> why = superseded_by(ctx, *hit.conn, flags)) {
+      conn_free(v, hit.conn);
+      ctx.count(*why);
+      hit = ConnHit{nullptr, false};
+    }
   }
   if (hit.conn != nullptr && dest_gone(ctx, *hit.conn)) {
     conn_free(v, hit.conn);

@@ -139,9 +139,9 @@ inline constexpr uint8_t kConnReuseFinWaitDr = 2;
 // (possibly to another dest). Only a plain SYN (no ACK, no RST) is one,
 // and only when the old connection has finished: TIME_WAIT or CLOSE, or
 // with kConnReuseFinWaitDr FIN_WAIT when the balancer does not see replies
-// (input_only), since there an orderly close stops in FIN_WAIT. The caller still keeps connections that others depend on
-// (persistence templates, controlled connections) and handles quiesced
-// dests itself.
+// (input_only), since there an orderly close stops in FIN_WAIT. A SYN on
+// a connection whose dest is down is the caller's to reschedule
+// (ipvs.cpp), which knows the services.
 bool tcp_conn_reuse_resched(TcpState st, uint8_t tcp_flags, uint8_t reuse_mode, bool input_only);
 
 // Per-state timeouts of one service, in milliseconds.

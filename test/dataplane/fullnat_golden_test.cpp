@@ -349,6 +349,16 @@ TEST_F(SnatGolden, TcpLeavesFromThePoolAddressAndTheReplyComesBack) {
   EXPECT_EQ(laddr_rows_[kSnatLaddrId].get(LaddrStat::used), 1u);
 }
 
+// A retransmitted SYN stays on its connection: an SNAT connection belongs
+// to its rule, which has no dest to be down.
+TEST_F(SnatGolden, RetransmittedSynKeepsItsConnection) {
+  const Flow f = snat_flow(IPPROTO_TCP, 1025);
+  Bytes syn = inside_out(f, kSyn);
+  run(Step{.port = 1, .in = {syn}, .out0 = {leaves(f, kSyn)}, .counters = {{Counter::conns_created, 1}},
+           .stats = opened(f) + in_pkt(f, syn)});
+  run(Step{.port = 1, .in = {syn}, .out0 = {leaves(f, kSyn)}, .stats = in_pkt(f, syn)});
+}
+
 TEST_F(SnatGolden, UdpBothWaysAndOnlyAPlainSynOpensTcp) {
   const Flow u = snat_flow(IPPROTO_UDP, 1025);
   Bytes q = inside_out(u, 0, data(20));

@@ -155,15 +155,21 @@ TEST_F(IpvsGolden, ArpForTheVipIsAnsweredOnTheWanPortOnly) {
 
 // ---- 7. DR -----------------------------------------------------------
 
+// f's SYN creates its connection and reaches f's dest (DR, to rs1).
+Step dr_syn(const Flow& f) {
+  Bytes syn = f.c2v(kSyn);
+  return Step{.in = {syn},
+              .out1 = {reframed(syn, kLanMac, kRs1Mac)},
+              .counters = {{Counter::conns_created, 1}},
+              .stats = opened(f) + in_pkt(f, syn)};
+}
+
 // DR sends the client's packet unchanged to the dest's MAC: the dest
 // owns the VIP and answers the client directly.
 TEST_F(IpvsGolden, DrChangesOnlyTheEthernetHeader) {
   const Flow f = dr();
-  Bytes syn = f.c2v(kSyn), ack = f.c2v(kAck, data(10));
-  run(Step{.in = {syn},
-           .out1 = {reframed(syn, kLanMac, kRs1Mac)},
-           .counters = {{Counter::conns_created, 1}},
-           .stats = opened(f) + in_pkt(f, syn)});
+  Bytes ack = f.c2v(kAck, data(10));
+  run(dr_syn(f));
   // Replies are never seen with DR: the client's ACK alone establishes.
   run(Step{.in = {ack}, .out1 = {reframed(ack, kLanMac, kRs1Mac)},
            .stats = in_pkt(f, ack) + established(f)});
@@ -173,11 +179,7 @@ TEST_F(IpvsGolden, DrChangesOnlyTheEthernetHeader) {
 // through us is not a reply of anything, and not for an owned address.
 TEST_F(IpvsGolden, DrHasNoOutKeySoTheDestsPacketIsNotOurs) {
   const Flow f = dr();
-  Bytes syn = f.c2v(kSyn);
-  run(Step{.in = {syn},
-           .out1 = {reframed(syn, kLanMac, kRs1Mac)},
-           .counters = {{Counter::conns_created, 1}},
-           .stats = opened(f) + in_pkt(f, syn)});
+  run(dr_syn(f));
   run(Step{.port = 1, .in = {f.d2c(kSyn | kAck)}, .counters = {{Counter::drop_not_ours, 1}}});
 }
 
@@ -368,6 +370,17 @@ TEST_F(IpvsGolden, RefreshedConnectionSurvivesAJumpPastItsFirstDeadline) {
 
 // ---- 10. Connection reuse --------------------------------------------
 
+// A new SYN of fresh on the client port of an old connection: the old one
+// is freed (gone: its stats' change) and the SYN forwarded to fresh's
+// dest, counted as why.
+Step syn_supersedes(const Flow& fresh, Counter why, const Stats& gone) {
+  Bytes syn = fresh.c2v(kSyn);
+  return Step{.in = {syn},
+              .out1 = {fresh.nat_to_dest(kSyn)},
+              .counters = {{why, 1}, {Counter::conns_created, 1}},
+              .stats = gone + opened(fresh) + in_pkt(fresh, syn)};
+}
+
 // A new plain SYN from the same client port while the old connection is
 // in TIME_WAIT is a new connection (conn_reuse_mode 1): the old one is
 // freed and the SYN scheduled afresh, here to rr's next dest.
@@ -375,11 +388,7 @@ TEST_F(IpvsGolden, SynOnATimeWaitConnectionReschedules) {
   const Flow old = web_to_rs1(40000);
   run(nat_to_time_wait(old));
   const Flow fresh = web_to_rs2(40000);
-  Bytes syn = fresh.c2v(kSyn);
-  run(Step{.in = {syn},
-           .out1 = {fresh.nat_to_dest(kSyn)},
-           .counters = {{Counter::conns_reused, 1}, {Counter::conns_created, 1}},
-           .stats = freed(old) + opened(fresh) + in_pkt(fresh, syn)});
+  run(syn_supersedes(fresh, Counter::conns_reused, freed(old)));
   EXPECT_EQ(ipvs_->conns->size(), 1u);
   // The fresh connection is the one the dest's reply now matches; the old
   // dest's reply matches nothing.
@@ -393,6 +402,77 @@ TEST_F(IpvsGolden, SynOnAnEstablishedConnectionIsForwardedOnIt) {
   run(nat_handshake(f));
   run(nat_in(f, kSyn));
   EXPECT_EQ(ipvs_->conns->size(), 1u);
+}
+
+// A new SYN on a connection whose dest health checks have taken out: the
+// client reused its port (clients behind a NAT do within SYN_RECV's 60 s),
+// so the old connection is freed and the SYN goes to a dest that answers.
+// A half-open and an established connection alike; other packets of an
+// established one still drain to its dest.
+TEST_F(IpvsGolden, SynOnAConnectionToAnInhibitedDestReschedules) {
+  const Flow half = web_to_rs1(40000), open = web_to_rs1(40002);
+  run(nat_syn(half));
+  run(nat_syn(web_to_rs2(40001)));
+  run(nat_handshake(open));
+  SnapshotSpec spec = ipvs_spec();
+  spec.services[kSvcWeb].dests[0].available = false;  // rs1's checks failed
+  switch_to(spec);
+  if (HasFatalFailure()) return;
+  run(nat_in(open, kAck | kPsh));
+  for (const Flow& old : {half, open}) {
+    SCOPED_TRACE(old.cport);
+    const Flow fresh = web_to_rs2(old.cport);
+    Stats gone = old.cport == open.cport ? freed(old) + deactivated(old) : freed(old);
+    run(syn_supersedes(fresh, Counter::conns_rescheduled, gone));
+    run(nat_syn_ack(fresh));
+    // rs1's late answer to the old connection matches nothing.
+    run(Step{.port = 1, .in = {old.d2c(kSyn | kAck)}, .counters = {{Counter::drop_not_ours, 1}}});
+  }
+  EXPECT_EQ(ipvs_->conns->size(), 3u);
+}
+
+// The same for a dest removed from the service: its connections drain, but
+// a new SYN on one is scheduled to the dests that remain.
+TEST_F(IpvsGolden, SynOnAConnectionToARemovedDestReschedules) {
+  const Flow old = web_to_rs1(40000);
+  run(nat_syn(old));
+  SnapshotSpec spec = ipvs_spec();
+  spec.services[kSvcWeb].dests.erase(spec.services[kSvcWeb].dests.begin());
+  switch_to(spec);
+  if (HasFatalFailure()) return;
+  run(syn_supersedes(web_to_rs2(40000), Counter::conns_rescheduled, freed(old)));
+}
+
+// And for a removed service: its connections drain, but a new SYN on one
+// is not a connection to a service any more.
+TEST_F(IpvsGolden, SynOnAConnectionOfARemovedServiceIsNotForwarded) {
+  const Flow f = dr();
+  Bytes ack = f.c2v(kAck, data(10));
+  run(dr_syn(f));
+  SnapshotSpec spec = ipvs_spec();
+  std::erase_if(spec.services, [](const ServiceSpec& s) { return s.id == kSvcDr; });
+  switch_to(spec);
+  if (HasFatalFailure()) return;
+  run(Step{.in = {ack}, .out1 = {reframed(ack, kLanMac, kRs1Mac)},
+           .stats = in_pkt(f, ack) + established(f)});
+  run(Step{.in = {f.c2v(kSyn)},
+           .counters = {{Counter::conns_rescheduled, 1}, {Counter::drop_not_ours, 1}},
+           .stats = {{{f.dest, DestStat::active, -1}}, {{f.svc, ServiceStat::live, -1}}}});
+  EXPECT_EQ(ipvs_->conns->size(), 0u);
+}
+
+// A quiesced dest (weight 0) still answers: a retransmitted SYN of a
+// handshake it began stays on its connection, as does a SYN on an
+// available dest's (the client's retransmission, not a new connection).
+TEST_F(IpvsGolden, RetransmittedSynStaysWithAQuiescedOrAvailableDest) {
+  const Flow a = web_to_rs1(40000), b = web_to_rs2(40001);
+  run(nat_syn(a));
+  run(nat_syn(b));
+  switch_to(ipvs_spec(/*web_weight1=*/0));
+  if (HasFatalFailure()) return;
+  run(nat_in(a, kSyn));
+  run(nat_in(b, kSyn));
+  EXPECT_EQ(ipvs_->conns->size(), 2u);
 }
 
 // ---- 11. Connection pool exhaustion ----------------------------------
@@ -589,11 +669,7 @@ TEST_F(IpvsGolden, FragNeededQuotingAHeaderWithOptionsIsTranslatedToo) {
 // unchanged, to its MAC.
 TEST_F(IpvsGolden, FragNeededAboutADrReplyIsForwardedUnchangedToTheDest) {
   const Flow f = dr();
-  Bytes syn = f.c2v(kSyn);
-  run(Step{.in = {syn},
-           .out1 = {reframed(syn, kLanMac, kRs1Mac)},
-           .counters = {{Counter::conns_created, 1}},
-           .stats = opened(f) + in_pkt(f, syn)});
+  run(dr_syn(f));
   Bytes err =
       frag_needed(kClientMac, kWanMac, kClient, kVipDr, quote(f.nat_to_client(kSyn | kAck)));
   run(Step{.in = {err}, .out1 = {reframed(err, kLanMac, kRs1Mac)}, .counters = kTranslated});

@@ -8,8 +8,9 @@
 // every client through s3 and s4. Services without checks show what IPVS
 // does with the connections themselves: to the blackhole they stay
 // SYN_RECV and expire with its timeout, to the resetting dest the RST
-// reaches the client and the connection closes. Nothing crashes; with the
-// faults gone every dest serves again.
+// reaches the client and the connection closes. A client reusing the port
+// of a half-open connection to a dest its checks took out is scheduled
+// afresh. Nothing crashes; with the faults gone every dest serves again.
 
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -43,7 +44,24 @@ ${dests([1])}
     vip: 10.0.0.102
     port: 80
     dests:
-${dests([2])}`;
+${dests([2])}
+  - name: reuse
+    protocol: tcp
+    vip: 10.0.0.103
+    port: 80
+    scheduler: rr
+    health_check: { type: tcp, interval: 300ms, timeout: 300ms, rise: 2, fall: 2, source: ${CHECK_ADDRESS} }
+    dests:
+${dests([1, 4])}`;
+// One GET from the client namespace's port argv[2]; prints the answer or "error: ...".
+const FROM_PORT = `const [url, port] = process.argv.slice(1);
+const req = require('http').get(url, { localPort: Number(port), timeout: 5000, agent: false, headers: { Connection: 'close' } }, (res) => {
+  let body = '';
+  res.on('data', (d) => (body += d));
+  res.on('end', () => console.log(body.trim()));
+});
+req.on('timeout', () => req.destroy(new Error('timeout')));
+req.on('error', (e) => console.log('error: ' + e.message));`;
 // Answers with its name after SLOW_MS.
 const SLOW_SERVER = `require('http').createServer((q, r) => setTimeout(() => r.end('s3\\n'), ${SLOW_MS}))
   .listen(80, () => console.log('listening'))`;
@@ -73,6 +91,33 @@ async function nft(ns: string, rules: string): Promise<void> {
 }
 
 const until = (what: string, ok: () => Promise<boolean>, ms: number) => untilIn(sb, what, ok, ms);
+
+test('a client reusing the port of a half-open connection to a dest its checks took out reaches another dest', { timeout: 60_000 }, async () => {
+  await until('s1 and s4 serving reuse', async () => {
+    const r = await load('10.0.0.103', 4);
+    return r.errors === 0 && r.answers.s1 === 2 && r.answers.s4 === 2;
+  }, 20_000);
+  // s1 drops the client's packets but not the checks': its connections
+  // stay half-open (SYN_RECV) in the balancer while it is still healthy.
+  await nft(serverNamespace(0), `table inet reuse { chain in { type filter hook input priority 0; ip saddr != ${CHECK_ADDRESS} drop; }; }`);
+  assert.deepEqual(await load('10.0.0.103', 4, 4), { answers: { s4: 2 }, errors: 2 });
+  const half = (await conns({ service: 'reuse' })).filter((c) => c.daddr === '10.0.1.11' && c.state === 'SYN_RECV');
+  assert.equal(half.length, 2, JSON.stringify(half));
+  // Now its checks fail too, and it is inhibited.
+  const mark = sb.log.length;
+  await nft(serverNamespace(0), 'delete table inet reuse; table inet reuse { chain in { type filter hook input priority 0; policy drop; }; }');
+  await until('s1 inhibited', async () => /fulcrum: health: reuse 10\.0\.1\.11:80 down/.test(sb.log.slice(mark)), 10_000);
+  // The same client ports again: each SYN is a new connection, scheduled
+  // to s4, not sent after the old one to s1.
+  const rescheduled = async () => (await sb.counters()).conns_rescheduled ?? 0n;  // listed once it moved
+  const before = await rescheduled();
+  for (const c of half) {
+    const r = await sb.client([process.execPath, '-e', FROM_PORT, 'http://10.0.0.103/', String(c.cport)], 10_000);
+    assert.equal(r.stdout.trim(), 's4', `from port ${c.cport}: ${r.stdout}${r.stderr}`);
+  }
+  assert.equal((await rescheduled()) - before, 2n);
+  await nft(serverNamespace(0), 'delete table inet reuse');
+});
 
 test('blackholing, resetting and slow dests: the checked service serves through the others', { timeout: 90_000 }, async () => {
   await until('every dest serving', async () => {
