@@ -116,13 +116,31 @@ bool dest_down_for_syn(const WorkerCtx& ctx, const Conn& c, uint8_t flags) {
   return d == nullptr || !d->available;
 }
 
+// A client's datagram on a UDP connection whose dest health checks have
+// taken out, when the service has a dest to take it instead. UDP has no
+// packet that opens a connection, and a client with a fixed source port
+// (syslog, RADIUS, SIP, a DNS forwarder) keeps one connection, refreshed
+// by every datagram, on a dead dest for as long as it sends. With no
+// other dest open the flow stays: checks failing for every dest at once
+// are more likely about the checks than about every dest.
+bool udp_dest_inhibited(const WorkerCtx& ctx, const Conn& c) {
+  if (c.proto != IPPROTO_UDP || c.fwd == FwdMode::kSnat || ctx.snap->services == nullptr ||
+      !ctx.snap->services->any_inhibited())
+    return false;
+  const Service* s = ctx.snap->services->by_id(c.service_id);
+  if (s == nullptr || !s->any_inhibited || !s->any_schedulable) return false;
+  const Dest* d = find_dest(*s, c.dest_id);
+  return d != nullptr && !d->available;
+}
+
 // The counter of why a client's packet on connection c starts a new
-// connection instead (the client reused its port): c has finished (IPVS
-// conn_reuse_mode), or its dest is down. Nothing when it belongs to c.
+// connection instead (the client reused its port, or its flow moves): c
+// has finished (IPVS conn_reuse_mode), or its dest is down. Nothing when
+// it belongs to c.
 std::optional<Counter> superseded_by(const WorkerCtx& ctx, const Conn& c, uint8_t flags) {
   if (tcp_conn_reuse_resched(c.state, flags, kConnReuseClosed, !conn_sees_replies(c.fwd)))
     return Counter::conns_reused;
-  if (dest_down_for_syn(ctx, c, flags)) return Counter::conns_rescheduled;
+  if (dest_down_for_syn(ctx, c, flags) || udp_dest_inhibited(ctx, c)) return Counter::conns_rescheduled;
   return std::nullopt;
 }
 
@@ -265,8 +283,8 @@ bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta, const ConnHit*
   ConnHit hit = pre != nullptr && v.burst_changes == v.conns->changes()
                     ? *pre
                     : v.conns->lookup(meta.l4_proto, t.saddr, t.sport, t.daddr, t.dport);
-  // A new connection from a reused client port: the old one goes, the
-  // SYN is scheduled afresh.
+  // A new connection from a reused client port, or a UDP flow leaving an
+  // inhibited dest: the old connection goes, the packet is scheduled afresh.
   if (hit.conn != nullptr && !hit.reply) {
     if (std::optional<Counter> why = superseded_by(ctx, *hit.conn, flags)) {
       conn_free(v, hit.conn);

@@ -29,6 +29,7 @@ std::unique_ptr<ServiceTable> ServiceTable::create(std::vector<Shared> services,
     if (t->by_id_[s.id] >= 0) return err = "service id " + std::to_string(s.id) + " is used twice", nullptr;
     t->by_id_[s.id] = int32_t(i);
     t->any_expire_nodest_ |= s.expire_nodest;
+    t->any_inhibited_ |= s.any_inhibited;
     if (!t->add(Endpoint{s.proto, s.vip, s.vport}, i, err)) return nullptr;
     for (const Endpoint& e : s.extra)
       if (!t->add(e, i, err)) return nullptr;

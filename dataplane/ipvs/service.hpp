@@ -66,6 +66,8 @@ struct Service {
   ClientAddr client_addr;
   std::vector<Dest> dests;
   std::vector<SchedDest> sched_dests;  // dests as the scheduler sees them, same order
+  bool any_inhibited = false;    // some dest is unavailable (health checks)
+  bool any_schedulable = false;  // some dest has a weight and is available
   // Shared with the previous snapshot's service of the same id when its
   // name, options and sched_dests are the same: an unrelated change keeps
   // the table (a Maglev table is 65537 entries) and the workers' scheduler
@@ -111,6 +113,8 @@ class ServiceTable {
   const std::vector<Shared>& services() const { return services_; }
   // True when some service uses expire_nodest (spares the others a lookup).
   bool any_expire_nodest() const { return any_expire_nodest_; }
+  // True when some service has an inhibited dest (spares UDP flows a lookup).
+  bool any_inhibited() const { return any_inhibited_; }
 
  private:
   struct Slot {
@@ -126,6 +130,7 @@ class ServiceTable {
   std::vector<Shared> services_;
   std::vector<int32_t> by_id_;  // service id -> index in services_, -1 if none
   bool any_expire_nodest_ = false;
+  bool any_inhibited_ = false;
   std::vector<Slot> slots_;  // a power of two, at least twice the endpoints
 };
 

@@ -475,6 +475,59 @@ TEST_F(IpvsGolden, RetransmittedSynStaysWithAQuiescedOrAvailableDest) {
   EXPECT_EQ(ipvs_->conns->size(), 2u);
 }
 
+// The VIP's DNS service with a second dest, on rs1 (dns() goes to rs2),
+// weighted dns1_weight; rs2 available or not.
+constexpr uint32_t kDns1 = 17;
+SnapshotSpec two_dns_dests(uint32_t dns1_weight, bool rs2_available, uint32_t rs2_weight = 1) {
+  SnapshotSpec spec = ipvs_spec();
+  std::vector<DestSpec>& dests = spec.services[kSvcDns].dests;
+  dests.push_back(dest(kDns1, kRs1, 5353, FwdMode::kNat, dns1_weight));
+  dests[0].available = rs2_available;
+  dests[0].weight = rs2_weight;
+  return spec;
+}
+Flow dns_to_rs1(uint16_t cport = 5000) {
+  return Flow{IPPROTO_UDP, kVip, 53, kRs1, kRs1Mac, 5353, cport, kSvcDns, kDns1};
+}
+
+// UDP has no packet that opens a connection: a client with a fixed source
+// port keeps one flow for as long as it sends. When health checks take its
+// dest out, its next datagram moves the flow to a dest that is open.
+TEST_F(IpvsGolden, UdpFlowLeavesAnInhibitedDestAtItsNextDatagram) {
+  switch_to(two_dns_dests(1, true));
+  if (HasFatalFailure()) return;
+  const Flow old = dns(), moved = dns_to_rs1();
+  Bytes q = old.c2v(0, data(8));
+  run(Step{.in = {q}, .out1 = {old.nat_to_dest(0, data(8))}, .counters = {{Counter::conns_created, 1}},
+           .stats = opened(old) + in_pkt(old, q)});
+  switch_to(two_dns_dests(1, false));
+  if (HasFatalFailure()) return;
+  run(Step{.in = {q},
+           .out1 = {moved.nat_to_dest(0, data(8))},
+           .counters = {{Counter::conns_rescheduled, 1}, {Counter::conns_created, 1}},
+           .stats = freed(old) + opened(moved) + in_pkt(moved, q)});
+  run(Step{.in = {q}, .out1 = {moved.nat_to_dest(0, data(8))}, .stats = in_pkt(moved, q)});
+  EXPECT_EQ(ipvs_->conns->size(), 1u);
+}
+
+// With no other dest open (the other quiesced) the flow stays on its
+// inhibited dest, as it does on a quiesced one: only health checks move a
+// flow, and only to somewhere it can go.
+TEST_F(IpvsGolden, UdpFlowStaysWithoutAnOpenDestOrOnAQuiescedOne) {
+  switch_to(two_dns_dests(0, true));
+  if (HasFatalFailure()) return;
+  const Flow f = dns();
+  Bytes q = f.c2v(0, data(8));
+  run(Step{.in = {q}, .out1 = {f.nat_to_dest(0, data(8))}, .counters = {{Counter::conns_created, 1}},
+           .stats = opened(f) + in_pkt(f, q)});
+  switch_to(two_dns_dests(0, false));
+  if (HasFatalFailure()) return;
+  run(Step{.in = {q}, .out1 = {f.nat_to_dest(0, data(8))}, .stats = in_pkt(f, q)});
+  switch_to(two_dns_dests(1, true, /*rs2_weight=*/0));
+  if (HasFatalFailure()) return;
+  run(Step{.in = {q}, .out1 = {f.nat_to_dest(0, data(8))}, .stats = in_pkt(f, q)});
+}
+
 // ---- 11. Connection pool exhaustion ----------------------------------
 
 // With room for 4 connections the 5th new flow is refused, and the

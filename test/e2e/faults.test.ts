@@ -10,7 +10,9 @@
 // SYN_RECV and expire with its timeout, to the resetting dest the RST
 // reaches the client and the connection closes. A client reusing the port
 // of a half-open connection to a dest its checks took out is scheduled
-// afresh. Nothing crashes; with the faults gone every dest serves again.
+// afresh, and a UDP flow from a fixed client port moves off a dest its
+// checks took out. Nothing crashes; with the faults gone every dest serves
+// again.
 
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -22,6 +24,7 @@ import { CHECK_ADDRESS, Sandbox, serverNamespace } from '../../control/src/demo/
 import { httpLoad, until as untilIn } from './fixtures/http-load';
 
 const SLOW_MS = 1500;
+const UDP_PORT = 5140;  // the syslog service's dests' echo servers (s1, s4)
 const dests = (ids: number[]) => ids.map((i) => `      - { address: 10.0.1.1${i}, port: 80 }`).join('\n');
 const SERVICES = `
   - name: web
@@ -52,7 +55,27 @@ ${dests([2])}
     scheduler: rr
     health_check: { type: tcp, interval: 300ms, timeout: 300ms, rise: 2, fall: 2, source: ${CHECK_ADDRESS} }
     dests:
-${dests([1, 4])}`;
+${dests([1, 4])}
+  - name: syslog
+    protocol: udp
+    vip: 10.0.0.104
+    port: 514
+    scheduler: rr
+    health_check: { type: udp, send: ping, expect: s, interval: 300ms, timeout: 300ms, rise: 2, fall: 2, source: ${CHECK_ADDRESS} }
+    dests:
+      - { address: 10.0.1.11, port: ${UDP_PORT} }
+      - { address: 10.0.1.14, port: ${UDP_PORT} }`;
+// Answers every datagram with its server's name (argv[1]).
+const UDP_NAMED = `const s = require('dgram').createSocket('udp4');
+s.on('message', (m, r) => s.send(process.argv[1], r.port, r.address));
+s.bind(${UDP_PORT}, () => console.log('listening'));`;
+// A client with a fixed source port (argv[3]), as syslog and RADIUS
+// clients have: a datagram to argv[1]:argv[2] every 100 ms, each answer
+// printed on a line. Unconnected, so port unreachable errors pass it by.
+const UDP_FIXED_PORT = `const [vip, port, cport] = process.argv.slice(1);
+const s = require('dgram').createSocket('udp4');
+s.on('message', (m) => console.log(m.toString()));
+s.bind(Number(cport), () => setInterval(() => s.send('log line', Number(port), vip), 100));`;
 // One GET from the client namespace's port argv[2]; prints the answer or "error: ...".
 const FROM_PORT = `const [url, port] = process.argv.slice(1);
 const req = require('http').get(url, { localPort: Number(port), timeout: 5000, agent: false, headers: { Connection: 'close' } }, (res) => {
@@ -69,14 +92,21 @@ const SLOW_SERVER = `require('http').createServer((q, r) => setTimeout(() => r.e
 let sb: Sandbox;
 let api: FulcrumApi;
 let slow: ChildProcess | undefined;
+const udpServers = new Map<string, ChildProcess>();
 
 before(async () => {
   sb = await Sandbox.start({ tag: 'robu', servers: 4, checkLeg: true, services: SERVICES });
   api = new FulcrumApi(sb.socket);
+  for (const [i, name] of [[0, 's1'], [3, 's4']] as const) {
+    const server = sb.topo.spawn(serverNamespace(i), [process.execPath, '-e', UDP_NAMED, name]);
+    udpServers.set(name, server);
+    await new Promise<void>((resolve) => server.stdout?.on('data', (d: Buffer) => d.toString().includes('listening') && resolve()));
+  }
 });
 
 after(async () => {
   slow?.kill();
+  for (const server of udpServers.values()) server.kill();
   api?.close();
   await sb?.stop();
 });
@@ -117,6 +147,30 @@ test('a client reusing the port of a half-open connection to a dest its checks t
   }
   assert.equal((await rescheduled()) - before, 2n);
   await nft(serverNamespace(0), 'delete table inet reuse');
+});
+
+test('a UDP flow from a fixed client port moves off a dest its checks took out', { timeout: 60_000 }, async () => {
+  const client = sb.topo.spawn('client', [process.execPath, '-e', UDP_FIXED_PORT, '10.0.0.104', '514', '40514']);
+  try {
+    const answers: string[] = [];
+    client.stdout?.on('data', (d: Buffer) => answers.push(...d.toString().split('\n').filter((l) => l !== '')));
+    await until('the flow answered', async () => answers.length > 0, 10_000);
+    // Whichever dest has the flow stops answering (its kernel says port
+    // unreachable); once its checks take it out, the other answers.
+    const first = answers[0];
+    const other = first === 's1' ? 's4' : 's1';
+    const rescheduledBefore = (await sb.counters()).conns_rescheduled ?? 0n;
+    const mark = sb.log.length;
+    udpServers.get(first)?.kill();
+    await until(`${other} answering`, async () => answers.includes(other), 10_000);
+    assert.match(sb.log.slice(mark), /fulcrum: health: syslog 10\.0\.1\.1[14]:5140 down/);
+    const flow = (await conns({ service: 'syslog' })).filter((c) => c.cport === 40514);
+    assert.equal(flow.length, 1, JSON.stringify(flow));
+    assert.equal(flow[0].daddr, other === 's1' ? '10.0.1.11' : '10.0.1.14');
+    assert.equal(((await sb.counters()).conns_rescheduled ?? 0n) - rescheduledBefore, 1n);
+  } finally {
+    client.kill();
+  }
 });
 
 test('blackholing, resetting and slow dests: the checked service serves through the others', { timeout: 90_000 }, async () => {
