@@ -8,6 +8,7 @@
 import type { Server } from 'node:http';
 import type { FulcrumConfig, ServiceConfig } from './config/schema';
 import type { Dataplane } from './dataplane/dataplane';
+import { CheckLimiter } from './health/limiter';
 import { HealthManager } from './health/manager';
 import { PassiveChecker } from './health/passive';
 import { buildExposition, startMetricsServer } from './metrics/server';
@@ -21,9 +22,11 @@ export interface Observability {
 
 /** Starts the checks of cfg's services and GET /metrics on control.metrics.listen. Control thread only. */
 export async function startObservability(cfg: FulcrumConfig, dp: Dataplane): Promise<Observability> {
-  const health = new HealthManager((service, dest, available, action) => {
-    dp.setDestAvailable(service, dest, available, action);
-  });
+  const health = new HealthManager(
+    (service, dest, available, action) => dp.setDestAvailable(service, dest, available, action),
+    undefined,
+    new CheckLimiter(cfg.control.health.max_in_flight),
+  );
   let server: Server;
   try {
     server = await startMetricsServer(buildExposition(dp, health, cfg.control.metrics.per_dest), cfg.control.metrics.listen);

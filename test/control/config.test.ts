@@ -90,6 +90,7 @@ describe('valid configs', () => {
       grpc: { socket: '/run/fulcrum/fulcrum.sock' },
       metrics: { listen: '127.0.0.1:9650', per_dest: true },
       state_file: '/var/lib/fulcrum/state.json',
+      health: { max_in_flight: 1024 },
     });
     assert.deepEqual(cfg.services, []);
   });
@@ -149,6 +150,10 @@ describe('invalid configs', () => {
   test('unknown key with a suggestion', () => {
     assertOneProblem(MINIMAL.replace('lcores: "0-1"', 'lcores: "0-1"\n  hugepage: true'),
       'dataplane', "unknown key 'hugepage'", "did you mean 'hugepages'?");
+  });
+
+  test('health checks in flight: at least one', () => {
+    assertOneProblem(`${MINIMAL}control:\n  health: { max_in_flight: 0 }\n`, 'control.health.max_in_flight', 'must be from 1 to 65536, got 0');
   });
 
   test('unknown top-level key', () => {

@@ -18,6 +18,7 @@ import { after, describe, test } from 'node:test';
 import type { HealthCheckConfig, HealthFailAction, ServiceConfig } from '../../control/src/config/schema';
 import { parseConfig } from '../../control/src/config/load';
 import { runCheck } from '../../control/src/health/check';
+import { CheckLimiter } from '../../control/src/health/limiter';
 import { HealthManager } from '../../control/src/health/manager';
 import { nextState, type HealthState } from '../../control/src/health/state';
 import { events, type TimedEvent } from '../../control/src/events';
@@ -51,7 +52,34 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Holds the event loop (the control thread) for ms. */
+function holdThread(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end);
+}
+
 describe('checkers', () => {
+  test('an answer in time passes though the control thread was held up past the timeout', async () => {
+    const server = net.createServer((c) => c.destroy());
+    const port = await listen(server);
+    const silent = http.createServer(() => undefined);  // takes requests, never answers
+    const silentPort = await listen(silent);
+    try {
+      // The loopback handshake completes at once; the thread sees it only
+      // after the hold, when the timeout is long past too.
+      const tcp = runCheck({ address: LOCAL, port }, hc({ type: 'tcp', timeout: 20 }));
+      holdThread(150);
+      assert.deepEqual(await tcp, { ok: true, reason: 'connected' });
+      // A dest that does not answer in time still times out.
+      const http = runCheck({ address: LOCAL, port: silentPort }, hc({ type: 'http', timeout: 20 }));
+      holdThread(50);
+      assert.deepEqual(await http, { ok: false, reason: 'timed out after 20 ms' });
+    } finally {
+      await close(server);
+      await close(silent);
+    }
+  });
+
   test('tcp: a listening port is healthy, a closed one is refused', async () => {
     const server = net.createServer((c) => c.destroy());
     const port = await listen(server);
@@ -176,6 +204,36 @@ test('source: checks of every type leave from the given address; one the host la
   }
 });
 
+describe('check limiter', () => {
+  test('at most max run at once, the rest wait their turn in order; a failed task gives its turn back', async () => {
+    const limiter = new CheckLimiter(2);
+    const started: number[] = [];
+    const finish: (() => void)[] = [];
+    const task = (i: number, fail = false) => () =>
+      new Promise<number>((resolve, reject) => {
+        started.push(i);
+        finish[i] = () => (fail ? reject(new Error(`task ${i}`)) : resolve(i));
+      });
+    const runs = [limiter.run(task(0, true)), limiter.run(task(1)), limiter.run(task(2)), limiter.run(task(3))];
+    await delay(0);
+    assert.deepEqual(started, [0, 1]);
+    assert.deepEqual([limiter.inFlight, limiter.waiting], [2, 2]);
+    finish[0]();
+    await assert.rejects(runs[0], /task 0/);
+    await delay(0);
+    assert.deepEqual(started, [0, 1, 2]);
+    assert.deepEqual([limiter.inFlight, limiter.waiting], [2, 1]);
+    finish[2]();
+    finish[1]();
+    assert.deepEqual(await Promise.all(runs.slice(1, 3)), [1, 2]);
+    await delay(0);
+    assert.deepEqual(started, [0, 1, 2, 3]);
+    finish[3]();
+    assert.equal(await runs[3], 3);
+    assert.deepEqual([limiter.inFlight, limiter.waiting], [0, 0]);
+  });
+});
+
 describe('rise and fall', () => {
   test('fall consecutive failures take a dest down, rise successes bring it back, a contrary result resets', () => {
     const run = (start: HealthState, results: boolean[]) => results.map((ok) => (start = nextState(start, ok, 2, 3)).healthy);
@@ -295,6 +353,27 @@ describe('health manager', () => {
     single.stop();
     assert.equal(most, 1, 'two checks of one dest overlapped');
     assert.ok(arrivals.length >= 2 && arrivals.length <= 4, `${arrivals.length} checks of 180 ms in 700 ms`);
+  });
+
+  test('checks of all dests together run at most max_in_flight at once', async (t) => {
+    const manager = new HealthManager(() => undefined, () => undefined, new CheckLimiter(2));
+    managers.push(manager);
+    let open = 0;
+    let most = 0;
+    let answered = 0;
+    const server = http.createServer((_req, res) => {
+      most = Math.max(most, ++open);
+      setTimeout(() => { open--; answered++; res.end(); }, 50);
+    });
+    const port = await listen(server);
+    t.after(() => close(server));
+    // Six services on one server, each dest checked every 100 ms: six at once unlimited.
+    manager.sync([0, 1, 2, 3, 4, 5].map((i) => ({ ...services(`{ type: http, path: /s${i}, interval: 100ms, timeout: 90ms }`, [port])[0], name: `s${i}` })));
+    await delay(600);
+    manager.stop();
+    assert.equal(most, 2, 'more checks at once than max_in_flight');
+    assert.ok(answered >= 10, `${answered} checks in 600 ms`);
+    assert.ok(manager.states().every((s) => s.healthy));
   });
 
   test('sync: a changed check keeps the verdict with the new action; a removed check restores the dest', async () => {

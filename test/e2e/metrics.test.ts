@@ -116,6 +116,9 @@ test('/metrics counts the traffic, connections, pools and health of a running ba
     assert.equal(value(now, `fulcrum_dest_healthy{service="web",dest="${d}"}`), 1);
     assert.ok(delta(`fulcrum_health_checks_total{service="web",dest="${d}",result="success"}`) > 0, d);
   }
+  // Three dests checked: none waits for a turn (control.health.max_in_flight 1024).
+  assert.equal(value(now, 'fulcrum_health_checks_waiting'), 0);
+  assert.ok(value(now, 'fulcrum_health_checks_in_flight') <= 3);
   assert.ok(value(now, 'fulcrum_control_nodejs_eventloop_lag_p99_seconds') >= 0);
 });
 

@@ -9,6 +9,8 @@
 // structural validation usable on any host.
 
 import { z } from 'zod';
+
+import { DEFAULT_MAX_IN_FLIGHT } from '../health/limiter';
 import type { ValidationEnv } from './env';
 import { duration, formatDuration } from './duration';
 import { deviceProblems, parseDevice, portDeviceName, queueCountKey, type ParsedDevice } from './device';
@@ -482,6 +484,10 @@ const controlObject = (env?: ValidationEnv) =>
       per_dest: bool().prefault(true),
     }).prefault({}),
     state_file: text().prefault(DEFAULT_STATE_FILE),
+    health: strictObject({
+      // Checks running at once; the others wait their turn (health/limiter.ts).
+      max_in_flight: int(1, 65_536).prefault(DEFAULT_MAX_IN_FLIGHT),
+    }).prefault({}),
   });
 
 export type ControlConfig = z.output<ReturnType<typeof controlObject>>;

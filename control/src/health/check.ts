@@ -23,10 +23,17 @@ const CHECKERS: Record<HealthCheckType, Checker> = {
   udp: udpCheck,
 };
 
-/** Runs one check of target; resolves within about hc.timeout. Event loop only. */
+/**
+ * Runs one check of target; resolves within about hc.timeout. The timeout
+ * aborts only after the I/O that came in before it has been read: timers
+ * run before I/O in each turn of the event loop, so after the control
+ * thread was held up (a large Apply, a scrape at 80,000 dests) a check
+ * whose answer came in time would otherwise fail with its timeout, and a
+ * busy balancer would take healthy dests out. Event loop only.
+ */
 export async function runCheck(target: CheckTarget, hc: HealthCheckConfig): Promise<CheckResult> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), hc.timeout);
+  const timer = setTimeout(() => setImmediate(() => controller.abort()), hc.timeout);
   try {
     return await CHECKERS[hc.type](target, hc, controller.signal);
   } catch (err) {

@@ -17,6 +17,7 @@
 import type { HealthCheckConfig, HealthFailAction, ServiceConfig } from '../config/schema';
 import { events } from '../events';
 import type { CheckResult, CheckTarget } from './check';
+import { CheckLimiter, DEFAULT_MAX_IN_FLIGHT } from './limiter';
 import { Prober } from './prober';
 import { nextState, type HealthState } from './state';
 
@@ -69,6 +70,8 @@ export class HealthManager {
   constructor(
     private readonly sink: AvailabilitySink,
     private readonly log: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+    /** Every check's turn (control.health.max_in_flight). */
+    readonly limiter = new CheckLimiter(DEFAULT_MAX_IN_FLIGHT),
   ) {}
 
   /**
@@ -146,7 +149,7 @@ export class HealthManager {
 
   private entry(w: Wanted, healthy: boolean): Entry {
     const target = { address: w.dest.address, port: w.hc.port ?? w.dest.port };
-    const prober = new Prober(target, w.hc, (r) => this.record(entry, r));
+    const prober = new Prober(target, w.hc, (r) => this.record(entry, r), this.limiter);
     const entry: Entry = { ...w, prober, state: { healthy, streak: 0 }, reason: 'not checked yet', successes: 0, failures: 0 };
     return entry;
   }

@@ -4,10 +4,12 @@
 // the previous one started (or at once if it took longer), so checks of
 // one dest never overlap and a slow server is not piled up on. The first
 // check waits `firstDelayMs`, which the manager spreads over the interval
-// so that a config with many dests does not check them all at once.
+// so that a config with many dests does not check them all at once. Every
+// check takes a turn of the manager's CheckLimiter (limiter.ts).
 
 import type { HealthCheckConfig } from '../config/schema';
 import { runCheck, type CheckResult, type CheckTarget } from './check';
+import type { CheckLimiter } from './limiter';
 
 export class Prober {
   private timer: NodeJS.Timeout | undefined;
@@ -17,6 +19,7 @@ export class Prober {
     readonly target: CheckTarget,
     readonly hc: HealthCheckConfig,
     private readonly onResult: (r: CheckResult) => void,
+    private readonly limiter: CheckLimiter,
   ) {}
 
   /** Starts the loop; the first check runs after firstDelayMs. Event loop only. */
@@ -38,9 +41,14 @@ export class Prober {
   }
 
   private async run(): Promise<void> {
-    const started = Date.now();
-    const result = await runCheck(this.target, this.hc);
-    if (this.stopped) return;
+    // The interval counts from when the check ran, not from when it was due.
+    let started = 0;
+    const result = await this.limiter.run(async () => {
+      if (this.stopped) return undefined;
+      started = Date.now();
+      return runCheck(this.target, this.hc);
+    });
+    if (this.stopped || result === undefined) return;
     this.onResult(result);
     this.schedule(Math.max(0, this.hc.interval - (Date.now() - started)));
   }

@@ -13,6 +13,18 @@ export function registerHealthMetrics(registry: Registry, health: HealthManager)
     labelNames: ['service', 'dest'],
     read: () => health.states().map((s): Sample => [{ service: s.service, dest: s.dest }, s.healthy ? 1 : 0]),
   });
+  gaugeFamily(registry, {
+    name: 'fulcrum_health_checks_in_flight',
+    help: 'Health checks running now (at most control.health.max_in_flight)',
+    labelNames: [],
+    read: () => [[{}, health.limiter.inFlight]],
+  });
+  gaugeFamily(registry, {
+    name: 'fulcrum_health_checks_waiting',
+    help: 'Health checks due but waiting for a turn: above 0 for long, the checks ask more than the control thread does, and their intervals stretch',
+    labelNames: [],
+    read: () => [[{}, health.limiter.waiting]],
+  });
   counterFamily(registry, {
     name: 'fulcrum_health_checks_total',
     help: 'Health checks of the dest since its check (re)started, by result (success or failure)',
