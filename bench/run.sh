@@ -38,7 +38,9 @@
 # against rte_mempool + rte_hash (BENCH_SCALE_LARGE=0 skips the 10M run).
 #
 # Then bench/control: the control plane at 10k services x 8 dests
-# (BENCH_CONTROL=0 skips it; CONTROL_* knobs in bench/control.ts).
+# (BENCH_CONTROL=0 skips it; CONTROL_* knobs in bench/control.ts), and
+# bench/control-health: health checks of those 80,000 dests
+# (BENCH_CONTROL_HEALTH=0 skips it; HEALTH_* knobs in its file).
 #
 # Then bench/e2e.sh (BENCH_E2E=0 skips it; its own knobs are BENCH_E2E_*):
 # HTTP with wrk through Fulcrum, nftables, HAProxy and nginx stream in
@@ -335,6 +337,16 @@ if [ "${BENCH_CONTROL:-1}" != 0 ]; then
   echo
   if ! timeout 1800 node dist/bench/control.js 2>"$OUT/control.log"; then
     log "control FAILED (log: $OUT/control.log)"; tail -15 "$OUT/control.log" >&2; FAILED=1
+  fi
+fi
+
+# bench/control-health (bench/control-health.ts): TCP health checks of
+# 80,000 dests in a network namespace of its own; BENCH_CONTROL_HEALTH=0
+# skips it.
+if [ "${BENCH_CONTROL:-1}" != 0 ] && [ "${BENCH_CONTROL_HEALTH:-1}" != 0 ]; then
+  echo
+  if ! timeout 900 node dist/bench/control-health.js 2>"$OUT/control-health.log"; then
+    log "control-health FAILED (log: $OUT/control-health.log)"; tail -15 "$OUT/control-health.log" >&2; FAILED=1
   fi
 fi
 
