@@ -38,6 +38,7 @@ const SERVICES = Number(process.env.HEALTH_SERVICES ?? 10_000);
 const DESTS = Number(process.env.HEALTH_DESTS ?? 8);
 const INTERVALS = (process.env.HEALTH_INTERVALS ?? '2,5,10').split(',').map(Number);
 const WINDOW_MS = Number(process.env.HEALTH_WINDOW_SECONDS ?? 10) * 1000;
+const IN_FLIGHT = process.env.HEALTH_MAX_IN_FLIGHT;  // control.health.max_in_flight; unset: the default
 const INSIDE = 'FULCRUM_BENCH_HEALTH_NS';
 const CONTROL_CPU = 0;
 const LISTENER_CPU = 1;
@@ -166,6 +167,7 @@ async function inside(): Promise<void> {
       devices: [`net_pcap0,rx_pcap=${pcap},infinite_rx=1`, 'net_null1'],
       dataplane: [`  max_services: ${Math.max(1024, SERVICES * 2)}`, `  max_dests: ${Math.max(8192, SERVICES * DESTS * 2)}`],
       metrics: ['per_dest: false'],
+      health: IN_FLIGHT === undefined ? undefined : [`max_in_flight: ${IN_FLIGHT}`],
     });
     execFileSync('taskset', ['-a', '-p', '-c', String(CONTROL_CPU), String(process.pid)], { stdio: 'ignore' });
     api = new FulcrumApi(b.socket, 120_000, 256 << 20);

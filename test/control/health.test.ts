@@ -234,6 +234,29 @@ describe('check limiter', () => {
   });
 });
 
+describe('check limiter, per turn', () => {
+  test('at most perTurn start in one turn of the event loop; the next turns start the rest', async () => {
+    const limiter = new CheckLimiter(100, 2);
+    let started = 0;
+    const release: (() => void)[] = [];
+    const runs = Array.from({ length: 5 }, () => limiter.run(() => new Promise<void>((resolve) => {
+      started++;
+      release.push(resolve);
+    })));
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    await Promise.resolve();
+    assert.equal(started, 2);
+    await nextTurn();
+    assert.equal(started, 4);
+    await nextTurn();
+    assert.equal(started, 5);
+    assert.deepEqual([limiter.inFlight, limiter.waiting], [5, 0]);
+    release.forEach((r) => r());
+    await Promise.all(runs);
+    assert.equal(limiter.inFlight, 0);
+  });
+});
+
 describe('rise and fall', () => {
   test('fall consecutive failures take a dest down, rise successes bring it back, a contrary result resets', () => {
     const run = (start: HealthState, results: boolean[]) => results.map((ok) => (start = nextState(start, ok, 2, 3)).healthy);
