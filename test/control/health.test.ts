@@ -399,6 +399,36 @@ describe('health manager', () => {
     assert.ok(manager.states().every((s) => s.healthy));
   });
 
+  test('a check the host cannot run (out of file descriptors) is inconclusive: no count, no verdict, one log line', () => {
+    // A child with 64 file descriptors uses them all, then checks a server it listened on before.
+    const script = `
+      const fs = require('fs'), net = require('net');
+      const { HealthManager } = require(${JSON.stringify(require.resolve('../../control/src/health/manager'))});
+      const server = net.createServer((c) => c.destroy());
+      server.listen(0, '127.0.0.1', () => {
+        const calls = [], lines = [];
+        const m = new HealthManager((s, d, available) => calls.push(available), (l) => lines.push(l));
+        const hc = { type: 'tcp', interval: 100, timeout: 50, rise: 1, fall: 1, on_fail: 'inhibit' };
+        const dest = { address: '127.0.0.1', port: server.address().port, weight: 1, upper: 0, lower: 0 };
+        const fds = [];
+        try { for (;;) fds.push(fs.openSync('/dev/null', 'r')); } catch {}
+        m.sync([{ name: 'web', dests: [dest], health_check: hc }]);
+        setTimeout(() => {
+          const states = m.states();
+          m.stop();
+          console.log(JSON.stringify({ calls, lines, states }));
+          process.exit(0);
+        }, 500);
+      });`;
+    const out = execFileSync('prlimit', ['--nofile=64:64', process.execPath, '-e', script], { encoding: 'utf8' });
+    const { calls, lines, states } = JSON.parse(out) as { calls: boolean[]; lines: string[]; states: { healthy: boolean; reason: string; successes: number; failures: number }[] };
+    assert.deepEqual(calls, [], 'the dest was judged by a check that never ran');
+    assert.equal(states.length, 1);
+    assert.deepEqual({ ...states[0], reason: '' }, { ...states[0], reason: '', healthy: true, successes: 0, failures: 0 });
+    assert.match(states[0].reason, /^not checked: too many open files \(EMFILE\)$/);
+    assert.deepEqual(lines, ['fulcrum: health: checks cannot run (not checked: too many open files (EMFILE)); verdicts are kept until they can']);
+  });
+
   test('sync: a changed check keeps the verdict with the new action; a removed check restores the dest', async () => {
     const { manager, calls } = recordingManager();
     managers.push(manager);

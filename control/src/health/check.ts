@@ -8,7 +8,7 @@
 
 import type { HealthCheckConfig, HealthCheckType } from '../config/schema';
 import { httpCheck } from './http';
-import { failureReason, type CheckResult, type CheckTarget } from './result';
+import { failedCheck, type CheckResult, type CheckTarget } from './result';
 import { tcpCheck } from './tcp';
 import { udpCheck } from './udp';
 
@@ -37,7 +37,7 @@ export async function runCheck(target: CheckTarget, hc: HealthCheckConfig): Prom
   try {
     return await CHECKERS[hc.type](target, hc, controller.signal);
   } catch (err) {
-    return { ok: false, reason: failureReason(err, hc.timeout) };
+    return failedCheck(err, hc.timeout);
   } finally {
     clearTimeout(timer);
   }

@@ -10,7 +10,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { HealthCheckConfig } from '../config/schema';
-import { failureReason, type CheckResult, type CheckTarget } from './result';
+import { failedCheck, type CheckResult, type CheckTarget } from './result';
 
 export function httpCheck(target: CheckTarget, hc: HealthCheckConfig, signal: AbortSignal): Promise<CheckResult> {
   const options: https.RequestOptions = {
@@ -37,7 +37,7 @@ export function httpCheck(target: CheckTarget, hc: HealthCheckConfig, signal: Ab
     // on, not once: a late second error must not become an uncaught one.
     req.on('error', (err) => {
       req.destroy();
-      resolve({ ok: false, reason: failureReason(err, hc.timeout) });
+      resolve(failedCheck(err, hc.timeout));
     });
   });
 }

@@ -66,6 +66,8 @@ export class HealthManager {
   /** The services of the last sync, in config order (states() lists them so). */
   private order: readonly ServiceConfig[] = [];
   private epoch = 0;
+  /** Checks could not run on this host lately (logged once). */
+  private hostTrouble = false;
 
   constructor(
     private readonly sink: AvailabilitySink,
@@ -155,6 +157,8 @@ export class HealthManager {
   }
 
   private record(e: Entry, r: CheckResult): void {
+    if (r.inconclusive) return this.notChecked(e, r);
+    this.hostTrouble = false;
     if (r.ok) e.successes++;
     else e.failures++;
     e.reason = r.reason;
@@ -165,6 +169,15 @@ export class HealthManager {
     events.publish({ kind: 'health', service: e.service, dest: destLabel(e.dest), healthy: e.state.healthy, reason: r.reason });
     const verdict = e.state.healthy ? 'up' : e.hc.on_fail === 'remove' ? 'down, removed' : 'down, inhibited';
     this.log(`fulcrum: health: ${e.service} ${destLabel(e.dest)} ${verdict} (${r.reason})`);
+  }
+
+  // The host could not run the check: no count, no verdict; said once
+  // until a check runs again, not once per dest.
+  private notChecked(e: Entry, r: CheckResult): void {
+    e.reason = r.reason;
+    if (this.hostTrouble) return;
+    this.hostTrouble = true;
+    this.log(`fulcrum: health: checks cannot run (${r.reason}); verdicts are kept until they can`);
   }
 
   // The check of a failed dest went away: nothing says it is down any more.

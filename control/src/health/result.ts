@@ -11,6 +11,8 @@ export interface CheckResult {
   ok: boolean;
   /** What happened, for logs and events ("connected", "HTTP 503, expected 200", "timed out after 1000 ms"). */
   reason: string;
+  /** The check could not run on this host (it ran out of file descriptors, say): it says nothing of the dest. */
+  inconclusive?: true;
 }
 
 const ERROR_NAMES: Record<string, string> = {
@@ -20,7 +22,22 @@ const ERROR_NAMES: Record<string, string> = {
   ENETUNREACH: 'network unreachable',
   EADDRNOTAVAIL: 'source address not on this host',
   ABORT_ERR: 'timed out',
+  EMFILE: 'too many open files (EMFILE)',
+  ENFILE: 'too many open files on the host (ENFILE)',
+  ENOBUFS: 'no buffer space (ENOBUFS)',
+  ENOMEM: 'out of memory (ENOMEM)',
 };
+
+// The host's own shortages, not the dest's doing: a balancer out of file
+// descriptors would otherwise take every dest out at once.
+const HOST_ERRORS = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
+
+/** The result of a check that failed with err: inconclusive when the host caused it. */
+export function failedCheck(err: unknown, timeoutMs: number): CheckResult {
+  const reason = failureReason(err, timeoutMs);
+  const code = (err as NodeJS.ErrnoException).code;
+  return code !== undefined && HOST_ERRORS.has(code) ? { ok: false, reason: `not checked: ${reason}`, inconclusive: true } : { ok: false, reason };
+}
 
 /** A short reason for a failed check's error; `timeoutMs` names the limit when the check was cut off. */
 export function failureReason(err: unknown, timeoutMs: number): string {

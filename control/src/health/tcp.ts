@@ -5,7 +5,7 @@
 
 import * as net from 'node:net';
 import type { HealthCheckConfig } from '../config/schema';
-import { failureReason, type CheckResult, type CheckTarget } from './result';
+import { failedCheck, type CheckResult, type CheckTarget } from './result';
 
 export function tcpCheck(target: CheckTarget, hc: HealthCheckConfig, signal: AbortSignal): Promise<CheckResult> {
   return new Promise((resolve) => {
@@ -16,7 +16,7 @@ export function tcpCheck(target: CheckTarget, hc: HealthCheckConfig, signal: Abo
     });
     socket.on('error', (err) => {
       socket.destroy();
-      resolve({ ok: false, reason: failureReason(err, hc.timeout) });
+      resolve(failedCheck(err, hc.timeout));
     });
   });
 }

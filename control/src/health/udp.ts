@@ -9,7 +9,7 @@
 
 import * as dgram from 'node:dgram';
 import type { HealthCheckConfig } from '../config/schema';
-import { failureReason, type CheckResult, type CheckTarget } from './result';
+import { failedCheck, failureReason, type CheckResult, type CheckTarget } from './result';
 
 export function udpCheck(target: CheckTarget, hc: HealthCheckConfig, signal: AbortSignal): Promise<CheckResult> {
   return new Promise((resolve) => {
@@ -28,7 +28,7 @@ export function udpCheck(target: CheckTarget, hc: HealthCheckConfig, signal: Abo
         : { ok: false, reason: failureReason({ name: 'AbortError' }, hc.timeout) });
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort);
-    socket.on('error', (err) => done({ ok: false, reason: failureReason(err, hc.timeout) }));
+    socket.on('error', (err) => done(failedCheck(err, hc.timeout)));
     socket.on('message', (msg) => {
       if (hc.expect === undefined) return;
       const ok = msg.toString().includes(hc.expect);
