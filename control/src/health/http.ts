@@ -10,15 +10,15 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { HealthCheckConfig } from '../config/schema';
-import { failedCheck, type CheckResult, type CheckTarget } from './result';
+import type { Deadline } from './deadline';
+import { failedCheck, timedOut, type CheckResult, type CheckTarget } from './result';
 
-export function httpCheck(target: CheckTarget, hc: HealthCheckConfig, signal: AbortSignal): Promise<CheckResult> {
+export function httpCheck(target: CheckTarget, hc: HealthCheckConfig, deadline: Deadline): Promise<CheckResult> {
   const options: https.RequestOptions = {
     host: target.address,
     port: target.port,
     localAddress: hc.source,
     path: hc.path,
-    signal,
     agent: false,
     headers: { Connection: 'close', 'User-Agent': 'fulcrum-health-check' },
     ...(hc.type === 'https' ? { rejectUnauthorized: false } : {}),
@@ -37,7 +37,12 @@ export function httpCheck(target: CheckTarget, hc: HealthCheckConfig, signal: Ab
     // on, not once: a late second error must not become an uncaught one.
     req.on('error', (err) => {
       req.destroy();
-      resolve(failedCheck(err, hc.timeout));
+      resolve(failedCheck(err));
+    });
+    // Settled first: the destroy's own error comes after and changes nothing.
+    deadline.onExpire(() => {
+      resolve(timedOut(hc.timeout));
+      req.destroy();
     });
   });
 }

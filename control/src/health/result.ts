@@ -21,7 +21,6 @@ const ERROR_NAMES: Record<string, string> = {
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
   EADDRNOTAVAIL: 'source address not on this host',
-  ABORT_ERR: 'timed out',
   EMFILE: 'too many open files (EMFILE)',
   ENFILE: 'too many open files on the host (ENFILE)',
   ENOBUFS: 'no buffer space (ENOBUFS)',
@@ -32,16 +31,14 @@ const ERROR_NAMES: Record<string, string> = {
 // descriptors would otherwise take every dest out at once.
 const HOST_ERRORS = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
 
-/** The result of a check that failed with err: inconclusive when the host caused it. */
-export function failedCheck(err: unknown, timeoutMs: number): CheckResult {
-  const reason = failureReason(err, timeoutMs);
-  const code = (err as NodeJS.ErrnoException).code;
-  return code !== undefined && HOST_ERRORS.has(code) ? { ok: false, reason: `not checked: ${reason}`, inconclusive: true } : { ok: false, reason };
+/** The result of a check its deadline cut off. */
+export function timedOut(timeoutMs: number): CheckResult {
+  return { ok: false, reason: `timed out after ${timeoutMs} ms` };
 }
 
-/** A short reason for a failed check's error; `timeoutMs` names the limit when the check was cut off. */
-export function failureReason(err: unknown, timeoutMs: number): string {
+/** The result of a check that failed with err: inconclusive when the host caused it. */
+export function failedCheck(err: unknown): CheckResult {
   const e = err as NodeJS.ErrnoException;
-  const name = (e.code && ERROR_NAMES[e.code]) ?? (e.name === 'AbortError' ? 'timed out' : e.message);
-  return name === 'timed out' ? `timed out after ${timeoutMs} ms` : name;
+  const reason = (e.code !== undefined ? ERROR_NAMES[e.code] : undefined) ?? e.message;
+  return e.code !== undefined && HOST_ERRORS.has(e.code) ? { ok: false, reason: `not checked: ${reason}`, inconclusive: true } : { ok: false, reason };
 }

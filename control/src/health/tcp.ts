@@ -5,18 +5,19 @@
 
 import * as net from 'node:net';
 import type { HealthCheckConfig } from '../config/schema';
-import { failedCheck, type CheckResult, type CheckTarget } from './result';
+import type { Deadline } from './deadline';
+import { failedCheck, timedOut, type CheckResult, type CheckTarget } from './result';
 
-export function tcpCheck(target: CheckTarget, hc: HealthCheckConfig, signal: AbortSignal): Promise<CheckResult> {
+export function tcpCheck(target: CheckTarget, hc: HealthCheckConfig, deadline: Deadline): Promise<CheckResult> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: target.address, port: target.port, localAddress: hc.source, signal });
-    socket.once('connect', () => {
+    const socket = net.connect({ host: target.address, port: target.port, localAddress: hc.source });
+    const settle = (result: CheckResult) => {
+      resolve(result);
       socket.destroy();
-      resolve({ ok: true, reason: 'connected' });
-    });
-    socket.on('error', (err) => {
-      socket.destroy();
-      resolve(failedCheck(err, hc.timeout));
-    });
+    };
+    socket.once('connect', () => settle({ ok: true, reason: 'connected' }));
+    // on, not once: an error after the first must not become an uncaught one.
+    socket.on('error', (err) => settle(failedCheck(err)));
+    deadline.onExpire(() => settle(timedOut(hc.timeout)));
   });
 }

@@ -9,26 +9,21 @@
 
 import * as dgram from 'node:dgram';
 import type { HealthCheckConfig } from '../config/schema';
-import { failedCheck, failureReason, type CheckResult, type CheckTarget } from './result';
+import type { Deadline } from './deadline';
+import { failedCheck, timedOut, type CheckResult, type CheckTarget } from './result';
 
-export function udpCheck(target: CheckTarget, hc: HealthCheckConfig, signal: AbortSignal): Promise<CheckResult> {
+export function udpCheck(target: CheckTarget, hc: HealthCheckConfig, deadline: Deadline): Promise<CheckResult> {
   return new Promise((resolve) => {
     const socket = dgram.createSocket('udp4');
     let settled = false;
     const done = (result: CheckResult) => {
       if (settled) return;
       settled = true;
-      signal.removeEventListener('abort', onAbort);
       socket.close();
       resolve(result);
     };
-    const onAbort = () =>
-      done(hc.expect === undefined
-        ? { ok: true, reason: 'no ICMP error' }
-        : { ok: false, reason: failureReason({ name: 'AbortError' }, hc.timeout) });
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort);
-    socket.on('error', (err) => done(failedCheck(err, hc.timeout)));
+    deadline.onExpire(() => done(hc.expect === undefined ? { ok: true, reason: 'no ICMP error' } : timedOut(hc.timeout)));
+    socket.on('error', (err) => done(failedCheck(err)));
     socket.on('message', (msg) => {
       if (hc.expect === undefined) return;
       const ok = msg.toString().includes(hc.expect);
