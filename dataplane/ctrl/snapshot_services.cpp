@@ -86,7 +86,6 @@ bool build_dests(Service& svc, const ServiceSpec& spec, const SnapshotLimits& li
     svc.dests.push_back(Dest{d.id, d.ip, d.port, d.fwd, d.weight, d.upper, d.lower, d.available});
     svc.sched_dests.push_back(SchedDest{d.ip, d.port, d.weight, d.available, false});
     svc.any_inhibited |= !d.available;
-    svc.any_schedulable |= d.available && d.weight > 0;
   }
   return true;
 }

@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 
 #include <cstddef>
-#include <optional>
 
 #include <rte_ip.h>
 #include <rte_prefetch.h>
@@ -100,50 +99,6 @@ bool dest_gone(const WorkerCtx& ctx, const Conn& c) {
   return s != nullptr && s->expire_nodest && find_dest(*s, c.dest_id) == nullptr;
 }
 
-// A client's new SYN on a connection whose dest is down: inhibited by
-// health checks, or removed (alone or with its service). The client has
-// reused its port, as clients behind a busy NAT do within SYN_RECV's 60 s,
-// and a dead dest's half-open connections would otherwise catch the new
-// connections its checks keep from it. A quiesced dest (weight 0) keeps
-// its SYNs: it still answers, and a retransmitted SYN belongs with the
-// first. SNAT connections belong to a rule, not a service.
-bool dest_down_for_syn(const WorkerCtx& ctx, const Conn& c, uint8_t flags) {
-  if (!tcp_is_syn_only(flags) || c.proto != IPPROTO_TCP || c.fwd == FwdMode::kSnat ||
-      (c.flags & kConnTemplate))
-    return false;
-  const Service* s = ctx.snap->services != nullptr ? ctx.snap->services->by_id(c.service_id) : nullptr;
-  const Dest* d = s != nullptr ? find_dest(*s, c.dest_id) : nullptr;
-  return d == nullptr || !d->available;
-}
-
-// A client's datagram on a UDP connection whose dest health checks have
-// taken out, when the service has a dest to take it instead. UDP has no
-// packet that opens a connection, and a client with a fixed source port
-// (syslog, RADIUS, SIP, a DNS forwarder) keeps one connection, refreshed
-// by every datagram, on a dead dest for as long as it sends. With no
-// other dest open the flow stays: checks failing for every dest at once
-// are more likely about the checks than about every dest.
-bool udp_dest_inhibited(const WorkerCtx& ctx, const Conn& c) {
-  if (c.proto != IPPROTO_UDP || c.fwd == FwdMode::kSnat || ctx.snap->services == nullptr ||
-      !ctx.snap->services->any_inhibited())
-    return false;
-  const Service* s = ctx.snap->services->by_id(c.service_id);
-  if (s == nullptr || !s->any_inhibited || !s->any_schedulable) return false;
-  const Dest* d = find_dest(*s, c.dest_id);
-  return d != nullptr && !d->available;
-}
-
-// The counter of why a client's packet on connection c starts a new
-// connection instead (the client reused its port, or its flow moves): c
-// has finished (IPVS conn_reuse_mode), or its dest is down. Nothing when
-// it belongs to c.
-std::optional<Counter> superseded_by(const WorkerCtx& ctx, const Conn& c, uint8_t flags) {
-  if (tcp_conn_reuse_resched(c.state, flags, kConnReuseClosed, !conn_sees_replies(c.fwd)))
-    return Counter::conns_reused;
-  if (dest_down_for_syn(ctx, c, flags) || udp_dest_inhibited(ctx, c)) return Counter::conns_rescheduled;
-  return std::nullopt;
-}
-
 // The dest for a new flow to s (through its template when persistent).
 // -1: none usable (counted here); -2: refused and counted already.
 int32_t pick_dest(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t, Conn*& tmpl) {
@@ -183,7 +138,10 @@ void conn_fill(Conn& c, const ConnPlan& plan, uint8_t proto, const Tuple& t) {
 Conn* conn_schedule(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t) {
   Conn* tmpl;
   int32_t idx = pick_dest(ctx, s, proto, t, tmpl);
-  if (idx < 0) return nullptr;
+  return idx < 0 ? nullptr : conn_open(ctx, s, idx, tmpl, proto, t);
+}
+
+Conn* conn_open(WorkerCtx& ctx, const Service& s, int32_t idx, Conn* tmpl, uint8_t proto, const Tuple& t) {
   const Dest& d = s.dests[size_t(idx)];
   Conn* c = conn_create(ctx, ConnPlan{s.id, d.id, d.ip, d.port, d.fwd, &s.laddrs, s.client_addr}, proto, t);
   if (c != nullptr && tmpl != nullptr) persist_bind(ctx, s, *c, *tmpl);
@@ -283,15 +241,10 @@ bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta, const ConnHit*
   ConnHit hit = pre != nullptr && v.burst_changes == v.conns->changes()
                     ? *pre
                     : v.conns->lookup(meta.l4_proto, t.saddr, t.sport, t.daddr, t.dport);
-  // A new connection from a reused client port, or a UDP flow leaving an
-  // inhibited dest: the old connection goes, the packet is scheduled afresh.
-  if (hit.conn != nullptr && !hit.reply) {
-    if (std::optional<Counter> why = superseded_by(ctx, *hit.conn, flags)) {
-      conn_free(v, hit.conn);
-      ctx.count(*why);
-      hit = ConnHit{nullptr, false};
-    }
-  }
+  // A new connection on an old one's key (supersede.cpp).
+  Superseded now = conn_supersede(ctx, hit, meta.l4_proto, t, flags);
+  if (now.drop) return rte_pktmbuf_free(m), true;
+  hit = now.hit;
   if (hit.conn != nullptr && dest_gone(ctx, *hit.conn)) {
     conn_free(v, hit.conn);
     ctx.count(Counter::conns_expired_nodest);

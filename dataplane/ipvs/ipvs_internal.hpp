@@ -2,7 +2,8 @@
 //
 // Pieces of the IPVS path shared by its files (ipvs.cpp: packets and the
 // connection lifecycle; schedule.cpp: dest choice; persist.cpp:
-// persistence templates). Owner worker only, like everything in ipvs/.
+// persistence templates; supersede.cpp: packets that start a new
+// connection on an old one's key). Owner worker only, like everything in ipvs/.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +36,19 @@ Conn* conn_create(WorkerCtx& ctx, const ConnPlan& plan, uint8_t proto, const Tup
 // The connection for a new flow to service s (scheduled, through its
 // persistence template if any). nullptr when refused (counted).
 Conn* conn_schedule(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t);
+
+// The connection for a new flow to s's dest at index idx, bound to tmpl
+// when persistent. nullptr when refused (counted).
+Conn* conn_open(WorkerCtx& ctx, const Service& s, int32_t idx, Conn* tmpl, uint8_t proto, const Tuple& t);
+
+// What a client's packet on a connection turned out to belong to
+// (supersede.cpp): hit as it was, another connection, or none (to be
+// scheduled as a new flow); drop when the new connection was refused.
+struct Superseded {
+  ConnHit hit;
+  bool drop;
+};
+Superseded conn_supersede(WorkerCtx& ctx, ConnHit hit, uint8_t proto, const Tuple& t, uint8_t flags);
 
 // Moves c to state next: its dest's active/inactive counts and its
 // timeout follow.

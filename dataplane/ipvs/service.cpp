@@ -29,12 +29,20 @@ std::unique_ptr<ServiceTable> ServiceTable::create(std::vector<Shared> services,
     if (t->by_id_[s.id] >= 0) return err = "service id " + std::to_string(s.id) + " is used twice", nullptr;
     t->by_id_[s.id] = int32_t(i);
     t->any_expire_nodest_ |= s.expire_nodest;
-    t->any_inhibited_ |= s.any_inhibited;
+    if (s.any_inhibited) t->mark_inhibited(s);
     if (!t->add(Endpoint{s.proto, s.vip, s.vport}, i, err)) return nullptr;
     for (const Endpoint& e : s.extra)
       if (!t->add(e, i, err)) return nullptr;
   }
   return t;
+}
+
+void ServiceTable::mark_inhibited(const Service& s) {
+  for (const Dest& d : s.dests) {
+    if (d.available) continue;
+    if (d.id >= inhibited_.size()) inhibited_.resize(d.id + 1, 0);
+    inhibited_[d.id] = 1;
+  }
 }
 
 size_t ServiceTable::probe(uint64_t key) const {

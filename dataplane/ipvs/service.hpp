@@ -66,8 +66,7 @@ struct Service {
   ClientAddr client_addr;
   std::vector<Dest> dests;
   std::vector<SchedDest> sched_dests;  // dests as the scheduler sees them, same order
-  bool any_inhibited = false;    // some dest is unavailable (health checks)
-  bool any_schedulable = false;  // some dest has a weight and is available
+  bool any_inhibited = false;  // some dest is unavailable (health checks)
   // Shared with the previous snapshot's service of the same id when its
   // name, options and sched_dests are the same: an unrelated change keeps
   // the table (a Maglev table is 65537 entries) and the workers' scheduler
@@ -113,8 +112,9 @@ class ServiceTable {
   const std::vector<Shared>& services() const { return services_; }
   // True when some service uses expire_nodest (spares the others a lookup).
   bool any_expire_nodest() const { return any_expire_nodest_; }
-  // True when some service has an inhibited dest (spares UDP flows a lookup).
-  bool any_inhibited() const { return any_inhibited_; }
+  // Whether the dest with this id is inhibited by health checks: one byte
+  // a UDP datagram on a connection can read (supersede.cpp). Any thread.
+  bool dest_inhibited(uint32_t dest_id) const { return dest_id < inhibited_.size() && inhibited_[dest_id] != 0; }
 
  private:
   struct Slot {
@@ -126,11 +126,12 @@ class ServiceTable {
     return id < by_id_.size() && by_id_[id] >= 0 ? &services_[size_t(by_id_[id])] : nullptr;
   }
   bool add(const Endpoint& e, size_t index, std::string& err);
+  void mark_inhibited(const Service& s);  // its unavailable dests in inhibited_
   size_t probe(uint64_t key) const;  // key's slot, or the empty one ending its run
   std::vector<Shared> services_;
   std::vector<int32_t> by_id_;  // service id -> index in services_, -1 if none
   bool any_expire_nodest_ = false;
-  bool any_inhibited_ = false;
+  std::vector<uint8_t> inhibited_;  // by dest id; only as long as the highest inhibited id
   std::vector<Slot> slots_;  // a power of two, at least twice the endpoints
 };
 

@@ -443,22 +443,44 @@ TEST_F(IpvsGolden, SynOnAConnectionToARemovedDestReschedules) {
   run(syn_supersedes(web_to_rs2(40000), Counter::conns_rescheduled, freed(old)));
 }
 
-// And for a removed service: its connections drain, but a new SYN on one
-// is not a connection to a service any more.
-TEST_F(IpvsGolden, SynOnAConnectionOfARemovedServiceIsNotForwarded) {
-  const Flow f = dr();
-  Bytes ack = f.c2v(kAck, data(10));
-  run(dr_syn(f));
+// A persistent service: the client's template leads to the down dest, so
+// it is dropped and the SYN gets a dest and a template anew.
+TEST_F(IpvsGolden, SynOnAPersistentConnectionToAnInhibitedDestGetsANewTemplate) {
+  const Flow old{IPPROTO_TCP, kVipSticky, 80, kRs1, kRs1Mac, 8080, 40000, kSvcSticky, kSticky1};
+  const Flow fresh{IPPROTO_TCP, kVipSticky, 80, kRs2, kRs2Mac, 8080, 40000, kSvcSticky, kSticky2};
+  Bytes first = old.c2v(kSyn);
+  run(Step{.in = {first}, .out1 = {old.nat_to_dest(kSyn)}, .counters = {{Counter::conns_created, 1}},
+           .stats = opened(old) + in_pkt(old, first) + Stats{{{kSticky1, DestStat::persistent, 1}}, {}}});
   SnapshotSpec spec = ipvs_spec();
+  spec.services[kSvcSticky].dests[0].available = false;
+  switch_to(spec);
+  if (HasFatalFailure()) return;
+  Step moved = syn_supersedes(fresh, Counter::conns_rescheduled, freed(old));
+  moved.stats = moved.stats + Stats{{{kSticky2, DestStat::persistent, 1}}, {}};
+  run(moved);
+  // The client's next connection follows the new template.
+  const Flow next{IPPROTO_TCP, kVipSticky, 80, kRs2, kRs2Mac, 8080, 40001, kSvcSticky, kSticky2};
+  run(nat_syn(next));
+}
+
+// With nowhere else to go the SYN stays on its connection, as before:
+// every dest of the service inhibited (checks failing everywhere at once
+// are more likely about the checks), or the service removed (its
+// connections drain).
+TEST_F(IpvsGolden, SynWithNowhereElseToGoStaysOnItsConnection) {
+  const Flow a = web_to_rs1(40000), f = dr();
+  run(nat_syn(a));
+  Bytes ack = f.c2v(kAck, data(10)), syn = f.c2v(kSyn);
+  run(dr_syn(f));
+  run(Step{.in = {ack}, .out1 = {reframed(ack, kLanMac, kRs1Mac)}, .stats = in_pkt(f, ack) + established(f)});
+  SnapshotSpec spec = ipvs_spec();
+  for (DestSpec& d : spec.services[kSvcWeb].dests) d.available = false;
   std::erase_if(spec.services, [](const ServiceSpec& s) { return s.id == kSvcDr; });
   switch_to(spec);
   if (HasFatalFailure()) return;
-  run(Step{.in = {ack}, .out1 = {reframed(ack, kLanMac, kRs1Mac)},
-           .stats = in_pkt(f, ack) + established(f)});
-  run(Step{.in = {f.c2v(kSyn)},
-           .counters = {{Counter::conns_rescheduled, 1}, {Counter::drop_not_ours, 1}},
-           .stats = {{{f.dest, DestStat::active, -1}}, {{f.svc, ServiceStat::live, -1}}}});
-  EXPECT_EQ(ipvs_->conns->size(), 0u);
+  run(nat_in(a, kSyn));
+  run(Step{.in = {syn}, .out1 = {reframed(syn, kLanMac, kRs1Mac)}, .stats = in_pkt(f, syn)});
+  EXPECT_EQ(ipvs_->conns->size(), 2u);
 }
 
 // A quiesced dest (weight 0) still answers: a retransmitted SYN of a
