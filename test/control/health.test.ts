@@ -65,15 +65,22 @@ describe('checkers', () => {
     const silent = http.createServer(() => undefined);  // takes requests, never answers
     const silentPort = await listen(silent);
     try {
-      // The loopback handshake completes at once; the thread sees it only
-      // after the hold, when the timeout is long past too.
-      const tcp = runCheck({ address: LOCAL, port }, hc({ type: 'tcp', timeout: 20 }));
-      holdThread(150);
-      assert.deepEqual(await tcp, { ok: true, reason: 'connected' });
+      // The check starts in one immediate and the thread is held in the
+      // next: between them the connect is issued (next tick) and the
+      // loopback handshake completes, with no poll for it before the
+      // hold. The turn after the hold runs timers, with the timeout long
+      // expired, before it reads the answer.
+      const checkHeldUp = (target: { address: string; port: number }, config: HealthCheckConfig, ms: number) =>
+        new Promise<Promise<unknown>>((resolve) => {
+          let check: Promise<unknown>;
+          setImmediate(() => (check = runCheck(target, config)));
+          setImmediate(() => (holdThread(ms), resolve(check)));
+        });
+      assert.deepEqual(await (await checkHeldUp({ address: LOCAL, port }, hc({ type: 'tcp', timeout: 20 }), 150)),
+        { ok: true, reason: 'connected' });
       // A dest that does not answer in time still times out.
-      const http = runCheck({ address: LOCAL, port: silentPort }, hc({ type: 'http', timeout: 20 }));
-      holdThread(50);
-      assert.deepEqual(await http, { ok: false, reason: 'timed out after 20 ms' });
+      assert.deepEqual(await (await checkHeldUp({ address: LOCAL, port: silentPort }, hc({ type: 'http', timeout: 20 }), 50)),
+        { ok: false, reason: 'timed out after 20 ms' });
     } finally {
       await close(server);
       await close(silent);
@@ -230,6 +237,24 @@ describe('check limiter', () => {
     assert.deepEqual(started, [0, 1, 2, 3]);
     finish[3]();
     assert.equal(await runs[3], 3);
+    assert.deepEqual([limiter.inFlight, limiter.waiting], [0, 0]);
+  });
+});
+
+describe('check limiter, cancelled', () => {
+  test('a waiter cancelled by its turn gives up its place without running or taking a start', async () => {
+    const limiter = new CheckLimiter(1);
+    let finishA = () => undefined as void;
+    const ran: string[] = [];
+    const a = limiter.run(() => new Promise<string>((resolve) => { ran.push('a'); finishA = () => resolve('a'); }));
+    let stopped = false;
+    const b = limiter.run(async () => { ran.push('b'); return 'b'; }, () => stopped);
+    const c = limiter.run(async () => { ran.push('c'); return 'c'; });
+    assert.deepEqual([limiter.inFlight, limiter.waiting], [1, 2]);
+    stopped = true;
+    finishA();
+    assert.deepEqual(await Promise.all([a, b, c]), ['a', undefined, 'c']);
+    assert.deepEqual(ran, ['a', 'c']);
     assert.deepEqual([limiter.inFlight, limiter.waiting], [0, 0]);
   });
 });

@@ -97,11 +97,7 @@ const udpServers = new Map<string, ChildProcess>();
 before(async () => {
   sb = await Sandbox.start({ tag: 'robu', servers: 4, checkLeg: true, services: SERVICES });
   api = new FulcrumApi(sb.socket);
-  for (const [i, name] of [[0, 's1'], [3, 's4']] as const) {
-    const server = sb.topo.spawn(serverNamespace(i), [process.execPath, '-e', UDP_NAMED, name]);
-    udpServers.set(name, server);
-    await new Promise<void>((resolve) => server.stdout?.on('data', (d: Buffer) => d.toString().includes('listening') && resolve()));
-  }
+  await startUdpServers();
 });
 
 after(async () => {
@@ -120,6 +116,17 @@ async function nft(ns: string, rules: string): Promise<void> {
   assert.equal(r.code, 0, r.stderr);
 }
 
+/** The syslog service's echo servers on s1 and s4, those not running. */
+async function startUdpServers(): Promise<void> {
+  for (const [i, name] of [[0, 's1'], [3, 's4']] as const) {
+    const running = udpServers.get(name);
+    if (running !== undefined && running.exitCode === null && running.signalCode === null) continue;
+    const server = sb.topo.spawn(serverNamespace(i), [process.execPath, '-e', UDP_NAMED, name]);
+    udpServers.set(name, server);
+    await new Promise<void>((resolve) => server.stdout?.on('data', (d: Buffer) => d.toString().includes('listening') && resolve()));
+  }
+}
+
 const until = (what: string, ok: () => Promise<boolean>, ms: number) => untilIn(sb, what, ok, ms);
 
 test('a client reusing the port of a half-open connection to a dest its checks took out reaches another dest', { timeout: 60_000 }, async () => {
@@ -130,6 +137,15 @@ test('a client reusing the port of a half-open connection to a dest its checks t
   // s1 drops the client's packets but not the checks': its connections
   // stay half-open (SYN_RECV) in the balancer while it is still healthy.
   await nft(serverNamespace(0), `table inet reuse { chain in { type filter hook input priority 0; ip saddr != ${CHECK_ADDRESS} drop; }; }`);
+  try {
+    await reuseTheHalfOpenPorts();
+  } finally {
+    await nft(serverNamespace(0), 'delete table inet reuse');
+  }
+});
+
+/** The reuse test once s1 drops the client's packets. */
+async function reuseTheHalfOpenPorts(): Promise<void> {
   assert.deepEqual(await load('10.0.0.103', 4, 4), { answers: { s4: 2 }, errors: 2 });
   const half = (await conns({ service: 'reuse' })).filter((c) => c.daddr === '10.0.1.11' && c.state === 'SYN_RECV');
   assert.equal(half.length, 2, JSON.stringify(half));
@@ -146,8 +162,7 @@ test('a client reusing the port of a half-open connection to a dest its checks t
     assert.equal(r.stdout.trim(), 's4', `from port ${c.cport}: ${r.stdout}${r.stderr}`);
   }
   assert.equal((await rescheduled()) - before, 2n);
-  await nft(serverNamespace(0), 'delete table inet reuse');
-});
+}
 
 test('a UDP flow from a fixed client port moves off a dest its checks took out', { timeout: 60_000 }, async () => {
   const client = sb.topo.spawn('client', [process.execPath, '-e', UDP_FIXED_PORT, '10.0.0.104', '514', '40514']);
@@ -161,7 +176,10 @@ test('a UDP flow from a fixed client port moves off a dest its checks took out',
     const other = first === 's1' ? 's4' : 's1';
     const rescheduledBefore = (await sb.counters()).conns_rescheduled ?? 0n;
     const mark = sb.log.length;
-    udpServers.get(first)?.kill();
+    const stopping = udpServers.get(first) as ChildProcess;
+    const exited = new Promise((resolve) => stopping.once('exit', resolve));
+    stopping.kill();
+    await exited;
     await until(`${other} answering`, async () => answers.includes(other), 10_000);
     assert.match(sb.log.slice(mark), /fulcrum: health: syslog 10\.0\.1\.1[14]:5140 down/);
     const flow = (await conns({ service: 'syslog' })).filter((c) => c.cport === 40514);
@@ -170,6 +188,7 @@ test('a UDP flow from a fixed client port moves off a dest its checks took out',
     assert.equal(((await sb.counters()).conns_rescheduled ?? 0n) - rescheduledBefore, 1n);
   } finally {
     client.kill();
+    await startUdpServers();  // the one stopped answers again
   }
 });
 

@@ -11,7 +11,8 @@
 // timers run before I/O in each turn of the event loop, so after the
 // control thread was held up (a large Apply, a scrape at 80,000 dests) a
 // check whose answer came in time would otherwise fail with its timeout,
-// and a busy balancer would take healthy dests out.
+// and a busy balancer would take healthy dests out. (For a check of one
+// round trip: an HTTP check held up between its steps can still run out.)
 
 export class Deadline {
   private readonly timer: NodeJS.Timeout;

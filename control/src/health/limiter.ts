@@ -17,7 +17,8 @@
 //   second and serves calls between them. Slow and dead dests' checks
 //   still wait in flight up to `max` without costing the thread.
 //
-// The rest wait their turn, first come first served. A check's timeout
+// The rest wait their turn, first come first served; one whose prober
+// stopped meanwhile gives up its place without a start. A check's timeout
 // starts when it runs, so waiting stretches intervals and never fails a
 // dest.
 
@@ -26,11 +27,17 @@ export const DEFAULT_MAX_IN_FLIGHT = 1024;
 /** Checks started per turn of the event loop. */
 export const STARTS_PER_TURN = 32;
 
+interface Waiter {
+  /** true: its turn, counted; false: it gave up its place. */
+  wake: (run: boolean) => void;
+  cancelled: () => boolean;
+}
+
 export class CheckLimiter {
   private running = 0;
   private startedThisTurn = 0;
   private turnEnds = false;
-  private readonly queue: (() => void)[] = [];
+  private readonly queue: Waiter[] = [];
   private head = 0;
 
   constructor(
@@ -48,10 +55,13 @@ export class CheckLimiter {
     return this.queue.length - this.head;
   }
 
-  /** Runs task once the bounds allow, and settles as it does. */
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  /**
+   * Runs task once the bounds allow, and settles as it does; undefined,
+   * task never run, when cancelled() says so by then.
+   */
+  async run<T>(task: () => Promise<T>, cancelled: () => boolean = () => false): Promise<T | undefined> {
     if (this.waiting === 0 && this.mayStart()) this.start();
-    else await new Promise<void>((resolve) => this.queue.push(resolve));
+    else if (!(await new Promise<boolean>((wake) => this.queue.push({ wake, cancelled })))) return undefined;
     try {
       return await task();
     } finally {
@@ -81,8 +91,13 @@ export class CheckLimiter {
   /** Starts waiting checks while the bounds allow. */
   private drain(): void {
     while (this.head < this.queue.length && this.mayStart()) {
+      const w = this.queue[this.head++];
+      if (w.cancelled()) {
+        w.wake(false);
+        continue;
+      }
       this.start();
-      this.queue[this.head++]();
+      w.wake(true);
     }
     // An array shifted from the front is a copy per shift: drop the taken part in one go now and then.
     if (this.head > 1024 && this.head * 2 > this.queue.length) {

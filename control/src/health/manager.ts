@@ -21,6 +21,8 @@ import { CheckLimiter, DEFAULT_MAX_IN_FLIGHT } from './limiter';
 import { Prober } from './prober';
 import { nextState, type HealthState } from './state';
 
+const HOST_TROUBLE_LOG_MS = 60_000;
+
 /** Applies a verdict to the dataplane (Dataplane.setDestAvailable). */
 export type AvailabilitySink = (service: string, dest: CheckTarget, available: boolean, action: HealthFailAction) => void;
 
@@ -66,8 +68,8 @@ export class HealthManager {
   /** The services of the last sync, in config order (states() lists them so). */
   private order: readonly ServiceConfig[] = [];
   private epoch = 0;
-  /** Checks could not run on this host lately (logged once). */
-  private hostTrouble = false;
+  /** When "checks cannot run" was last logged. */
+  private hostTroubleLogged = -Infinity;
 
   constructor(
     private readonly sink: AvailabilitySink,
@@ -158,7 +160,6 @@ export class HealthManager {
 
   private record(e: Entry, r: CheckResult): void {
     if (r.inconclusive) return this.notChecked(e, r);
-    this.hostTrouble = false;
     if (r.ok) e.successes++;
     else e.failures++;
     e.reason = r.reason;
@@ -171,12 +172,14 @@ export class HealthManager {
     this.log(`fulcrum: health: ${e.service} ${destLabel(e.dest)} ${verdict} (${r.reason})`);
   }
 
-  // The host could not run the check: no count, no verdict; said once
-  // until a check runs again, not once per dest.
+  // The host could not run the check: no count, no verdict; said at most
+  // once a minute, not once per dest (a host near its limit fails some
+  // checks and not others).
   private notChecked(e: Entry, r: CheckResult): void {
     e.reason = r.reason;
-    if (this.hostTrouble) return;
-    this.hostTrouble = true;
+    const now = Date.now();
+    if (now - this.hostTroubleLogged < HOST_TROUBLE_LOG_MS) return;
+    this.hostTroubleLogged = now;
     this.log(`fulcrum: health: checks cannot run (${r.reason}); verdicts are kept until they can`);
   }
 

@@ -43,11 +43,10 @@ export class Prober {
   private async run(): Promise<void> {
     // The interval counts from when the check ran, not from when it was due.
     let started = 0;
-    const result = await this.limiter.run(async () => {
-      if (this.stopped) return undefined;
+    const result = await this.limiter.run(() => {
       started = Date.now();
       return runCheck(this.target, this.hc);
-    });
+    }, () => this.stopped);
     if (this.stopped || result === undefined) return;
     this.onResult(result);
     this.schedule(Math.max(0, this.hc.interval - (Date.now() - started)));
