@@ -241,10 +241,13 @@ bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta, const ConnHit*
   ConnHit hit = pre != nullptr && v.burst_changes == v.conns->changes()
                     ? *pre
                     : v.conns->lookup(meta.l4_proto, t.saddr, t.sport, t.daddr, t.dport);
-  // A new connection on an old one's key (supersede.cpp).
-  Superseded now = conn_supersede(ctx, hit, meta.l4_proto, t, flags);
-  if (now.drop) return rte_pktmbuf_free(m), true;
-  hit = now.hit;
+  // A new connection on an old one's key (supersede.cpp). Only a SYN or a
+  // UDP datagram can be one: the rest of a TCP flow skips the call.
+  if (hit.conn != nullptr && ((flags & RTE_TCP_SYN_FLAG) != 0 || meta.l4_proto == IPPROTO_UDP)) {
+    Superseded now = conn_supersede(ctx, hit, meta.l4_proto, t, flags);
+    if (now.drop) return rte_pktmbuf_free(m), true;
+    hit = now.hit;
+  }
   if (hit.conn != nullptr && dest_gone(ctx, *hit.conn)) {
     conn_free(v, hit.conn);
     ctx.count(Counter::conns_expired_nodest);
