@@ -99,11 +99,9 @@ bool dest_gone(const WorkerCtx& ctx, const Conn& c) {
   return s != nullptr && s->expire_nodest && find_dest(*s, c.dest_id) == nullptr;
 }
 
-// The dest for a new flow to s (through its template when persistent).
-// -1: none usable (counted here); -2: refused and counted already.
+// choose_dest, with none usable counted.
 int32_t pick_dest(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t, Conn*& tmpl) {
-  tmpl = nullptr;
-  int32_t idx = s.persist_ms != 0 ? persist_pick(ctx, s, proto, t, tmpl) : schedule(ctx, s, proto, t);
+  int32_t idx = choose_dest(ctx, s, proto, t, tmpl);
   if (idx == -1) ctx.count(Counter::drop_no_dest);
   return idx;
 }
@@ -134,6 +132,11 @@ void conn_fill(Conn& c, const ConnPlan& plan, uint8_t proto, const Tuple& t) {
 }
 
 }  // namespace
+
+int32_t choose_dest(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t, Conn*& tmpl) {
+  tmpl = nullptr;
+  return s.persist_ms != 0 ? persist_pick(ctx, s, proto, t, tmpl) : schedule(ctx, s, proto, t);
+}
 
 Conn* conn_schedule(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t) {
   Conn* tmpl;
@@ -243,7 +246,7 @@ bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta, const ConnHit*
                     : v.conns->lookup(meta.l4_proto, t.saddr, t.sport, t.daddr, t.dport);
   // A new connection on an old one's key (supersede.cpp). Only a SYN or a
   // UDP datagram can be one: the rest of a TCP flow skips the call.
-  if (hit.conn != nullptr && ((flags & RTE_TCP_SYN_FLAG) != 0 || meta.l4_proto == IPPROTO_UDP)) {
+  if (hit.conn != nullptr && ((flags & kTcpSyn) != 0 || meta.l4_proto == IPPROTO_UDP)) {
     Superseded now = conn_supersede(ctx, hit, meta.l4_proto, t, flags);
     if (now.drop) return rte_pktmbuf_free(m), true;
     hit = now.hit;

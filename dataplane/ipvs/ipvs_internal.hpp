@@ -37,6 +37,11 @@ Conn* conn_create(WorkerCtx& ctx, const ConnPlan& plan, uint8_t proto, const Tup
 // persistence template if any). nullptr when refused (counted).
 Conn* conn_schedule(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t);
 
+// The dest index for a new flow to s, through its template when
+// persistent (*tmpl: the template the connection must reference). -1:
+// none usable (not counted); -2: refused and counted already.
+int32_t choose_dest(WorkerCtx& ctx, const Service& s, uint8_t proto, const Tuple& t, Conn*& tmpl);
+
 // The connection for a new flow to s's dest at index idx, bound to tmpl
 // when persistent. nullptr when refused (counted).
 Conn* conn_open(WorkerCtx& ctx, const Service& s, int32_t idx, Conn* tmpl, uint8_t proto, const Tuple& t);

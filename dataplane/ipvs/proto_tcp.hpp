@@ -141,7 +141,7 @@ inline constexpr uint8_t kConnReuseFinWaitDr = 2;
 // with kConnReuseFinWaitDr FIN_WAIT when the balancer does not see replies
 // (input_only), since there an orderly close stops in FIN_WAIT. A SYN on
 // a connection whose dest is down is the caller's to reschedule
-// (ipvs.cpp), which knows the services.
+// (supersede.cpp), which knows the services.
 bool tcp_conn_reuse_resched(TcpState st, uint8_t tcp_flags, uint8_t reuse_mode, bool input_only);
 
 // Per-state timeouts of one service, in milliseconds.

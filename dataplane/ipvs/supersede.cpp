@@ -20,9 +20,6 @@
 
 #include <optional>
 
-#include <rte_mbuf.h>
-#include <rte_tcp.h>
-
 #include "ipvs/ipvs_internal.hpp"
 
 namespace fulcrum {
@@ -49,18 +46,16 @@ bool udp_on_inhibited_dest(const WorkerCtx& ctx, const Conn& c) {
   return t != nullptr && t->dest_inhibited(c.dest_id);
 }
 
-// Moves the flow of old to a dest the packet's service can schedule now:
-// old freed, the new connection made (nullptr when it could not be:
-// counted). Nothing, old kept, when no dest can take it.
-std::optional<Conn*> conn_move(WorkerCtx& ctx, Conn* old, uint8_t proto, const Tuple& t) {
-  const Service* s = ctx.snap->services != nullptr ? ctx.snap->services->find(proto, t.daddr, t.dport) : nullptr;
-  if (s == nullptr) return std::nullopt;
-  Conn* tmpl = nullptr;
-  int32_t idx = s->persist_ms != 0 ? persist_pick(ctx, *s, proto, t, tmpl) : schedule(ctx, *s, proto, t);
+// Moves the flow of old to a dest s can schedule now: old freed, the new
+// connection made (nullptr when it could not be: counted). Nothing, old
+// kept, when no dest can take it.
+std::optional<Conn*> conn_move(WorkerCtx& ctx, const Service& s, Conn* old, uint8_t proto, const Tuple& t) {
+  Conn* tmpl;
+  int32_t idx = choose_dest(ctx, s, proto, t, tmpl);
   if (idx < 0) return std::nullopt;
   conn_free(*ctx.ipvs, old);
   ctx.count(Counter::conns_rescheduled);
-  return conn_open(ctx, *s, idx, tmpl, proto, t);
+  return conn_open(ctx, s, idx, tmpl, proto, t);
 }
 
 }  // namespace
@@ -74,14 +69,16 @@ Superseded conn_supersede(WorkerCtx& ctx, ConnHit hit, uint8_t proto, const Tupl
     return {ConnHit{nullptr, false}, false};
   }
   if (!syn_on_down_dest(ctx, *c, flags) && !udp_on_inhibited_dest(ctx, *c)) return {hit, false};
-  // The SYN proxy answers a new SYN itself and schedules only on the ACK.
+  // The packet's service, as for a new flow; none (removed): c drains.
   const Service* s = ctx.snap->services != nullptr ? ctx.snap->services->find(proto, t.daddr, t.dport) : nullptr;
-  if (s != nullptr && s->synproxy && proto == IPPROTO_TCP) {
+  if (s == nullptr) return {hit, false};
+  // The SYN proxy answers a new SYN itself and schedules only on the ACK.
+  if (s->synproxy && proto == IPPROTO_TCP) {
     conn_free(*ctx.ipvs, c);
     ctx.count(Counter::conns_rescheduled);
     return {ConnHit{nullptr, false}, false};
   }
-  std::optional<Conn*> moved = conn_move(ctx, c, proto, t);
+  std::optional<Conn*> moved = conn_move(ctx, *s, c, proto, t);
   if (!moved) return {hit, false};
   return {ConnHit{*moved, false}, *moved == nullptr};
 }
