@@ -17,19 +17,26 @@
 
 import { z } from 'zod';
 
+import { registerLeaf, registerStrict } from './fast';
+
 export type Leaf<T> = z.ZodType<T, unknown>;
 /** A check returns the problems with a value (none: empty/undefined). */
 export type Check = (value: unknown) => string | string[] | undefined;
 
 /** A leaf whose value, once `check` finds nothing wrong, is `convert(value)`. */
 export function leaf<T>(check: Check, convert: (value: unknown) => T = (value) => value as T): Leaf<T> {
-  return z.transform((value: unknown, ctx) => {
+  const problems = (value: unknown): readonly string[] => {
     const found = value === undefined ? 'is required' : check(value);
-    const problems = found === undefined ? [] : Array.isArray(found) ? found : [found];
-    if (problems.length === 0) return convert(value);
-    for (const message of problems) report(ctx, [], message);
+    return found === undefined ? [] : Array.isArray(found) ? found : [found];
+  };
+  const schema = z.transform((value: unknown, ctx) => {
+    const found = problems(value);
+    if (found.length === 0) return convert(value);
+    for (const message of found) report(ctx, [], message);
     return z.NEVER;
   });
+  registerLeaf(schema, { problems, convert });
+  return schema;
 }
 
 /** Short rendering of a raw YAML value for messages. */
@@ -113,7 +120,7 @@ export function strictObject<S extends z.ZodRawShape>(shape: S, options: StrictO
   const known = Object.keys(shape);
   // A set and a for-in: this runs for every object of a 10k-service Apply.
   const isKnown = new Set(known);
-  return z.preprocess((raw, ctx) => {
+  const schema = z.preprocess((raw, ctx) => {
     if (!isPlainObject(raw)) return raw;
     for (const p of options.keyProblems?.(raw) ?? []) keyIssue(ctx, p.key, [p.key], p.message);
     let empty = false;
@@ -126,6 +133,8 @@ export function strictObject<S extends z.ZodRawShape>(shape: S, options: StrictO
     // raw needs copying only to drop the keys given no value.
     return empty ? withoutNulls(raw) : raw;
   }, z.object(shape));
+  registerStrict(schema._zod.def.in, { known: isKnown, keyProblems: options.keyProblems });
+  return schema;
 }
 
 function withoutNulls(raw: Record<string, unknown>): Record<string, unknown> {

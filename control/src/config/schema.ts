@@ -27,6 +27,7 @@ import {
   type Cidr,
 } from './ipv4';
 import { isLcoreMap, parseLcoreMap, parseLcores, type LcoreSlot } from './lcores';
+import { compile, FAIL } from './fast';
 import { bool, int, leaf, nonEmptyList, oneOf, report, show, strictObject, text, type KeyProblem, type Leaf } from './leaves';
 
 export { parseDuration, formatDuration } from './duration';
@@ -693,6 +694,20 @@ export const serviceSchema = serviceObject.superRefine((svc, ctx) => {
   checkServiceUnique(svc, ctx);
   checkHealthPorts(svc, ctx);
 });
+
+const fastService = compile(serviceSchema);
+
+/**
+ * serviceSchema's parse of a service (its fast form's, where that does not
+ * give up: fast.ts), or undefined when the service is invalid (the full
+ * schema then words why).
+ */
+export function parseValidService(input: unknown): ServiceConfig | undefined {
+  const out = fastService === undefined ? FAIL : fastService(input);
+  if (out !== FAIL) return out;
+  const r = serviceSchema.safeParse(input);
+  return r.success ? r.data : undefined;
+}
 
 export const servicesSchema = z.array(serviceSchema).superRefine((services, ctx) => {
   for (const p of serviceSetProblems(services)) report(ctx, p.path, p.message);

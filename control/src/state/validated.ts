@@ -21,7 +21,7 @@
 // Anything that fails takes the full schema, so errors read exactly as
 // the config file's.
 
-import { answeredEndpoints, endpointText, serviceSchema, type ServiceConfig } from '../config/schema';
+import { answeredEndpoints, endpointText, parseValidService, type ServiceConfig } from '../config/schema';
 import { decodedInput, EncodedInput, plain, serviceInput, validateDesired, type Desired, type DesiredInput, type Input } from './desired';
 
 /** A running (or about to run) service: what it was validated as, and what it is known by. */
@@ -153,9 +153,9 @@ export class ServiceCache {
   replaceOne(name: string, next: Input, snat: Desired['snat']): Validated | undefined {
     const old = this.claims.get(nameClaim(name));
     if (old === undefined || next.name !== name) return undefined;
-    const r = serviceSchema.safeParse(next);
-    if (!r.success) return undefined;
-    const e = entry(r.data);
+    const config = parseValidService(next);
+    if (config === undefined) return undefined;
+    const e = entry(config);
     if (e.claims.some((k) => (this.claims.get(k) ?? old) !== old)) return undefined;
     const list = this.list.slice();
     list[list.indexOf(old)] = e;
@@ -236,9 +236,9 @@ export class ServiceCache {
         const arrived = s instanceof EncodedInput ? { key: s.key } : { raw: JSON.stringify(s) };
         e = arrived.key !== undefined ? this.byKey.get(arrived.key) : this.byText(arrived.raw as string);
         if (e === undefined) {
-          const r = serviceSchema.safeParse(s instanceof EncodedInput ? s.input() : s);
-          if (!r.success) return undefined;
-          e = entry(r.data, arrived);
+          const config = parseValidService(s instanceof EncodedInput ? s.input() : s);
+          if (config === undefined) return undefined;
+          e = entry(config, arrived);
           fresh.push(e);
         }
       }
