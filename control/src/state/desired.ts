@@ -24,17 +24,20 @@ export type Input = Record<string, unknown>;
  * must mean equal inputs: the key is the encoding itself, not a hash.
  */
 export class EncodedInput {
-  private decoded: Input | undefined;
-
   constructor(
     /** The encoding as a string (one character a byte): what the input is known by. */
     readonly key: string,
     private readonly decode: () => Input,
   ) {}
 
+  /**
+   * The input, decoded anew at each call. Kept, the decoded inputs of a
+   * 10,000-service Apply would live until its end, and the garbage
+   * collector would copy all of them twice; they are needed once (a
+   * refused Apply decodes its services a second time to word the refusal).
+   */
   input(): Input {
-    this.decoded ??= this.decode();
-    return this.decoded;
+    return this.decode();
   }
 }
 
