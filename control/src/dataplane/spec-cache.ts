@@ -15,7 +15,8 @@ import type { ServiceSpec } from './addon';
 import { serviceSpec, type DestOverlay, type SpecIds } from './services';
 
 interface Cached {
-  spec: ServiceSpec;
+  /** The service's id in the spec (the spec itself is not kept: only the addon needs it, once). */
+  id: number;
   /** The overlay's version of the service when the spec was made. */
   version: number;
   /** The sent() that last took it; only the last one's are in the running snapshot. */
@@ -43,12 +44,13 @@ export class ServiceSpecCache {
       const hit = this.cache.get(s);
       if (hit !== undefined && hit.version === version && hit.sent === this.sends) {
         pending[i] = hit;
-        return hit.spec.id;
+        return hit.id;
       }
-      const entry = { spec: serviceSpec(s, i, ids, overlay), version, sent: -1 };
+      const spec = serviceSpec(s, i, ids, overlay);
+      const entry = { id: spec.id, version, sent: -1 };
       this.cache.set(s, entry);
       pending[i] = entry;
-      return entry.spec;
+      return spec;
     });
     this.pending = pending;
     return out;
