@@ -18,21 +18,36 @@ const W = DEST_WORDS.length;
 
 /** The table of these dests (addresses as host-order numbers). */
 export function packDests(dests: readonly DestSpec[]): Uint32Array {
-  const t = new Uint32Array(dests.length * W);
-  for (let j = 0, o = 0; j < dests.length; j++, o += W) {
-    const d = dests[j];
-    const ip = parseIPv4(d.ip);
-    if (ip === null) throw new Error(`dest ${d.id}: '${d.ip}' is not an IPv4 address`);
-    t[o] = d.id;
-    t[o + 1] = ip;
-    t[o + 2] = d.port;
-    t[o + 3] = FORWARD_MODES.indexOf(d.fwd);
-    t[o + 4] = d.weight;
-    t[o + 5] = d.upper;
-    t[o + 6] = d.lower;
-    t[o + 7] = d.available ? 1 : 0;
-  }
+  const t = destTable(dests.length);
+  dests.forEach((d, j) => writeDest(t, j, d.id, d.ip, d.port, d.fwd, d.weight, d.upper, d.lower, d.available));
   return t;
+}
+
+/** A table of n dests, its rows to be written by writeDest. */
+export function destTable(n: number): Uint32Array {
+  return new Uint32Array(n * W);
+}
+
+/**
+ * Row j of table t. Fields, not a DestSpec: an Apply from empty writes
+ * 80,000 rows, and an object for each was garbage the collector copied
+ * with the live specs around it.
+ */
+export function writeDest(
+  t: Uint32Array, j: number, id: number, address: string, port: number, fwd: ForwardName,
+  weight: number, upper: number, lower: number, available: boolean,
+): void {
+  const ip = parseIPv4(address);
+  if (ip === null) throw new Error(`dest ${id}: '${address}' is not an IPv4 address`);
+  const o = j * W;
+  t[o] = id;
+  t[o + 1] = ip;
+  t[o + 2] = port;
+  t[o + 3] = FORWARD_MODES.indexOf(fwd);
+  t[o + 4] = weight;
+  t[o + 5] = upper;
+  t[o + 6] = lower;
+  t[o + 7] = available ? 1 : 0;
 }
 
 /** The dests a table holds (for tests: the binding reads the table itself). */

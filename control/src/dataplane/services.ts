@@ -7,7 +7,7 @@
 import { formatIPv4, netmaskPrefix, parseIPv4, prefixMask } from '../config/ipv4';
 import type { DestConfig, HealthFailAction, ServiceConfig } from '../config/schema';
 import type { ForwardName, ServiceSpec } from './addon';
-import { packDests } from './dest-table';
+import { destTable, writeDest } from './dest-table';
 
 const IMPLEMENTED: ReadonlySet<ForwardName> = new Set(['nat', 'dr', 'tun', 'fullnat']);
 
@@ -85,11 +85,19 @@ export function serviceSpec(s: ServiceConfig, i: number, ids: SpecIds, overlay?:
       return { id: laddrIds.get(ip) as number, ip };
     }),
     clientAddress: s.client_address,
-    dests: packDests(destKeys(s).map((key, j) => {
-      const d = s.dests[j];
-      return { id: destIds.get(key) as number, ip: d.address, port: d.port, fwd: forwardOf(s, d, i, j), weight: d.weight, upper: d.upper, lower: d.lower, available: overlay?.available(key) ?? true };
-    })),
+    dests: destRows(s, i, destIds, overlay),
   };
+}
+
+function destRows(s: ServiceConfig, i: number, destIds: ReadonlyMap<string, number>, overlay?: DestOverlay): Uint32Array {
+  const keys = destKeys(s);
+  const t = destTable(keys.length);
+  for (let j = 0; j < keys.length; j++) {
+    const d = s.dests[j];
+    const available = overlay?.available(keys[j]) ?? true;
+    writeDest(t, j, destIds.get(keys[j]) as number, d.address, d.port, forwardOf(s, d, i, j), d.weight, d.upper, d.lower, available);
+  }
+  return t;
 }
 
 // ipvsadm --set takes whole seconds; 0 keeps the default.
