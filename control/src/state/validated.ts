@@ -28,14 +28,17 @@ import { decodedInput, EncodedInput, plain, serviceInput, validateDesired, type 
 interface Entry {
   config: ServiceConfig;
   input: Input;
-  /** JSON.stringify(input): what the state file holds for it. */
-  text: string;
   /** The EncodedInput key it arrived with, if it arrived encoded. */
   key?: string;
-  /** text in UTF-8, made by the first save that writes it. */
+  /**
+   * JSON.stringify(input) in UTF-8, made by the first save that writes
+   * it: what the state file holds for it. Not kept as a string: the
+   * texts of 10,000 services are 12 MB that the garbage collector would
+   * copy through the rest of the Apply.
+   */
   bytes?: Buffer;
-  /** Every JSON text it is known by: the form a client sent, and text. */
-  texts: string[];
+  /** The JSON text a plain input arrived as, where it is not the entry's own. */
+  arrivedAs?: string;
   /** What no other service may have: its name and every endpoint it answers for. */
   claims: string[];
   /** The validation that last listed it (duplicates and removals are found by it). */
@@ -63,10 +66,15 @@ const nameClaim = (name: string) => `name ${name}`;
 /** The entry of a validated service, known by its key if it arrived encoded, else by the JSON text it arrived as (raw). */
 function entry(config: ServiceConfig, arrived: { key?: string; raw?: string } = {}): Entry {
   const input = serviceInput(config);
-  const text = JSON.stringify(input);
   const claims = [nameClaim(config.name), ...answeredEndpoints(config).map(endpointText)];
   const { key, raw } = arrived;
-  return { config, input, text, key, texts: raw === undefined || raw === text ? [text] : [raw, text], claims, seen: 0 };
+  const arrivedAs = raw === undefined || raw === JSON.stringify(input) ? undefined : raw;
+  return { config, input, key, arrivedAs, claims, seen: 0 };
+}
+
+/** The entry's own JSON text (the state file's). */
+function textOf(e: Entry): string {
+  return e.bytes === undefined ? JSON.stringify(e.input) : e.bytes.toString('utf8');
 }
 
 /**
@@ -92,7 +100,7 @@ function desiredOf(list: readonly Entry[], snat: Desired['snat']): Desired {
  * own: a slice of a shared pool would keep the pool alive).
  */
 export function serviceBytes(v: Validated): Buffer[] {
-  return v.list.map((e) => (e.bytes ??= utf8(e.text)));
+  return v.list.map((e) => (e.bytes ??= utf8(JSON.stringify(e.input))));
 }
 
 function utf8(text: string): Buffer {
@@ -216,7 +224,10 @@ export class ServiceCache {
   private byText(text: string): Entry | undefined {
     if (this.byJson === undefined) {
       this.byJson = new Map();
-      for (const e of this.list) for (const t of e.texts) this.byJson.set(t, e);
+      for (const e of this.list) {
+        this.byJson.set(textOf(e), e);
+        if (e.arrivedAs !== undefined) this.byJson.set(e.arrivedAs, e);
+      }
     }
     return this.byJson.get(text);
   }
