@@ -185,7 +185,7 @@ describe('checkers', () => {
   });
 });
 
-test('source: checks of every type leave from the given address; one the host lacks fails', async () => {
+test('source: checks of every type leave from the given address; from one the host lacks they cannot run', async () => {
   const seen: string[] = [];
   const tcp = net.createServer((c) => { seen.push(`tcp ${c.remoteAddress}`); c.destroy(); });
   const web = http.createServer((req, res) => { seen.push(`http ${req.socket.remoteAddress}`); res.end(); });
@@ -201,9 +201,13 @@ test('source: checks of every type leave from the given address; one the host la
     const udpCheck = hc({ type: 'udp', send: 'ping', expect: 'pong', source });
     assert.equal((await runCheck({ address: LOCAL, port: udp.address().port }, udpCheck)).ok, true);
     assert.deepEqual(seen, ['tcp 127.0.0.2', 'http 127.0.0.2', 'udp 127.0.0.2']);
-    // 192.0.2.1 (TEST-NET-1) is on no host.
-    const foreign = await runCheck({ address: LOCAL, port: tcpPort }, hc({ type: 'tcp', source: '192.0.2.1' }));
-    assert.deepEqual(foreign, { ok: false, reason: 'source address not on this host' });
+    // 192.0.2.1 (TEST-NET-1) is on no host: the check cannot run, which says nothing of the dest.
+    const reason = 'not checked: no source address or port to check from (EADDRNOTAVAIL)';
+    const targets = { tcp: tcpPort, http: webPort, udp: udp.address().port };
+    for (const [type, port] of Object.entries(targets)) {
+      const foreign = await runCheck({ address: LOCAL, port }, hc({ type: type as HealthCheckConfig['type'], source: '192.0.2.1' }));
+      assert.deepEqual(foreign, { ok: false, reason, inconclusive: true }, type);
+    }
   } finally {
     await close(tcp);
     await close(web);

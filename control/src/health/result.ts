@@ -20,7 +20,7 @@ const ERROR_NAMES: Record<string, string> = {
   ECONNRESET: 'connection reset',
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
-  EADDRNOTAVAIL: 'source address not on this host',
+  EADDRNOTAVAIL: 'no source address or port to check from (EADDRNOTAVAIL)',
   EMFILE: 'too many open files (EMFILE)',
   ENFILE: 'too many open files on the host (ENFILE)',
   ENOBUFS: 'no buffer space (ENOBUFS)',
@@ -28,8 +28,10 @@ const ERROR_NAMES: Record<string, string> = {
 };
 
 // The host's own shortages, not the dest's doing: a balancer out of file
-// descriptors would otherwise take every dest out at once.
-const HOST_ERRORS = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
+// descriptors would otherwise take every dest out at once. EADDRNOTAVAIL
+// is the host's too: its ephemeral ports ran out, or `source` names an
+// address it does not have; either way no packet left for the dest.
+const HOST_ERRORS = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL']);
 
 /** The result of a check its deadline cut off. */
 export function timedOut(timeoutMs: number): CheckResult {
