@@ -8,6 +8,7 @@
 import type { Server } from 'node:http';
 import type { FulcrumConfig, ServiceConfig } from './config/schema';
 import type { Dataplane } from './dataplane/dataplane';
+import { checkPlaces, ownOpenFileLimit } from './health/fd-limit';
 import { CheckLimiter } from './health/limiter';
 import { HealthManager } from './health/manager';
 import { PassiveChecker } from './health/passive';
@@ -22,10 +23,12 @@ export interface Observability {
 
 /** Starts the checks of cfg's services and GET /metrics on control.metrics.listen. Control thread only. */
 export async function startObservability(cfg: FulcrumConfig, dp: Dataplane): Promise<Observability> {
+  const { places, note } = checkPlaces(cfg.control.health.max_in_flight, ownOpenFileLimit());
+  if (note !== undefined) process.stdout.write(`${note}\n`);
   const health = new HealthManager(
     (service, dest, available, action) => dp.setDestAvailable(service, dest, available, action),
     undefined,
-    new CheckLimiter(cfg.control.health.max_in_flight),
+    new CheckLimiter(places),
   );
   let server: Server;
   try {

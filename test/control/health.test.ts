@@ -18,6 +18,7 @@ import { after, describe, test } from 'node:test';
 import type { HealthCheckConfig, HealthFailAction, ServiceConfig } from '../../control/src/config/schema';
 import { parseConfig } from '../../control/src/config/load';
 import { runCheck } from '../../control/src/health/check';
+import { checkPlaces, openFileLimit, RESERVED_FILES } from '../../control/src/health/fd-limit';
 import { CheckLimiter } from '../../control/src/health/limiter';
 import { HealthManager } from '../../control/src/health/manager';
 import { nextState, type HealthState } from '../../control/src/health/state';
@@ -515,4 +516,21 @@ describe('health manager', () => {
     assert.ok(accepted <= at + 1, `${accepted - at} checks after the service was removed`);
     manager.stop();
   });
+});
+
+test('checks in flight are bounded by the open-file limit', () => {
+  // The limit as the kernel reports it for a process started under prlimit.
+  const limits = execFileSync('prlimit', ['--nofile=300:300', 'cat', '/proc/self/limits'], { encoding: 'utf8' });
+  assert.equal(openFileLimit(limits), 300);
+  assert.equal(openFileLimit('Max open files            unlimited            unlimited            files\n'), undefined);
+  assert.equal(openFileLimit(''), undefined);
+  // Room for every place asked: no note.
+  assert.deepEqual(checkPlaces(1024, 65_536), { places: 1024 });
+  assert.deepEqual(checkPlaces(1024, undefined), { places: 1024 });
+  assert.deepEqual(checkPlaces(1024, 1024 + RESERVED_FILES), { places: 1024 });
+  // Too few files: the limit minus the reserve, and a line naming both numbers.
+  const low = checkPlaces(1024, 300);
+  assert.equal(low.places, 300 - RESERVED_FILES);
+  assert.match(low.note ?? '', /max_in_flight 1024 is more than the open-file limit \(300, 256 kept [^)]*\) allows: at most 44 checks run at once; raise the limit/);
+  assert.equal(checkPlaces(1024, 100).places, 1);
 });

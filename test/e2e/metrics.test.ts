@@ -152,6 +152,18 @@ test('metrics.per_dest: false leaves out every per-dest series and keeps the per
   }
 });
 
+test('control.health.max_in_flight above the open-file limit: fewer places, and a line that says so', { timeout: 60_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fulcrum-nofile-'));
+  const services = `  - { name: web, protocol: tcp, vip: 10.0.0.100, port: 80, health_check: { type: tcp }, dests: [{ address: 10.0.1.11, port: 80 }] }`;
+  const b = await Balancer.start(dir, { services, openFiles: 600 });
+  try {
+    assert.match(b.log, /fulcrum: health: control\.health\.max_in_flight 1024 is more than the open-file limit \(600, 256 kept [^)]*\) allows: at most 344 checks run at once/);
+  } finally {
+    await b.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('other paths are 404', { timeout: 20_000 }, async () => {
   const r = await get('http://127.0.0.1:9650/');
   assert.equal(r.ok, false);
