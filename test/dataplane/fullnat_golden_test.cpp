@@ -125,6 +125,30 @@ TEST_F(FullnatGolden, PortsComeInOrderAndAReleasedPortIsReusedLast) {
   run(syn(fnat(kFirstLport + 2, 40002)));
 }
 
+// A new SYN on a connection whose dest health checks took out is scheduled
+// afresh (ipvs_golden_test.cpp, section 10). Under FULLNAT the old
+// connection's local port goes back to the pool and the new connection
+// takes the next one: the pool neither leaks a port nor hands one out twice.
+TEST_F(FullnatGolden, SynOnAConnectionToAnInhibitedDestTakesANewLocalPort) {
+  constexpr uint32_t kFnat2 = 17;
+  const Flow old = fnat(kFirstLport);
+  run(syn(old));
+  switch_to(ipvs_spec_failing_over(kSvcFnat, dest(kFnat2, kRs2, 8080, FwdMode::kFullnat)));  // rs1's checks failed
+  if (HasFatalFailure()) return;
+  const Flow fresh{IPPROTO_TCP, kVipFnat, 80, kRs2, kRs2Mac, 8080, old.cport, kSvcFnat, kFnat2,
+                   kClient, kClientMac, kLaddr, kFirstLport + 1};
+  Bytes in = fresh.c2v(kSyn);
+  run(Step{.in = {in}, .out1 = {fresh.fnat_to_dest(kSyn)},
+           .counters = {{Counter::conns_rescheduled, 1}, {Counter::conns_created, 1}},
+           .stats = freed(old) + opened(fresh) + in_pkt(fresh, in)});
+  EXPECT_EQ(laddr_stat(kLaddrId, LaddrStat::used), 1u);
+  EXPECT_EQ(laddr_stat(kLaddrId, LaddrStat::conns), 2u);
+  EXPECT_EQ(ipvs_->conns->size(), 1u);
+  // rs1's late answer to the old port matches nothing; rs2's reaches the client.
+  run(Step{.port = 1, .in = {old.d2l(kSyn | kAck)}, .counters = {{Counter::drop_no_service, 1}}});
+  run(reply(fresh, kSyn | kAck));
+}
+
 // A packet to the local address that belongs to no connection is not a
 // reply of ours: dropped as not for a service, never forwarded.
 TEST_F(FullnatGolden, StrayPacketToALocalAddressIsDropped) {

@@ -192,5 +192,25 @@ TEST_F(SynproxyGolden, ASilentDestGetsTheSynAgainThenTheClientAnRst) {
   EXPECT_EQ(ipvs_->conns->size(), 0u);
 }
 
+// The client reuses its port while its connection waits for a dest that
+// health checks have since taken out: the connection is freed and the SYN
+// is answered with a cookie again, with no state (ipvs_golden_test.cpp,
+// section 10); the client's ACK then opens a connection to a dest that is
+// up.
+TEST_F(SynproxyGolden, ASynOnAConnectionToAnInhibitedDestIsAnsweredAfresh) {
+  constexpr uint32_t kSynproxy2 = 18;
+  open();
+  switch_to(ipvs_spec_failing_over(kSvcSynproxy, dest(kSynproxy2, kRs2, 8080, FwdMode::kNat)));  // rs1's checks failed
+  if (HasFatalFailure()) return;
+  run(Step{.in = {client_syn()}, .out0 = {our_syn_ack()},
+           .counters = {{Counter::conns_rescheduled, 1}, {Counter::synproxy_syn_cookies, 1}}, .stats = freed(kFlow)});
+  EXPECT_EQ(ipvs_->conns->size(), 0u) << "the SYN made state";
+  const Flow to_rs2{IPPROTO_TCP, kVipSynproxy, 80, kRs2, kRs2Mac, 8080, kCport, kSvcSynproxy, kSynproxy2};
+  Bytes syn_to_rs2 = make(kLanMac, kRs2Mac, kClient, kCport, kRs2, 8080,
+                          {kIsn, 0, kSyn, cat({mss(1460), sack_ts(kClientTs + 1, 0), ws(7)}), {}, 64, 0, 8192});
+  run(Step{.in = {client_ack(cookie() + 1)}, .out1 = {syn_to_rs2},
+           .counters = {{Counter::synproxy_ack_ok, 1}, {Counter::conns_created, 1}}, .stats = opened(to_rs2)});
+}
+
 }  // namespace
 }  // namespace fulcrum::test

@@ -180,6 +180,18 @@ inline SnapshotSpec ipvs_spec_without_persistence() {
   return spec;
 }
 
+// ipvs_spec() with service svc's first dest inhibited (its health checks
+// failed) and `added` added to take its clients.
+inline SnapshotSpec ipvs_spec_failing_over(uint32_t svc, const DestSpec& added) {
+  SnapshotSpec spec = ipvs_spec();
+  for (ServiceSpec& s : spec.services) {
+    if (s.id != svc) continue;
+    s.dests[0].available = false;
+    s.dests.push_back(added);
+  }
+  return spec;
+}
+
 inline const SnapshotLimits kLimits{2, kMaxServices, kMaxDests, kMaxLaddrs};
 
 // ---- Frames ----------------------------------------------------------
