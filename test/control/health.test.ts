@@ -137,8 +137,42 @@ describe('checkers', () => {
     const port = await listen(server);
     try {
       const r = await runCheck({ address: LOCAL, port }, hc({ type: 'http' }));
-      assert.equal(r.ok, false);
-      assert.match(r.reason, /Parse Error/);
+      assert.deepEqual(r, { ok: false, reason: "not an HTTP response: 'SSH-2.0-OpenSSH'" });
+    } finally {
+      await close(server);
+    }
+  });
+
+  test('http: the request as node:http sends it; the status line however it arrives', async () => {
+    const seen: string[] = [];
+    // Each path answers its own way, on a raw socket.
+    const answers: Record<string, (c: net.Socket) => void> = {
+      '/split': (c) => { c.write('HTT'); setTimeout(() => c.end('P/1.1 204 No Content\r\n\r\n'), 20); },
+      '/http10': (c) => c.end('HTTP/1.0 200 OK\r\n\r\n'),
+      '/bare': (c) => c.end('HTTP/1.1 200\r\n\r\n'),
+      '/closed': (c) => c.end(),
+      '/long': (c) => c.end('x'.repeat(3000)),
+    };
+    const server = net.createServer((c) => {
+      let req = '';
+      c.on('data', (d: Buffer) => {
+        req += d.toString();
+        if (!req.includes('\r\n\r\n')) return;
+        seen.push(req);
+        answers[req.split(' ')[1]](c);
+      });
+    });
+    const port = await listen(server);
+    try {
+      const t = { address: LOCAL, port };
+      assert.deepEqual(await runCheck(t, hc({ type: 'http', path: '/split', expect_status: 204 })), { ok: true, reason: 'HTTP 204' });
+      assert.equal(seen[0], `GET /split HTTP/1.1\r\nHost: ${LOCAL}:${port}\r\nUser-Agent: fulcrum-health-check\r\nConnection: close\r\n\r\n`);
+      assert.deepEqual(await runCheck(t, hc({ type: 'http', path: '/http10' })), { ok: true, reason: 'HTTP 200' });
+      assert.deepEqual(await runCheck(t, hc({ type: 'http', path: '/bare' })), { ok: true, reason: 'HTTP 200' });
+      assert.deepEqual(await runCheck(t, hc({ type: 'http', path: '/closed' })), { ok: false, reason: 'connection closed before an HTTP status line' });
+      const long = await runCheck(t, hc({ type: 'http', path: '/long' }));
+      assert.equal(long.ok, false);
+      assert.match(long.reason, /^not an HTTP response: 'x{57}\.\.\.'$/);
     } finally {
       await close(server);
     }

@@ -6,43 +6,59 @@
 // certificate: real servers behind a balancer commonly use self-signed
 // or VIP-named ones, and the check asks whether the server answers, not
 // who it is.
+//
+// The request is written and the status line read on the socket itself,
+// not through node:http: the status is all a check needs, and node:http's
+// request, parser and response objects made an HTTP check cost twice a
+// TCP check (bench/control-health: 7,300-8,000 against 13,000-14,000
+// checks a second at 80,000 dests).
 
-import * as http from 'node:http';
-import * as https from 'node:https';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
 import type { HealthCheckConfig } from '../config/schema';
+import { show } from '../config/leaves';
 import type { Deadline } from './deadline';
 import { failedCheck, timedOut, type CheckResult, type CheckTarget } from './result';
 
+/** A status line longer than this is not one. */
+const MAX_STATUS_LINE = 1024;
+const STATUS_LINE = /^HTTP\/\d\.\d (\d{3})(?: |\r?$)/;
+
 export function httpCheck(target: CheckTarget, hc: HealthCheckConfig, deadline: Deadline): Promise<CheckResult> {
-  const options: https.RequestOptions = {
-    host: target.address,
-    port: target.port,
-    localAddress: hc.source,
-    path: hc.path,
-    agent: false,
-    headers: { Connection: 'close', 'User-Agent': 'fulcrum-health-check' },
-    ...(hc.type === 'https' ? { rejectUnauthorized: false } : {}),
-  };
-  const get = hc.type === 'https' ? https.get : http.get;
   return new Promise((resolve) => {
-    const req = get(options, (res) => {
-      // The status is all we need: drop the connection, and whatever it
-      // reports afterwards (an aborted body) with it.
-      res.on('error', () => undefined);
-      req.destroy();
-      const status = res.statusCode ?? 0;
-      if (status === hc.expect_status) resolve({ ok: true, reason: `HTTP ${status}` });
-      else resolve({ ok: false, reason: `HTTP ${status}, expected ${hc.expect_status}` });
+    const options = { host: target.address, port: target.port, localAddress: hc.source };
+    const secure = hc.type === 'https';
+    const socket = secure ? tls.connect({ ...options, rejectUnauthorized: false }) : net.connect(options);
+    const settle = (result: CheckResult) => {
+      resolve(result);
+      socket.destroy();
+    };
+    socket.once(secure ? 'secureConnect' : 'connect', () => socket.write(request(target, hc)));
+    let head = '';
+    socket.on('data', (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      const eol = head.indexOf('\n');
+      if (eol < 0 && head.length < MAX_STATUS_LINE) return;
+      settle(statusResult(eol < 0 ? head : head.slice(0, eol), hc.expect_status));
     });
-    // on, not once: a late second error must not become an uncaught one.
-    req.on('error', (err) => {
-      req.destroy();
-      resolve(failedCheck(err));
-    });
-    // Settled first: the destroy's own error comes after and changes nothing.
-    deadline.onExpire(() => {
-      resolve(timedOut(hc.timeout));
-      req.destroy();
-    });
+    socket.once('end', () => settle({ ok: false, reason: 'connection closed before an HTTP status line' }));
+    // on, not once: an error after the first must not become an uncaught one.
+    socket.on('error', (err) => settle(failedCheck(err)));
+    deadline.onExpire(() => settle(timedOut(hc.timeout)));
   });
+}
+
+/** The GET, with the Host header node:http would send (the port unless the scheme's own). */
+function request(target: CheckTarget, hc: HealthCheckConfig): string {
+  const standard = hc.type === 'https' ? 443 : 80;
+  const host = target.port === standard ? target.address : `${target.address}:${target.port}`;
+  return `GET ${hc.path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: fulcrum-health-check\r\nConnection: close\r\n\r\n`;
+}
+
+function statusResult(line: string, expected: number): CheckResult {
+  const m = STATUS_LINE.exec(line);
+  if (m === null) return { ok: false, reason: `not an HTTP response: ${show(line.trimEnd())}` };
+  const status = Number(m[1]);
+  if (status === expected) return { ok: true, reason: `HTTP ${status}` };
+  return { ok: false, reason: `HTTP ${status}, expected ${expected}` };
 }
