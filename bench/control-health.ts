@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// bench/control-health: TCP health checks at fleet scale (node
+// bench/control-health: health checks at fleet scale (node
 // dist/bench/control-health.js; bench/run.sh runs it after bench/control).
 // HEALTH_SERVICES services x HEALTH_DESTS dests (bench/control's fleet),
 // every dest checked, against a real `fulcrum start` with a saturated
@@ -10,12 +10,14 @@
 // nothing: the benchmark re-runs itself in a network namespace of its own
 // where 10.1.0.0/16 is local (`ip route add local`, the AnyIP route) and
 // one listener on CPU 1 (the worker's: CPU 0 is the control plane's) takes
-// every dest's connections. So a check here costs what it costs against a
-// real server, minus the wire; the listener's side is not on the control
-// CPU.
+// every dest's connections and datagrams: it answers an HTTP request with
+// 200 and a datagram with 'pong'. So a check here costs what it costs
+// against a real server, minus the wire; the listener's side is not on the
+// control CPU.
 //
-// For each interval of HEALTH_INTERVALS (and with no checks, for
-// reference): Apply, let the probers spread over two intervals, then for
+// For each check type of HEALTH_TYPES (tcp, http, udp: a GET /, a 'ping'
+// expecting 'pong') and each interval of HEALTH_INTERVALS (and with no
+// checks, for reference): Apply, let the probers spread over two intervals, then for
 // HEALTH_WINDOW_SECONDS: checks done per second against what the interval
 // asks, checks failed, dests held failed, the control thread's CPU and
 // CPU 0's, and GetService's p50/p99 called back to back meanwhile.
@@ -37,6 +39,7 @@ import { since, table, type Row } from './control-table';
 const SERVICES = Number(process.env.HEALTH_SERVICES ?? 10_000);
 const DESTS = Number(process.env.HEALTH_DESTS ?? 8);
 const INTERVALS = (process.env.HEALTH_INTERVALS ?? '2,5,10').split(',').map(Number);
+const TYPES = (process.env.HEALTH_TYPES ?? 'tcp,http,udp').split(',') as CheckType[];
 const WINDOW_MS = Number(process.env.HEALTH_WINDOW_SECONDS ?? 10) * 1000;
 const IN_FLIGHT = process.env.HEALTH_MAX_IN_FLIGHT;  // control.health.max_in_flight; unset: the default
 const INSIDE = 'FULCRUM_BENCH_HEALTH_NS';
@@ -45,10 +48,32 @@ const LISTENER_CPU = 1;
 
 // Every dest port of the fleet (8000 + dest number / 65536).
 const PORTS = [...new Set(Array.from({ length: Math.ceil((SERVICES * DESTS) / 65536) }, (_, k) => 8000 + k))];
-// Takes every connection and closes it: a server that answers checks.
-const LISTENER = `const net = require('net');
-for (const port of process.argv.slice(1)) net.createServer((s) => s.destroy()).listen({ port: Number(port), backlog: 65535 });
+// Answers every check: a connection's first bytes (an HTTP request) with
+// 200 and the end, a datagram with 'pong'. The UDP sockets take the
+// largest receive buffer the host allows (net.core.rmem_max): the listener
+// shares CPU 1 with the polling worker, and with the default buffer its
+// sockets dropped 1-4 % of the pings at 40,000 a second (the namespace's
+// RcvbufErrors), which the checks counted as failures.
+const LISTENER = `const net = require('net'), dgram = require('dgram');
+const ok = 'HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n';
+for (const port of process.argv.slice(1)) {
+  net.createServer((s) => { s.on('error', () => {}); s.once('data', () => s.end(ok)); }).listen({ port: Number(port), backlog: 65535 });
+  const u = dgram.createSocket({ type: 'udp4', recvBufferSize: 64 << 20 });
+  u.on('message', (m, from) => u.send('pong', from.port, from.address));
+  u.bind(Number(port));
+}
 console.log('listening');`;
+
+type CheckType = 'tcp' | 'http' | 'udp';
+
+const CHECK_TYPES: Record<CheckType, Record<string, unknown>> = {
+  tcp: { type: 'HEALTH_CHECK_TYPE_TCP' },
+  http: { type: 'HEALTH_CHECK_TYPE_HTTP', path: '/' },
+  udp: { type: 'HEALTH_CHECK_TYPE_UDP', send: 'ping', expect: 'pong' },
+};
+for (const t of TYPES) {
+  if (!(t in CHECK_TYPES)) throw new Error(`HEALTH_TYPES: '${t}' is not a check type (tcp, http, udp)`);
+}
 
 function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -68,11 +93,11 @@ function outside(): number {
   }
 }
 
-/** The fleet, every service checked every `seconds` (undefined: unchecked). */
-function checkedFleet(seconds: number | undefined): DesiredState {
+/** The fleet, every service checked by `type` every `seconds` (undefined: unchecked). */
+function checkedFleet(type: CheckType, seconds: number | undefined): DesiredState {
   const state = fleet(SERVICES, DESTS);
   if (seconds === undefined) return state;
-  for (const s of state.services ?? []) s.health_check = { type: 'HEALTH_CHECK_TYPE_TCP', interval: { seconds }, timeout: { seconds: 1 } };
+  for (const s of state.services ?? []) s.health_check = { ...CHECK_TYPES[type], interval: { seconds }, timeout: { seconds: 1 } };
   return state;
 }
 
@@ -123,8 +148,8 @@ async function callsFor(api: FulcrumApi, ms: number): Promise<number[]> {
   return out;
 }
 
-async function measure(b: Balancer, api: FulcrumApi, port: number, seconds: number | undefined): Promise<Row> {
-  await api.call('Apply', { state: checkedFleet(seconds) });
+async function measure(b: Balancer, api: FulcrumApi, port: number, type: CheckType, seconds: number | undefined): Promise<Row> {
+  await api.call('Apply', { state: checkedFleet(type, seconds) });
   // Probers start spread over one interval; a second one lets the first fall/rise settle.
   await new Promise((r) => setTimeout(r, 2000 * (seconds ?? 0) + 2000));
   const before = await healthCounts(port);
@@ -141,6 +166,7 @@ async function measure(b: Balancer, api: FulcrumApi, port: number, seconds: numb
   const dests = SERVICES * DESTS;
   const asked = seconds === undefined ? 0 : dests / seconds;
   return [
+    seconds === undefined ? 'none' : type,
     seconds === undefined ? 'none' : `${seconds} s`,
     seconds === undefined ? 0 : dests,
     asked,
@@ -173,9 +199,10 @@ async function inside(): Promise<void> {
     api = new FulcrumApi(b.socket, 120_000, 256 << 20);
     const port = metricsPort(dir);
     const rows: Row[] = [];
-    for (const seconds of [undefined, ...INTERVALS]) rows.push(await measure(b, api, port, seconds));
-    console.log(`bench/control-health: ${SERVICES} services x ${DESTS} dests, TCP checks (timeout 1 s) against a local listener, ${WINDOW_MS / 1000} s windows, 1 worker answering a net_pcap echo flood\n`);
-    table(['interval', 'checked dests', 'checks/s asked', 'checks/s done', 'checks failed', 'dests failed', 'control thread CPU %', 'CPU 0 busy %', 'GetService p50 ms', 'p99 ms'], rows);
+    rows.push(await measure(b, api, port, 'tcp', undefined));
+    for (const type of TYPES) for (const seconds of INTERVALS) rows.push(await measure(b, api, port, type, seconds));
+    console.log(`bench/control-health: ${SERVICES} services x ${DESTS} dests, checks (timeout 1 s) against a local listener, ${WINDOW_MS / 1000} s windows, 1 worker answering a net_pcap echo flood\n`);
+    table(['check', 'interval', 'checked dests', 'checks/s asked', 'checks/s done', 'checks failed', 'dests failed', 'control thread CPU %', 'CPU 0 busy %', 'GetService p50 ms', 'p99 ms'], rows);
   } finally {
     api?.close();
     await b?.stop();
