@@ -28,8 +28,6 @@ export type FastParse<T = unknown> = (value: unknown) => T | typeof FAIL;
 /** A key with this value is left out of the object (an optional key not given). */
 const ABSENT: unique symbol = Symbol('absent');
 
-type Part = (value: unknown) => unknown;
-
 interface LeafRule {
   /** The problems with a given value, as leaf() reports them (none: empty). */
   problems: (value: unknown) => readonly string[];
@@ -58,11 +56,11 @@ export function registerStrict(preprocess: object, rule: StrictRule): void {
 
 /** The schema's fast parse, or undefined when it has a part compile does not know. */
 export function compile<T>(schema: z.ZodType<T, unknown>): FastParse<T> | undefined {
-  const part = partOf(schema);
-  if (part === undefined) return undefined;
+  const plan = planOf(schema);
+  if (plan === undefined) return undefined;
   return (value) => {
     try {
-      const out = part(value);
+      const out = run(plan, value);
       return out === ABSENT ? FAIL : (out as T);
     } catch (err) {
       if (err === FAIL) return FAIL;
@@ -77,9 +75,13 @@ function fail(): never {
   throw FAIL;
 }
 
+interface ZodCheck {
+  _zod: { def: { check: string }; check: (payload: Payload) => unknown };
+}
+
 interface Def {
   type: string;
-  checks?: { _zod: { def: { check: string }; check: (payload: Payload) => unknown } }[];
+  checks?: ZodCheck[];
   innerType?: object;
   defaultValue?: unknown;
   element?: object;
@@ -97,103 +99,152 @@ function defOf(schema: object): Def {
   return (schema as { _zod: { def: Def } })._zod.def;
 }
 
-function partOf(schema: object): Part | undefined {
-  const def = defOf(schema);
-  const base = basePart(schema, def);
-  if (base === undefined || def.checks === undefined || def.checks.length === 0) return base;
-  const checks = def.checks;
-  // Only refinements (superRefine) are known: each runs on the value and
-  // may add issues to the payload.
-  if (checks.some((c) => c._zod.def.check !== 'custom')) return undefined;
-  return (value) => {
-    const out = base(value);
-    const payload: Payload = { value: out, issues: [] };
-    for (const c of checks) {
-      if (c._zod.check(payload) instanceof Promise) fail();
-      if (payload.issues.length > 0) fail();
-    }
-    return out;
-  };
+const enum Kind {
+  Leaf,
+  Optional,
+  Prefault,
+  Array,
+  Object,
 }
 
-function basePart(schema: object, def: Def): Part | undefined {
+// A schema as data, run by one function (run), not a closure per part:
+// V8 warms code up per closure, and each of a service's ~100 parts took
+// thousands of calls to; one function that every part runs through is
+// hot after a few services, which is what the first Apply of a fresh
+// process pays for. Every Plan has the same fields, so run's loads stay
+// monomorphic.
+class Plan {
+  constructor(
+    readonly kind: Kind,
+    readonly checks: readonly ZodCheck[] | null,
+    readonly inner: Plan | null = null,
+    readonly leaf: LeafRule | null = null,
+    readonly fallback: unknown = undefined,
+    readonly keys: readonly string[] | null = null,
+    readonly fields: readonly Plan[] | null = null,
+    readonly strict: StrictRule | null = null,
+  ) {}
+}
+
+function planOf(schema: object): Plan | undefined {
+  const def = defOf(schema);
+  const checks = def.checks === undefined || def.checks.length === 0 ? null : def.checks;
+  // Only refinements (superRefine) are known: each runs on the value and
+  // may add issues to the payload.
+  if (checks !== null && checks.some((c) => c._zod.def.check !== 'custom')) return undefined;
   switch (def.type) {
-    case 'transform':
-      return leafPart(leafRules.get(schema));
-    case 'optional':
-      return optionalPart(def.innerType as object);
+    case 'transform': {
+      const rule = leafRules.get(schema);
+      return rule && new Plan(Kind.Leaf, checks, null, rule);
+    }
+    case 'optional': {
+      const innerType = def.innerType as object;
+      const inner = planOf(innerType);
+      // zod's optional of a defaulted schema fills the default in for
+      // absence: the inner prefault runs on undefined as it is.
+      if (inner === undefined || defOf(innerType).type === 'prefault') return inner && withChecks(inner, checks);
+      return new Plan(Kind.Optional, checks, inner);
+    }
     case 'prefault': {
-      const inner = partOf(def.innerType as object);
-      const fallback = def.defaultValue;
-      return inner && ((value) => inner(value === undefined ? fallback : value));
+      const inner = planOf(def.innerType as object);
+      return inner && new Plan(Kind.Prefault, checks, inner, null, def.defaultValue);
     }
     case 'array': {
-      const element = partOf(def.element as object);
-      return element && ((value) => arrayOf(value, element));
+      const element = planOf(def.element as object);
+      return element && new Plan(Kind.Array, checks, element);
     }
     case 'pipe':
-      return strictPart(strictRules.get(def.in as object), def.out as object);
+      return objectPlan(strictRules.get(def.in as object), def.out as object, checks);
     default:
       return undefined;
   }
 }
 
-function leafPart(rule: LeafRule | undefined): Part | undefined {
-  if (rule === undefined) return undefined;
-  return (value) => {
-    if (value === undefined || rule.problems(value).length > 0) fail();
-    return rule.convert(value);
-  };
+/** p with these checks run after its own (p's unchanged when there are none). */
+function withChecks(p: Plan, checks: readonly ZodCheck[] | null): Plan {
+  if (checks === null) return p;
+  return new Plan(p.kind, [...(p.checks ?? []), ...checks], p.inner, p.leaf, p.fallback, p.keys, p.fields, p.strict);
 }
 
-function optionalPart(innerType: object): Part | undefined {
-  const inner = partOf(innerType);
-  if (inner === undefined) return undefined;
-  // zod's optional of a defaulted schema fills the default in for absence.
-  if (defOf(innerType).type === 'prefault') return inner;
-  return (value) => (value === undefined ? ABSENT : inner(value));
+function objectPlan(rule: StrictRule | undefined, objectSchema: object, checks: readonly ZodCheck[] | null): Plan | undefined {
+  const def = defOf(objectSchema);
+  if (rule === undefined || def.type !== 'object' || def.shape === undefined) return undefined;
+  if (def.checks !== undefined && def.checks.length > 0) return undefined;
+  const shape = def.shape;
+  const keys = Object.keys(shape);
+  const fields: Plan[] = [];
+  for (const key of keys) {
+    const field = planOf(shape[key]);
+    if (field === undefined) return undefined;
+    fields.push(field);
+  }
+  return new Plan(Kind.Object, checks, null, null, undefined, keys, fields, rule);
 }
 
-function arrayOf(value: unknown, element: Part): unknown[] {
+function run(p: Plan, value: unknown): unknown {
+  let out: unknown;
+  switch (p.kind) {
+    case Kind.Leaf: {
+      const rule = p.leaf as LeafRule;
+      if (value === undefined || rule.problems(value).length > 0) fail();
+      out = rule.convert(value);
+      break;
+    }
+    case Kind.Optional:
+      if (value === undefined) return ABSENT;
+      out = run(p.inner as Plan, value);
+      break;
+    case Kind.Prefault:
+      out = run(p.inner as Plan, value === undefined ? p.fallback : value);
+      break;
+    case Kind.Array:
+      out = runArray(p.inner as Plan, value);
+      break;
+    case Kind.Object:
+      out = runObject(p, value);
+      break;
+  }
+  if (p.checks !== null) runChecks(p.checks, out);
+  return out;
+}
+
+function runChecks(checks: readonly ZodCheck[], value: unknown): void {
+  const payload: Payload = { value, issues: [] };
+  for (const c of checks) {
+    if (c._zod.check(payload) instanceof Promise) fail();
+    if (payload.issues.length > 0) fail();
+  }
+}
+
+function runArray(element: Plan, value: unknown): unknown[] {
   if (!Array.isArray(value)) fail();
   const out = new Array<unknown>(value.length);
   for (let i = 0; i < value.length; i++) {
-    const item = element(value[i]);
+    const item = run(element, value[i]);
     if (item === ABSENT) fail();
     out[i] = item;
   }
   return out;
 }
 
-function strictPart(rule: StrictRule | undefined, objectSchema: object): Part | undefined {
-  const def = defOf(objectSchema);
-  if (rule === undefined || def.type !== 'object' || def.shape === undefined) return undefined;
-  if (def.checks !== undefined && def.checks.length > 0) return undefined;
-  const shape = def.shape;
-  const keys = Object.keys(shape);
-  const parts: Part[] = [];
-  for (const key of keys) {
-    const part = partOf(shape[key]);
-    if (part === undefined) return undefined;
-    parts.push(part);
+function runObject(p: Plan, raw: unknown): Record<string, unknown> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail();
+  const o = raw as Record<string, unknown>;
+  const { known, keyProblems } = p.strict as StrictRule;
+  for (const key in o) {
+    // An unknown key, or a key given as undefined (zod keeps those).
+    if (!Object.hasOwn(o, key)) continue;
+    if (!known.has(key) || o[key] === undefined) fail();
   }
-  const { known, keyProblems } = rule;
-  return (raw) => {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail();
-    const o = raw as Record<string, unknown>;
-    for (const key in o) {
-      // An unknown key, or a key given as undefined (zod keeps those).
-      if (!Object.hasOwn(o, key)) continue;
-      if (!known.has(key) || o[key] === undefined) fail();
-    }
-    if (keyProblems !== undefined && keyProblems(o).length > 0) fail();
-    const out: Record<string, unknown> = {};
-    for (let i = 0; i < keys.length; i++) {
-      const given = o[keys[i]];
-      // A key written with no value counts as absent (strictObject).
-      const value = parts[i](given === null ? undefined : given);
-      if (value !== ABSENT) out[keys[i]] = value;
-    }
-    return out;
-  };
+  if (keyProblems !== undefined && keyProblems(o).length > 0) fail();
+  const keys = p.keys as readonly string[];
+  const fields = p.fields as readonly Plan[];
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < keys.length; i++) {
+    const given = o[keys[i]];
+    // A key written with no value counts as absent (strictObject).
+    const value = run(fields[i], given === null ? undefined : given);
+    if (value !== ABSENT) out[keys[i]] = value;
+  }
+  return out;
 }
