@@ -280,6 +280,32 @@ describe('check limiter', () => {
   });
 });
 
+describe('check limiter, groups', () => {
+  test('waiters of one group start in order, groups with waiters take turns', async () => {
+    // One place: a dead service (a) asked first for many checks, then b and c for one each.
+    const limiter = new CheckLimiter(1);
+    const started: string[] = [];
+    const finish = new Map<string, () => void>();
+    const run = (name: string, group: string) =>
+      limiter.run(() => new Promise<void>((resolve) => {
+        started.push(name);
+        finish.set(name, resolve);
+      }), () => false, group);
+    const runs = [run('a0', 'a'), run('a1', 'a'), run('a2', 'a'), run('a3', 'a'), run('b1', 'b'), run('c1', 'c')];
+    assert.deepEqual([limiter.inFlight, limiter.waiting], [1, 5]);
+    for (let i = 0; i < 5; i++) {
+      await delay(0);
+      (finish.get(started[started.length - 1]) as () => void)();
+    }
+    await delay(0);
+    (finish.get(started[started.length - 1]) as () => void)();
+    await Promise.all(runs);
+    // First come first served would have been a0 a1 a2 a3 b1 c1: b and c behind every check of a.
+    assert.deepEqual(started, ['a0', 'a1', 'b1', 'c1', 'a2', 'a3']);
+    assert.deepEqual([limiter.inFlight, limiter.waiting], [0, 0]);
+  });
+});
+
 describe('check limiter, cancelled', () => {
   test('a waiter cancelled by its turn gives up its place without running or taking a start', async () => {
     const limiter = new CheckLimiter(1);

@@ -17,10 +17,15 @@
 //   second and serves calls between them. Slow and dead dests' checks
 //   still wait in flight up to `max` without costing the thread.
 //
-// The rest wait their turn, first come first served; one whose prober
-// stopped meanwhile gives up its place without a start. A check's timeout
-// starts when it runs, so waiting stretches intervals and never fails a
-// dest.
+// The rest wait their turn: first come first served within a group (a
+// service), the groups with checks waiting taking turns. First come first
+// served over every dest let one service's dead dests, whose checks hold
+// their places for the whole timeout, queue every other service's checks
+// behind theirs (a rack of 4,000 dests down at a 2 s interval wants 2,000
+// places for its 1 s timeouts); taking turns, the dead service's checks
+// stretch and the others' go on. A waiter whose prober stopped meanwhile
+// gives up its place without a start. A check's timeout starts when it
+// runs, so waiting stretches intervals and never fails a dest.
 
 /** control.health.max_in_flight's default. */
 export const DEFAULT_MAX_IN_FLIGHT = 1024;
@@ -33,12 +38,33 @@ interface Waiter {
   cancelled: () => boolean;
 }
 
+/** One group's waiters, oldest first from head. */
+class Queue {
+  readonly waiters: Waiter[] = [];
+  head = 0;
+
+  take(): Waiter {
+    const w = this.waiters[this.head++];
+    // An array shifted from the front is a copy per shift: drop the taken part in one go now and then.
+    if (this.head > 1024 && this.head * 2 > this.waiters.length) {
+      this.waiters.splice(0, this.head);
+      this.head = 0;
+    }
+    return w;
+  }
+
+  get empty(): boolean {
+    return this.head === this.waiters.length;
+  }
+}
+
 export class CheckLimiter {
   private running = 0;
   private startedThisTurn = 0;
   private turnEnds = false;
-  private readonly queue: Waiter[] = [];
-  private head = 0;
+  /** The groups with waiters, in turn order (a Map keeps insertion order: a group re-added goes last). */
+  private readonly queues = new Map<string, Queue>();
+  private waiters = 0;
 
   constructor(
     readonly max: number,
@@ -52,16 +78,17 @@ export class CheckLimiter {
 
   /** Checks waiting for a turn. */
   get waiting(): number {
-    return this.queue.length - this.head;
+    return this.waiters;
   }
 
   /**
    * Runs task once the bounds allow, and settles as it does; undefined,
-   * task never run, when cancelled() says so by then.
+   * task never run, when cancelled() says so by then. Waiters of one
+   * group start in order; groups with waiters take turns.
    */
-  async run<T>(task: () => Promise<T>, cancelled: () => boolean = () => false): Promise<T | undefined> {
-    if (this.waiting === 0 && this.mayStart()) this.start();
-    else if (!(await new Promise<boolean>((wake) => this.queue.push({ wake, cancelled })))) return undefined;
+  async run<T>(task: () => Promise<T>, cancelled: () => boolean = () => false, group = ''): Promise<T | undefined> {
+    if (this.waiters === 0 && this.mayStart()) this.start();
+    else if (!(await new Promise<boolean>((wake) => this.enqueue(group, { wake, cancelled })))) return undefined;
     try {
       return await task();
     } finally {
@@ -88,21 +115,36 @@ export class CheckLimiter {
     }
   }
 
+  private enqueue(group: string, w: Waiter): void {
+    let q = this.queues.get(group);
+    if (q === undefined) {
+      q = new Queue();
+      this.queues.set(group, q);
+    }
+    q.waiters.push(w);
+    this.waiters++;
+  }
+
+  /** The oldest waiter of the group whose turn it is; the group goes to the back of the line. */
+  private next(): Waiter {
+    const [group, q] = this.queues.entries().next().value as [string, Queue];
+    const w = q.take();
+    this.waiters--;
+    this.queues.delete(group);
+    if (!q.empty) this.queues.set(group, q);
+    return w;
+  }
+
   /** Starts waiting checks while the bounds allow. */
   private drain(): void {
-    while (this.head < this.queue.length && this.mayStart()) {
-      const w = this.queue[this.head++];
+    while (this.waiters > 0 && this.mayStart()) {
+      const w = this.next();
       if (w.cancelled()) {
         w.wake(false);
         continue;
       }
       this.start();
       w.wake(true);
-    }
-    // An array shifted from the front is a copy per shift: drop the taken part in one go now and then.
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
     }
   }
 }

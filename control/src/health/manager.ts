@@ -153,7 +153,7 @@ export class HealthManager {
 
   private entry(w: Wanted, healthy: boolean): Entry {
     const target = { address: w.dest.address, port: w.hc.port ?? w.dest.port };
-    const prober = new Prober(target, w.hc, (r) => this.record(entry, r), this.limiter);
+    const prober = new Prober(target, w.hc, (r) => this.record(entry, r), this.limiter, w.service);
     const entry: Entry = { ...w, prober, state: { healthy, streak: 0 }, reason: 'not checked yet', successes: 0, failures: 0 };
     return entry;
   }

@@ -20,6 +20,8 @@ export class Prober {
     readonly hc: HealthCheckConfig,
     private readonly onResult: (r: CheckResult) => void,
     private readonly limiter: CheckLimiter,
+    /** The limiter's group: the dest's service (services take turns). */
+    private readonly group = '',
   ) {}
 
   /** Starts the loop; the first check runs after firstDelayMs. Event loop only. */
@@ -46,7 +48,7 @@ export class Prober {
     const result = await this.limiter.run(() => {
       started = Date.now();
       return runCheck(this.target, this.hc);
-    }, () => this.stopped);
+    }, () => this.stopped, this.group);
     if (this.stopped || result === undefined) return;
     this.onResult(result);
     this.schedule(Math.max(0, this.hc.interval - (Date.now() - started)));
