@@ -95,12 +95,12 @@ function desiredOf(list: readonly Entry[], snat: Desired['snat']): Desired {
 }
 
 /**
- * v's services as the state file writes them: the UTF-8 of the texts
- * their entries were indexed by, made once per entry (in memory of their
+ * v's services as the state file writes them: the UTF-8 of their own
+ * texts (textOf), made once per entry (in memory of their
  * own: a slice of a shared pool would keep the pool alive).
  */
 export function serviceBytes(v: Validated): Buffer[] {
-  return v.list.map((e) => (e.bytes ??= utf8(JSON.stringify(e.input))));
+  return v.list.map((e) => (e.bytes ??= utf8(textOf(e))));
 }
 
 function utf8(text: string): Buffer {
