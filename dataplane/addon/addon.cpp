@@ -15,8 +15,10 @@
 #include <memory>
 #include <string>
 
+#include "ctrl/spec_table.hpp"
 #include "engine/eal.hpp"
 #include "engine/engine.hpp"
+#include "sched/scheduler.hpp"
 
 namespace fulcrum {
 namespace {
@@ -103,19 +105,6 @@ std::string get_str(const Napi::Object& o, const char* key) {
   return v.As<Napi::String>().Utf8Value();
 }
 
-// A service's dests cross as one Uint32Array of kDestWords words per dest,
-// in this order (destLayout() exports it, control/src/dataplane/
-// dest-table.ts writes it): 80,000 dests read field by field, each field a
-// property lookup, were most of an Apply's time in the binding.
-constexpr const char* kDestWordNames[] = {"id", "ip", "port", "fwd", "weight", "upper", "lower", "available"};
-enum DestWord : size_t { kDestId, kDestIp, kDestPort, kDestFwd, kDestWeight, kDestUpper, kDestLower, kDestAvailable, kDestWords };
-static_assert(std::size(kDestWordNames) == kDestWords);
-
-// A packed dest's forward mode is an index into this list (exported too).
-constexpr std::pair<const char*, FwdMode> kFwdModes[] = {
-    {"nat", FwdMode::kNat}, {"dr", FwdMode::kDr}, {"tun", FwdMode::kTun},
-    {"fullnat", FwdMode::kFullnat}, {"snat", FwdMode::kSnat}};
-
 std::vector<Laddr> to_laddrs(const Napi::Object& o) {
   std::vector<Laddr> out;
   Napi::Value lv = o.Get("laddrs");
@@ -135,85 +124,24 @@ SnatSpec to_snat_spec(const Napi::Object& r) {
                   out_port, to_laddrs(r)};
 }
 
-ClientAddr to_client_addr(const Napi::Object& s) {
-  if (!s.Get("clientAddress").IsString()) return ClientAddr::kNone;
-  std::string name = get_str(s, "clientAddress");
-  if (name == "toa") return ClientAddr::kToa;
-  if (name == "proxy_v2") return ClientAddr::kProxyV2;
-  if (name == "none") return ClientAddr::kNone;
-  throw Napi::TypeError::New(s.Env(), "unknown client address mode '" + name + "'");
-}
-
-// Addresses are host-order numbers here, as the TypeScript parser makes them.
-std::vector<DestSpec> to_dest_specs(const Napi::Object& s) {
-  Napi::Value v = s.Get("dests");
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
-    throw Napi::TypeError::New(s.Env(), "expected a Uint32Array in 'dests'");
-  Napi::Uint32Array words = v.As<Napi::Uint32Array>();
-  if (words.ElementLength() % kDestWords != 0)
-    throw Napi::TypeError::New(s.Env(), "'dests' does not hold a whole number of dests");
-  std::vector<DestSpec> out;
-  out.reserve(words.ElementLength() / kDestWords);
-  for (size_t i = 0; i < words.ElementLength(); i += kDestWords) {
-    const uint32_t* w = words.Data() + i;
-    if (w[kDestFwd] >= std::size(kFwdModes))
-      throw Napi::TypeError::New(s.Env(), "unknown forward mode " + std::to_string(w[kDestFwd]) + " in 'dests'");
-    out.push_back(DestSpec{w[kDestId], htonl(w[kDestIp]), htons(uint16_t(w[kDestPort])), kFwdModes[w[kDestFwd]].second,
-                           w[kDestWeight], w[kDestUpper], w[kDestLower], w[kDestAvailable] != 0});
-  }
-  return out;
-}
-
-ServiceSpec to_service_spec(const Napi::Object& s) {
+// A service crosses as one Uint32Array (ctrl/spec_table.hpp); a number is
+// the id of a service the last successful apply sent the same way
+// (control/src/dataplane/spec-cache.ts): the snapshot keeps the previous
+// snapshot's service of that id, so only the changed ones cross N-API and
+// are built.
+ServiceSpec service_spec_or_kept(Napi::Env env, const Napi::Value& v) {
   ServiceSpec spec{};
-  spec.id = get_u32(s, "id", 0);
-  spec.proto = get_str(s, "proto") == "udp" ? IPPROTO_UDP : IPPROTO_TCP;
-  spec.vip = get_ip(s, "vip");
-  spec.vport = htons(uint16_t(get_u32(s, "port", 0)));
-  Napi::Value ev = s.Get("extra");
-  if (ev.IsArray()) {
-    Napi::Array extra = ev.As<Napi::Array>();
-    for (uint32_t i = 0; i < extra.Length(); i++) {
-      Napi::Object e = extra.Get(i).As<Napi::Object>();
-      spec.extra.push_back(Endpoint{uint8_t(get_str(e, "proto") == "udp" ? IPPROTO_UDP : IPPROTO_TCP),
-                                    get_ip(e, "vip"), htons(uint16_t(get_u32(e, "port", 0)))});
-    }
+  if (v.IsNumber()) {
+    spec.id = v.As<Napi::Number>().Uint32Value();
+    spec.keep = true;
+    return spec;
   }
-  spec.scheduler = get_str(s, "scheduler");
-  Napi::Value so = s.Get("sched");
-  if (so.IsObject()) {
-    Napi::Object o = so.As<Napi::Object>();
-    spec.sched_opts.mh_table_size = get_u32(o, "mhTableSize", spec.sched_opts.mh_table_size);
-    spec.sched_opts.mh_hash_port = o.Get("mhHashPort").ToBoolean();
-    spec.sched_opts.mh_fallback = o.Get("mhFallback").ToBoolean();
-    spec.sched_opts.lblc_expire_ms = get_u32(o, "lblcExpireMs", spec.sched_opts.lblc_expire_ms);
-    spec.sched_opts.lblcr_shrink_ms = get_u32(o, "lblcrShrinkMs", spec.sched_opts.lblcr_shrink_ms);
-  }
-  spec.persist_ms = get_u32(s, "persistMs", 0);
-  spec.persist_mask = get_ip(s, "persistMask");
-  spec.expire_nodest = s.Get("expireNodest").ToBoolean();
-  spec.synproxy = s.Get("synproxy").ToBoolean();
-  Napi::Value t = s.Get("timeouts");
-  if (t.IsObject()) {
-    Napi::Object to = t.As<Napi::Object>();
-    spec.timeouts = TimeoutSet{get_u32(to, "tcp", 0), get_u32(to, "tcpfin", 0), get_u32(to, "udp", 0)};
-  }
-  spec.laddrs = to_laddrs(s);
-  spec.client_addr = to_client_addr(s);
-  spec.dests = to_dest_specs(s);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+    throw Napi::TypeError::New(env, "expected a service id or a Uint32Array in 'services'");
+  Napi::Uint32Array words = v.As<Napi::Uint32Array>();
+  std::string err;
+  if (!read_service_spec(words.Data(), words.ElementLength(), spec, err)) throw Napi::TypeError::New(env, err);
   return spec;
-}
-
-// A service the last successful apply sent the same way crosses as its id
-// alone (control/src/dataplane/spec-cache.ts): the snapshot keeps the
-// previous snapshot's service of that id, so only the changed ones cross
-// N-API and are built.
-ServiceSpec service_spec_or_kept(const Napi::Value& v) {
-  if (!v.IsNumber()) return to_service_spec(v.As<Napi::Object>());
-  ServiceSpec kept{};
-  kept.id = v.As<Napi::Number>().Uint32Value();
-  kept.keep = true;
-  return kept;
 }
 
 SnapshotSpec to_snapshot_spec(const Napi::Object& o) {
@@ -235,7 +163,7 @@ SnapshotSpec to_snapshot_spec(const Napi::Object& o) {
   if (sv.IsArray()) {
     Napi::Array services = sv.As<Napi::Array>();
     spec.services.reserve(services.Length());
-    for (uint32_t i = 0; i < services.Length(); i++) spec.services.push_back(service_spec_or_kept(services.Get(i)));
+    for (uint32_t i = 0; i < services.Length(); i++) spec.services.push_back(service_spec_or_kept(o.Env(), services.Get(i)));
   }
   Napi::Value nv = o.Get("snat");
   if (nv.IsArray()) {
@@ -348,7 +276,7 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
         InstanceMethod("serviceStats", &FulcrumAddon::ServiceStatsBuffer),
         InstanceMethod("laddrStats", &FulcrumAddon::LaddrStatsBuffer),
         InstanceMethod("statNames", &FulcrumAddon::StatNames),
-        InstanceMethod("destLayout", &FulcrumAddon::DestLayout),
+        InstanceMethod("specLayout", &FulcrumAddon::SpecLayout),
         InstanceMethod("pools", &FulcrumAddon::Pools),
         InstanceMethod("request", &FulcrumAddon::Request),
         InstanceMethod("poll", &FulcrumAddon::Poll),
@@ -462,16 +390,25 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
     return out;
   }
 
-  // The packed dest apply() takes: its words in order, and the forward modes by index.
-  Napi::Value DestLayout(const Napi::CallbackInfo& info) {
+  // The packed service apply() takes: each part's words in order, and the lists its words index.
+  Napi::Value SpecLayout(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Napi::Array words = Napi::Array::New(env, kDestWords);
-    for (size_t i = 0; i < kDestWords; i++) words.Set(uint32_t(i), kDestWordNames[i]);
-    Napi::Array forwards = Napi::Array::New(env, std::size(kFwdModes));
-    for (size_t i = 0; i < std::size(kFwdModes); i++) forwards.Set(uint32_t(i), kFwdModes[i].first);
+    auto names = [&](auto begin, auto end, auto name) {
+      Napi::Array out = Napi::Array::New(env);
+      for (auto it = begin; it != end; ++it) out.Set(out.Length(), name(*it));
+      return out;
+    };
+    auto same = [](const auto& x) { return x; };
+    auto first = [](const auto& x) { return x.first; };
+    std::vector<std::string> schedulers = scheduler_names();
     Napi::Object out = Napi::Object::New(env);
-    out.Set("words", words);
-    out.Set("forwards", forwards);
+    out.Set("service", names(std::begin(kServiceWordNames), std::end(kServiceWordNames), same));
+    out.Set("extra", names(std::begin(kExtraWordNames), std::end(kExtraWordNames), same));
+    out.Set("laddr", names(std::begin(kLaddrWordNames), std::end(kLaddrWordNames), same));
+    out.Set("dest", names(std::begin(kDestWordNames), std::end(kDestWordNames), same));
+    out.Set("forwards", names(std::begin(kFwdModes), std::end(kFwdModes), first));
+    out.Set("schedulers", names(schedulers.begin(), schedulers.end(), same));
+    out.Set("clientAddresses", names(std::begin(kClientAddrs), std::end(kClientAddrs), first));
     return out;
   }
 

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { parseConfig } from '../../control/src/config/load';
-import { unpackDests } from '../../control/src/dataplane/dest-table';
 import { DestOverlay, destKey, serviceSpecs } from '../../control/src/dataplane/services';
+import { unpackService } from '../../control/src/dataplane/spec-table';
 
 const CONFIG = `
 dataplane:
@@ -37,8 +37,8 @@ test('inhibited dests are unavailable in the spec, removed ones are left out, en
   const shown = overlay.filter(services);
   assert.deepEqual(shown[0].dests.map((d) => d.address), ['10.0.0.11', '10.0.0.13']);
   const ids = new Map([[a, 1], [c, 3]]);
-  const spec = serviceSpecs(shown, { services: new Map([['web', 0]]), dests: ids, laddrs: new Map() }, overlay)[0];
-  assert.deepEqual(unpackDests(spec.dests).map((d) => [d.ip, d.available]), [['10.0.0.11', false], ['10.0.0.13', true]]);
+  const spec = unpackService(serviceSpecs(shown, { services: new Map([['web', 0]]), dests: ids, laddrs: new Map() }, overlay)[0]);
+  assert.deepEqual(spec.dests.map((d) => [d.ip, d.available]), [['10.0.0.11', false], ['10.0.0.13', true]]);
   assert.equal(overlay.set(a, undefined), true);
   assert.equal(overlay.available(a), true);
   // A config without dest b forgets it: if b comes back, it comes back available.

@@ -7,8 +7,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { parseConfig, type ValidationEnv } from '../../control/src/config/load';
-import { unpackDests } from '../../control/src/dataplane/dest-table';
 import { destKey, laddrKeys, serviceKey, serviceSpecs, type SpecIds } from '../../control/src/dataplane/services';
+import { unpackService } from '../../control/src/dataplane/spec-table';
 import { snatDestKey, snatKey, snatLaddrKeys, snatSpecs } from '../../control/src/dataplane/snat';
 import { engineStartSpec } from '../../control/src/dataplane/spec';
 
@@ -53,17 +53,17 @@ const FULLNAT = `  - name: web
 describe('service specs', () => {
   test('a local address shared by two services has one id (one port pool)', () => {
     const cfg = config(FULLNAT);
-    const specs = serviceSpecs(cfg.services, ids(cfg));
+    const specs = serviceSpecs(cfg.services, ids(cfg)).map(unpackService);
     assert.deepEqual(specs[0].laddrs, [{ id: 0, ip: '10.0.1.50' }, { id: 1, ip: '10.0.1.51' }]);
     assert.deepEqual(specs[1].laddrs, [{ id: 1, ip: '10.0.1.51' }]);
     assert.equal(specs[0].clientAddress, 'proxy_v2');
     assert.equal(specs[1].clientAddress, 'toa');
-    assert.equal(unpackDests(specs[0].dests)[0].fwd, 'fullnat');
+    assert.equal(specs[0].dests[0].fwd, 'fullnat');
   });
 
   test('synproxy reaches the dataplane per service, its settings per engine', () => {
     const cfg = config(FULLNAT.replace('client_address: proxy_v2', 'synproxy: true'));
-    assert.deepEqual(serviceSpecs(cfg.services, ids(cfg)).map((s) => s.synproxy), [true, false]);
+    assert.deepEqual(serviceSpecs(cfg.services, ids(cfg)).map((s) => unpackService(s).synproxy), [true, false]);
     assert.deepEqual(cfg.dataplane.synproxy, { mss: 1460, wscale: 7, sack: true, timestamps: true, ttl: 63, retries: 3, retry: 1000, hold: 4 });
     // As many SYN-proxied connections as connections, unless the config says fewer.
     assert.equal(engineStartSpec(cfg).synproxy.maxConns, cfg.dataplane.max_conns);

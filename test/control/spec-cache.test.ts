@@ -10,10 +10,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { parseConfig } from '../../control/src/config/load';
-import type { ServiceSpec } from '../../control/src/dataplane/addon';
-import { unpackDests } from '../../control/src/dataplane/dest-table';
 import { DestOverlay, destKey, serviceKey, type SpecIds } from '../../control/src/dataplane/services';
 import { ServiceSpecCache } from '../../control/src/dataplane/spec-cache';
+import { unpackService } from '../../control/src/dataplane/spec-table';
 
 const CONFIG = `
 dataplane:
@@ -35,7 +34,7 @@ function setup() {
   return { services, ids, overlay: new DestOverlay(), cache: new ServiceSpecCache() };
 }
 
-const asSpec = (x: ServiceSpec | number) => x as ServiceSpec;
+const asSpec = (x: Uint32Array | number) => unpackService(x as Uint32Array);
 
 test('the first apply sends every spec; the same services again cross as their ids', () => {
   const { services, ids, overlay, cache } = setup();
@@ -53,7 +52,7 @@ test('a changed service (a new config object) is sent whole; the others as ids',
   const [web, api] = services;
   const reweighted = { ...web, dests: [{ ...web.dests[0], weight: 7 }, web.dests[1]] };
   const next = cache.specs([reweighted, api], ids, overlay);
-  assert.equal(unpackDests(asSpec(next[0]).dests)[0].weight, 7);
+  assert.equal(asSpec(next[0]).dests[0].weight, 7);
   assert.equal(next[1], 2);
 });
 
@@ -64,7 +63,7 @@ test('a health verdict on a dest re-sends its service with the new availability'
   const [web] = services;
   overlay.set(destKey(web, web.dests[1]), 'inhibit');
   const next = cache.specs(services, ids, overlay);
-  assert.deepEqual(unpackDests(asSpec(next[0]).dests).map((d) => d.available), [true, false]);
+  assert.deepEqual(asSpec(next[0]).dests.map((d) => d.available), [true, false]);
   assert.equal(next[1], 2, 'the other service is untouched');
 });
 
@@ -86,6 +85,6 @@ test('a config object sent two applies ago, but not by the last, is sent whole a
   // The addon holds the reweighted web now: the old object (a restored state) is a change again.
   const back = cache.specs([web, api], ids, overlay);
   assert.equal(typeof back[0], 'object');
-  assert.equal(unpackDests(asSpec(back[0]).dests)[0].weight, 1);
+  assert.equal(asSpec(back[0]).dests[0].weight, 1);
   assert.equal(back[1], 2);
 });

@@ -5,6 +5,8 @@
 
 import * as path from 'node:path';
 
+import type { SpecLayout } from './spec-table';
+
 export interface EnginePortSpec {
   name: string;
   /** DPDK device name: the vdev name (net_af_packet0) or the PCI address. */
@@ -65,6 +67,7 @@ export interface DestSpec {
   available: boolean;
 }
 
+/** A service as the control plane describes it; it crosses into the addon packed (spec-table.ts). */
 export interface ServiceSpec {
   id: number;
   proto: 'tcp' | 'udp';
@@ -87,8 +90,7 @@ export interface ServiceSpec {
   laddrs: { id: number; ip: string }[];
   /** FULLNAT: how the dest learns the client's address. */
   clientAddress: 'toa' | 'proxy_v2' | 'none';
-  /** The dests as a table (dest-table.ts packDests). */
-  dests: Uint32Array;
+  dests: DestSpec[];
 }
 
 /** Source NAT for a network behind the balancer; ids from the service and dest spaces. */
@@ -109,8 +111,11 @@ export interface SnapshotSpec {
   addresses: { ip: string; prefix: number; port: number }[];
   /** Static routes; gateway absent = directly connected through port. */
   routes: { prefix: string; depth: number; port: number; gateway?: string }[];
-  /** A number: the id of a service whose spec the last successful apply took unchanged (spec-cache.ts). */
-  services: (ServiceSpec | number)[];
+  /**
+   * Each service packed (spec-table.ts), or, as a number, the id of a
+   * service whose spec the last successful apply took unchanged (spec-cache.ts).
+   */
+  services: (Uint32Array | number)[];
   snat: SnatSpec[];
 }
 
@@ -190,8 +195,8 @@ export interface NativeAddon {
   /** Per-worker rows [maxLaddrs]: ports used, capacity, refusals, connections. */
   laddrStats(): ArrayBuffer;
   statNames(): Record<'service' | 'dest' | 'laddr', { names: string[]; stride: number }>;
-  /** The dest table apply() reads: its words in order, and the forward modes a fwd word indexes. */
-  destLayout(): { words: string[]; forwards: string[] };
+  /** The packed service apply() reads: the words of each part in order, and the lists its words index. */
+  specLayout(): SpecLayout;
   /** The mempools now: each port's mbufs (port order), each worker's SYN proxy states (worker order). */
   pools(): { mbufs: EnginePoolLevel[]; synproxy: EnginePoolLevel[] };
   request(worker: number, kind: RequestKind, filter?: ConnFilter): number;

@@ -15,7 +15,7 @@ import type { DestConfig, FulcrumConfig, HealthFailAction, ServiceConfig, SnatCo
 import { observeApplyStage } from '../metrics/apply';
 import { loadAddon, type ConnFilter, type ConnRow, type EngineStartInfo, type NativeAddon, type NeighbourRow, type RequestKind, type RequestResult } from './addon';
 import { StatView, type CounterSet, type RowSums } from './counters';
-import { checkDestLayout } from './dest-table';
+import { checkSpecLayout } from './spec-table';
 import { IdAllocator } from './ids';
 import { DestOverlay, destKey, destKeys, laddrKeys, serviceKey, type SpecIds } from './services';
 import { ServiceSpecCache } from './spec-cache';
@@ -120,7 +120,7 @@ export class Dataplane {
    * engine's message on failure.
    */
   start(cfg: FulcrumConfig): EngineStartInfo {
-    checkDestLayout(this.addon.destLayout());
+    checkSpecLayout(this.addon.specLayout());
     pinToControlCpu(controlCpu(cfg));
     this.addon.initEal(buildEalArgs(cfg));
     this.info = this.addon.start(engineStartSpec(cfg));

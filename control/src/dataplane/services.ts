@@ -5,9 +5,9 @@
 // naming the service and the field, rather than silently dropping traffic.
 
 import { formatIPv4, netmaskPrefix, parseIPv4, prefixMask } from '../config/ipv4';
-import type { DestConfig, HealthFailAction, ServiceConfig } from '../config/schema';
-import type { ForwardName, ServiceSpec } from './addon';
-import { destTable, writeDest } from './dest-table';
+import { SCHEDULERS, type DestConfig, type HealthFailAction, type ServiceConfig } from '../config/schema';
+import type { ForwardName } from './addon';
+import { CLIENT_ADDRESSES, PROTOCOLS, S, serviceTable, writeDest, writeExtra, writeLaddr } from './spec-table';
 
 const IMPLEMENTED: ReadonlySet<ForwardName> = new Set(['nat', 'dr', 'tun', 'fullnat']);
 
@@ -53,49 +53,45 @@ export interface SpecIds {
   laddrs: ReadonlyMap<string, number>;
 }
 
-export function serviceSpecs(services: readonly ServiceConfig[], ids: SpecIds, overlay?: DestOverlay): ServiceSpec[] {
+export function serviceSpecs(services: readonly ServiceConfig[], ids: SpecIds, overlay?: DestOverlay): Uint32Array[] {
   return services.map((s, i) => serviceSpec(s, i, ids, overlay));
 }
 
-/** Service `s` (services[i] of the config, for messages) with its ids and the overlay's verdicts. */
-export function serviceSpec(s: ServiceConfig, i: number, ids: SpecIds, overlay?: DestOverlay): ServiceSpec {
-  const { services: serviceIds, dests: destIds, laddrs: laddrIds } = ids;
+/**
+ * Service `s` (services[i] of the config, for messages) with its ids and
+ * the overlay's verdicts, packed as the addon reads it (spec-table.ts).
+ */
+export function serviceSpec(s: ServiceConfig, i: number, ids: SpecIds, overlay?: DestOverlay): Uint32Array {
   forwardOf(s, undefined, i);  // the service's own mode is refused as the service's field
-  return {
-    id: serviceIds.get(serviceKey(s)) as number,
-    proto: s.protocol,
-    vip: s.vip,
-    port: s.port,
-    extra: s.endpoints.map((e) => ({ proto: e.protocol ?? s.protocol, vip: e.vip ?? s.vip, port: e.port })),
-    scheduler: s.scheduler,
-    sched: {
-      mhTableSize: s.mh.table_size,
-      mhHashPort: s.mh.hash_port,
-      mhFallback: s.mh.fallback,
-      lblcExpireMs: s.lblc.expire,
-      lblcrShrinkMs: s.lblc.shrink,
-    },
-    persistMs: (s.persistence?.timeout ?? 0) * 1000,
-    expireNodest: s.expire_nodest_conn,
-    synproxy: s.synproxy,
-    persistMask: formatIPv4(prefixMask(netmaskPrefix(s.persistence?.netmask ?? '255.255.255.255') as number)),
-    timeouts: { tcp: seconds(s.timeouts.tcp), tcpfin: seconds(s.timeouts.tcpfin), udp: seconds(s.timeouts.udp) },
-    laddrs: s.local_addresses.map((a) => {
-      const ip = formatIPv4(parseIPv4(a) as number);
-      return { id: laddrIds.get(ip) as number, ip };
-    }),
-    clientAddress: s.client_address,
-    dests: destRows(s, i, destIds, overlay),
-  };
-}
-
-function destRows(s: ServiceConfig, i: number, destIds: ReadonlyMap<string, number>, overlay?: DestOverlay): Uint32Array {
   const keys = destKeys(s);
-  const t = destTable(keys.length);
+  const t = serviceTable(s.endpoints.length, s.local_addresses.length, keys.length);
+  t[S.id] = ids.services.get(serviceKey(s)) as number;
+  t[S.proto] = PROTOCOLS[s.protocol];
+  t[S.vip] = parseIPv4(s.vip) as number;
+  t[S.port] = s.port;
+  t[S.scheduler] = SCHEDULERS.indexOf(s.scheduler);
+  t[S.mhTableSize] = s.mh.table_size;
+  t[S.mhHashPort] = +s.mh.hash_port;
+  t[S.mhFallback] = +s.mh.fallback;
+  t[S.lblcExpireMs] = s.lblc.expire;
+  t[S.lblcrShrinkMs] = s.lblc.shrink;
+  t[S.persistMs] = (s.persistence?.timeout ?? 0) * 1000;
+  t[S.persistMask] = prefixMask(netmaskPrefix(s.persistence?.netmask ?? '255.255.255.255') as number);
+  t[S.expireNodest] = +s.expire_nodest_conn;
+  t[S.synproxy] = +s.synproxy;
+  t[S.tcp] = seconds(s.timeouts.tcp);
+  t[S.tcpfin] = seconds(s.timeouts.tcpfin);
+  t[S.udp] = seconds(s.timeouts.udp);
+  t[S.clientAddress] = CLIENT_ADDRESSES.indexOf(s.client_address);
+  s.endpoints.forEach((e, k) => writeExtra(t, k, e.protocol ?? s.protocol, e.vip ?? s.vip, e.port));
+  s.local_addresses.forEach((a, k) => {
+    const ip = parseIPv4(a) as number;
+    writeLaddr(t, k, ids.laddrs.get(formatIPv4(ip)) as number, ip);
+  });
   for (let j = 0; j < keys.length; j++) {
     const d = s.dests[j];
     const available = overlay?.available(keys[j]) ?? true;
-    writeDest(t, j, destIds.get(keys[j]) as number, d.address, d.port, forwardOf(s, d, i, j), d.weight, d.upper, d.lower, available);
+    writeDest(t, j, ids.dests.get(keys[j]) as number, d.address, d.port, forwardOf(s, d, i, j), d.weight, d.upper, d.lower, available);
   }
   return t;
 }

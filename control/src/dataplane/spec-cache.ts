@@ -11,8 +11,8 @@
 // refused apply takes its id assignment back: Dataplane.apply.)
 
 import type { ServiceConfig } from '../config/schema';
-import type { ServiceSpec } from './addon';
 import { serviceSpec, type DestOverlay, type SpecIds } from './services';
+import { S } from './spec-table';
 
 interface Cached {
   /** The service's id in the spec (the spec itself is not kept: only the addon needs it, once). */
@@ -37,7 +37,7 @@ export class ServiceSpecCache {
    * What to send for each service: its id where the last apply sent the
    * same spec, else the spec. Call sent() once the addon took them.
    */
-  specs(services: readonly ServiceConfig[], ids: SpecIds, overlay: DestOverlay): (ServiceSpec | number)[] {
+  specs(services: readonly ServiceConfig[], ids: SpecIds, overlay: DestOverlay): (Uint32Array | number)[] {
     const pending = new Array<Cached>(services.length);
     const out = services.map((s, i) => {
       const version = overlay.version(s.name);
@@ -47,7 +47,7 @@ export class ServiceSpecCache {
         return hit.id;
       }
       const spec = serviceSpec(s, i, ids, overlay);
-      const entry = { id: spec.id, version, sent: -1 };
+      const entry = { id: spec[S.id], version, sent: -1 };
       this.cache.set(s, entry);
       pending[i] = entry;
       return spec;
