@@ -71,6 +71,34 @@ describe('service specs', () => {
     assert.equal(engineStartSpec(few).synproxy.maxConns, 100);
   });
 
+  // The dataplane keeps these as 32-bit milliseconds: 365 days wrapped to
+  // 17 (persistence, lblc) or were refused by the engine (timeouts).
+  const LONGEST = `  - name: web
+    protocol: tcp
+    vip: 10.0.0.100
+    port: 80
+    scheduler: lblc
+    persistence: { timeout: 4233600 }
+    timeouts: { tcp: 1176h, tcpfin: 1176h, udp: 1176h }
+    lblc: { expire: 1176h }
+    dests: [{ address: 10.0.1.11, port: 80 }]
+`;
+
+  test('the longest times the schema takes reach the dataplane as they are', () => {
+    const cfg = config(LONGEST);
+    const spec = unpackService(serviceSpecs(cfg.services, ids(cfg))[0]);
+    const days49 = 49 * 86_400;
+    assert.equal(spec.persistMs, days49 * 1000);
+    assert.equal(spec.sched.lblcExpireMs, days49 * 1000);
+    assert.deepEqual(spec.timeouts, { tcp: days49, tcpfin: days49, udp: days49 });
+  });
+
+  test('a longer time is refused by the schema, naming the bound', () => {
+    assert.throws(() => config(LONGEST.replace('timeout: 4233600', 'timeout: 4233601')), /persistence\.timeout: must be from 1 to 4233600, got 4233601/);
+    assert.throws(() => config(LONGEST.replace('tcpfin: 1176h', 'tcpfin: 1177h')), /timeouts\.tcpfin: must be from 1s to 1176h, got '1177h'/);
+    assert.throws(() => config(LONGEST.replace('expire: 1176h', 'expire: 8760h')), /lblc\.expire: must be from 1s to 1176h, got '8760h'/);
+  });
+
   test('forward snat on a service points to the snat rules', () => {
     const cfg = config(FULLNAT.replace('forward: fullnat', 'forward: snat'));
     assert.throws(() => serviceSpecs(cfg.services, ids(cfg)), /services\[0\]\.forward: snat is not a forward mode of services/);

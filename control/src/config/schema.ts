@@ -541,8 +541,13 @@ const healthCheckSchema = healthCheckObject.superRefine((hc, ctx) => {
   }
 });
 
+// The dataplane keeps times as 32-bit milliseconds (IPVS as 32-bit
+// jiffies): 49 days fit, with room. A longer persistence or lblc expiry
+// would wrap to a short one, a longer connection timeout be refused.
+const MAX_TIME_S = 49 * 86_400;
+
 const persistenceSchema = strictObject({
-  timeout: int(1, 31_536_000),
+  timeout: int(1, MAX_TIME_S),
   netmask: text((s) =>
     netmaskPrefix(s) === null ? `'${s}' is not an IPv4 netmask (e.g. 255.255.255.0)` : undefined,
   ).prefault('255.255.255.255'),
@@ -572,7 +577,7 @@ const mhSchema = strictObject({
   fallback: bool().prefault(false),
 });
 const lblcSchema = strictObject({
-  expire: duration(1000, 31_536_000_000).prefault('24h'),
+  expire: duration(1000, MAX_TIME_S * 1000).prefault('24h'),
   shrink: duration(1000, 86_400_000).prefault('60s'),
 });
 
@@ -584,9 +589,9 @@ const endpointSchema = strictObject({
 
 // ipvsadm --set tcp tcpfin udp, per service.
 const timeoutsSchema = strictObject({
-  tcp: duration(1000, 31_536_000_000).optional(),
-  tcpfin: duration(1000, 31_536_000_000).optional(),
-  udp: duration(1000, 31_536_000_000).optional(),
+  tcp: duration(1000, MAX_TIME_S * 1000).optional(),
+  tcpfin: duration(1000, MAX_TIME_S * 1000).optional(),
+  udp: duration(1000, MAX_TIME_S * 1000).optional(),
 });
 
 export type DestConfig = z.output<typeof destSchema>;
