@@ -47,7 +47,9 @@ struct Field {
 
 // One implementation for every rewrite: NAT changes one side, FULLNAT
 // both; each checksum takes the changes of all fields in one fold.
-void rewrite(rte_mbuf* m, const PacketMeta& meta, const Field* fields, size_t n) {
+// Inlined into each caller, whose constant n unrolls the loop and keeps
+// the fields in registers (a call, GCC's choice, cost FULLNAT ~10 %).
+[[gnu::always_inline]] inline void rewrite(rte_mbuf* m, const PacketMeta& meta, const Field* fields, size_t n) {
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, meta.l3_off);
   uint8_t* l4 = rte_pktmbuf_mtod_offset(m, uint8_t*, meta.l4_off);
   CksumDelta addrs, ports;
