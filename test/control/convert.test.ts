@@ -14,8 +14,10 @@ import { test } from 'node:test';
 import type { MethodDefinition } from '@grpc/proto-loader';
 
 import { applyRequestIn } from '../../control/src/api/apply-wire';
+import { serviceIn } from '../../control/src/api/convert';
 import type { ApplyRequest } from '../../control/src/api/gen/fulcrum/v1/ApplyRequest';
-import { fulcrumProto } from '../../control/src/api/proto';
+import type { Service, Service__Output } from '../../control/src/api/gen/fulcrum/v1/Service';
+import { fulcrumProto, fulcrumTypes, LOADER_OPTIONS } from '../../control/src/api/proto';
 import { decodedInput, validateDesired, type Input } from '../../control/src/state/desired';
 
 /** The input form the store gets from this request, every service decoded. */
@@ -76,4 +78,58 @@ test('nested messages arrive without undefined keys: persistence, timeouts, endp
   assert.deepEqual(web.endpoints, [{ port: 443 }]);
   assert.deepEqual(web.health_check, { type: 'tcp', interval: '2000ms' });
   assert.deepEqual((web.dests as unknown[])[0], { address: '10.0.0.11', port: 80, weight: 3, upper: 0, lower: 0, health_check: { type: 'tcp' } });
+});
+
+// Apply reads its services as decoded messages (apply-wire.ts); every
+// other call, and the client, as the loader's objects. Both must make the
+// same input of every field, set or not.
+const FULL: Service = {
+  name: 'every-key',
+  protocol: 'PROTOCOL_UDP',
+  vip: '10.0.0.100',
+  port: 53,
+  scheduler: 'SCHEDULER_MH',
+  forward: 'FORWARD_MODE_FULLNAT',
+  persistence: { timeout: { seconds: '4233600' }, netmask: '255.255.255.0' },
+  synproxy: true,
+  local_addresses: ['10.0.1.50', '10.0.1.51'],
+  client_address: 'CLIENT_ADDRESS_MODE_PROXY_V2',
+  health_check: {
+    type: 'HEALTH_CHECK_TYPE_UDP', send: 'ping', expect: 'pong', interval: { seconds: '2', nanos: 500_000_000 },
+    timeout: { nanos: 250_000_000 }, rise: 4, fall: 5, on_fail: 'HEALTH_FAIL_ACTION_REMOVE', port: 5353, source: '10.0.1.2',
+  },
+  passive_check: true,
+  timeouts: { tcp: { seconds: '900' }, tcpfin: { seconds: '120' }, udp: { seconds: '300', nanos: 1_000_000 } },
+  expire_nodest_conn: true,
+  endpoints: [{ protocol: 'PROTOCOL_TCP', vip: '10.0.0.101', port: 853 }, { port: 5353 }],
+  mh: { table_size: 251, hash_port: true, fallback: true },
+  lblc: { expire: { seconds: '3600' }, shrink: { seconds: '60' } },
+  dests: [
+    { address: '10.0.1.11', port: 53, weight: 0, forward: 'FORWARD_MODE_NAT', upper: 10, lower: 5 },
+    { address: '10.0.1.12', port: 53, health_check: { type: 'HEALTH_CHECK_TYPE_HTTPS', path: '/up', expect_status: 204 } },
+    { address: '10.0.1.13', port: 0, weight: 65535, forward: 'FORWARD_MODE_DR' },
+  ],
+};
+
+test('a decoded message and the loader reading of the same bytes make the same input', () => {
+  const T = fulcrumTypes().lookupType('fulcrum.v1.Service');
+  const cases: Service[] = [FULL, {}, { name: 'x', dests: [{}] }, { health_check: {}, persistence: {}, timeouts: {}, mh: {}, lblc: {} }];
+  // Every value of every enum, one service each.
+  for (const [field, prefix] of [['protocol', 'Protocol'], ['scheduler', 'Scheduler'], ['forward', 'ForwardMode'], ['client_address', 'ClientAddressMode']] as const) {
+    for (const value of Object.keys(fulcrumTypes().lookupEnum(`fulcrum.v1.${prefix}`).values)) cases.push({ name: 'e', [field]: value });
+  }
+  for (const s of cases) {
+    const bytes = T.encode(T.fromObject(s)).finish();
+    const loader = serviceIn(T.toObject(T.decode(bytes), LOADER_OPTIONS) as Service__Output);
+    assert.deepEqual(serviceIn(T.decode(bytes) as unknown as Service__Output), loader, JSON.stringify(s));
+  }
+  // Unset and 0 are different weights: 0 quiesces, unset is the default 1.
+  const dests = (serverSide({ state: { services: [FULL] } }).services as Input[])[0].dests as Input[];
+  assert.deepEqual(dests.map((d) => d.weight), [0, undefined, 65535]);
+});
+
+test('an enum value the API does not have is refused by name, not thrown on', () => {
+  const input = serverSide({ state: { services: [{ name: 'web', protocol: 7 as unknown as 'PROTOCOL_TCP', vip: '10.0.0.100', port: 80 }] } });
+  assert.equal((input.services as Input[])[0].protocol, '7');
+  assert.throws(() => validateDesired(input, ['wan']), /services\[0\]\.protocol: .*'7'/);
 });

@@ -220,6 +220,10 @@ test('Apply refuses an invalid state as a whole, naming every field', async () =
     /services\[0\]\.dests\[1\]\.weight: must be from 0 to 65535, got 70000; snat\[0\]\.out_port: unknown port 'dmz' \(ports: wan, lan\)/,
   );
   await rejectsWith(api.call('Apply', { state: { services: [dns('a', '10.0.0.70'), dns('a', '10.0.0.71')] } }), 'INVALID_ARGUMENT', /services\[1\]\.name: duplicate service name 'a'/);
+  // An enum value the API does not have (a newer client's, say): named, not an internal error.
+  const unknown = dns('a', '10.0.0.70', { protocol: 7 as unknown as 'PROTOCOL_UDP' });
+  await rejectsWith(api.call('Apply', { state: { services: [unknown] } }), 'INVALID_ARGUMENT', /^services\[0\]\.protocol: '7' is not one of tcp, udp$/);
+  await rejectsWith(api.call('CreateService', { service: unknown }), 'INVALID_ARGUMENT', /services\[\d\]\.protocol: '7' is not one of tcp, udp$/);
   assert.deepEqual(savedState(), before);
 });
 

@@ -60,6 +60,18 @@ function read<T>(type: Type, bytes: Uint8Array): T {
   return type.toObject(type.decode(bytes), LOADER_OPTIONS) as T;
 }
 
+/**
+ * A Service decoded, without the loader's toObject: serviceIn reads it as
+ * it reads the loader's object. Unset fields read the message type's
+ * defaults, as toObject would fill them in; enums are numbers and int64s
+ * Longs, which enumIn and durationMs take too; an unset optional field is
+ * null. toObject's copy of every field and default was a third of the
+ * cost of reading 10,000 new services (and garbage the collector copied).
+ */
+function decodedService(service: Type, bytes: Uint8Array): Service__Output {
+  return service.decode(bytes) as unknown as Service__Output;
+}
+
 let types: { request: Type; state: Type; service: Type } | undefined;
 
 /** The three message types read here, looked up once. */
@@ -84,7 +96,7 @@ export function applyRequestIn(buf: Buffer): ApplyWire {
   const state = split(top.values.at(-1) ?? Buffer.alloc(0), STATE_SERVICES);
   const rest = read<DesiredState__Output>(stateType, Buffer.concat(state.rest));
   const services = state.values.map(
-    (bytes) => new EncodedInput(bytes.toString('latin1'), () => serviceIn(read<Service__Output>(service, bytes))),
+    (bytes) => new EncodedInput(bytes.toString('latin1'), () => serviceIn(decodedService(service, bytes))),
   );
   return { state: { services, snat: rest.snat.map(snatIn) }, dry_run };
 }

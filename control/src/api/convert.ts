@@ -16,13 +16,37 @@ import type { DesiredState } from './gen/fulcrum/v1/DesiredState';
 import type { Duration, Duration__Output } from './gen/google/protobuf/Duration';
 import type { Service, Service__Output } from './gen/fulcrum/v1/Service';
 import type { SnatRule, SnatRule__Output } from './gen/fulcrum/v1/SnatRule';
+import { fulcrumTypes } from './proto';
 
 // ------------------------------------------------------------ enums
 
-/** "SCHEDULER_WRR" -> "wrr"; the UNSPECIFIED value -> undefined (the default). */
-export function enumIn(value: string, prefix: string): string | undefined {
-  if (value.endsWith('_UNSPECIFIED')) return undefined;
-  return value.startsWith(prefix) ? value.slice(prefix.length).toLowerCase() : value;
+// Each enum of the API by its values' prefix.
+const ENUMS: Record<string, string> = {
+  PROTOCOL_: 'Protocol', SCHEDULER_: 'Scheduler', FORWARD_MODE_: 'ForwardMode',
+  CLIENT_ADDRESS_MODE_: 'ClientAddressMode', HEALTH_FAIL_ACTION_: 'HealthFailAction', HEALTH_CHECK_TYPE_: 'HealthCheckType',
+};
+const enumNames = new Map<string, Record<number, string>>();
+
+/** The name of enum value `value` (a number on the wire); a number the enum lacks stays a number, as the loader leaves it. */
+function enumName(value: number, prefix: string): string {
+  let byId = enumNames.get(prefix);
+  if (byId === undefined) {
+    byId = fulcrumTypes().lookupEnum(`fulcrum.v1.${ENUMS[prefix]}`).valuesById;
+    enumNames.set(prefix, byId);
+  }
+  return byId[value] ?? String(value);
+}
+
+/**
+ * "SCHEDULER_WRR" -> "wrr"; the UNSPECIFIED value -> undefined (the
+ * default). A number (a decoded message's enum, or one the loader did not
+ * know) is named first; one the enum lacks reaches the schema as e.g.
+ * '7', which it refuses by name.
+ */
+export function enumIn(value: string | number, prefix: string): string | undefined {
+  const name = typeof value === 'number' ? enumName(value, prefix) : value;
+  if (name.endsWith('_UNSPECIFIED')) return undefined;
+  return name.startsWith(prefix) ? name.slice(prefix.length).toLowerCase() : name;
 }
 
 /** "wrr" -> "SCHEDULER_WRR", typed as the enum's literal. */
@@ -32,6 +56,7 @@ export function enumOut<V extends string, P extends string>(value: V, prefix: P)
 
 // -------------------------------------------------------- durations
 
+/** Duration's seconds are int64: the loader's decimal string, or a decoded message's Long (Number() reads both). */
 export function durationMs(d: Duration__Output): number {
   return Number(d.seconds) * 1000 + Math.round(d.nanos / 1e6);
 }
@@ -54,7 +79,7 @@ export function destIn(d: Dest__Output): Input {
   return defined({
     address: d.address,
     port: d.port,
-    weight: d.weight,
+    weight: d.weight ?? undefined,  // optional: unset is null in a decoded message
     forward: enumIn(d.forward, 'FORWARD_MODE_'),
     upper: d.upper,
     lower: d.lower,
