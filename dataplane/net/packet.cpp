@@ -50,11 +50,11 @@ Counter check_l4(uint8_t proto, const uint8_t* l4, uint16_t len) {
   return Counter::count;
 }
 
-// Cuts m to its first len bytes. Ethernet padding is normally in the last
-// segment, where rte_pktmbuf_trim() removes it; when it spans segments
-// (a chained frame whose IP packet ends before the last one), trim
-// refuses and the segments after the IP packet's end are freed instead.
-void cut_to(rte_mbuf* m, uint32_t len) {
+// Cuts chained m to its first len bytes. Ethernet padding is normally in
+// the last segment, where rte_pktmbuf_trim() removes it; when it spans
+// segments (a chained frame whose IP packet ends before the last one),
+// trim refuses and the segments after the IP packet's end are freed.
+[[gnu::cold, gnu::noinline]] void cut_chained(rte_mbuf* m, uint32_t len) {
   if (rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - len) == 0) return;
   rte_mbuf* seg = m;
   uint32_t left = len;  // of the len bytes, those in seg and after it
@@ -68,6 +68,15 @@ void cut_to(rte_mbuf* m, uint32_t len) {
   rte_pktmbuf_free(seg->next);
   seg->next = nullptr;
   m->nb_segs = nb_segs;
+  m->pkt_len = len;
+}
+
+// Cuts m to its first len bytes (len <= its length). Every minimum-size
+// frame (a bare TCP ACK) carries padding: a single segment, cut in place
+// here rather than in a call that walks the chain first.
+void cut_to(rte_mbuf* m, uint32_t len) {
+  if (m->nb_segs != 1) return cut_chained(m, len);
+  m->data_len = uint16_t(len);
   m->pkt_len = len;
 }
 
