@@ -3,8 +3,8 @@
 // The API's messages to the config's input form, through the real codec:
 // an ApplyRequest encoded by the loader's own serializer and read by
 // Apply's deserializer (apply-wire.ts), its services then decoded as the
-// store's cache decodes them (defaults filled in by the loader's reading,
-// as the server sees it). An unset
+// store's cache decodes them (decoded messages, whose unset fields read
+// the type's defaults, as the server sees them). An unset
 // field must be absent, not undefined, at every depth (the strict schema
 // would take an undefined key as given), and what is set must arrive.
 
