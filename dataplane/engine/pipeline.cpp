@@ -60,6 +60,7 @@ void dispatch_burst(WorkerCtx& ctx, uint16_t in_port, rte_mbuf** pkts, const Pac
       case PacketKind::kDrop: ctx.drop(pkts[i], meta[i].drop); break;
     }
   }
+  if (ctx.ipvs != nullptr) synproxy_answer_syns(ctx);
 }
 
 }  // namespace

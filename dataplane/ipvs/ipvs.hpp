@@ -67,6 +67,7 @@ struct alignas(64) IpvsWorker {
   std::vector<SchedDest> scratch;                        // per pick, reused
   std::vector<DestLoad> load;
   uint64_t rng = 0x9e3779b97f4a7c15ULL;
+  SynAnswers syn_answers;  // the burst's SYNs, answered after it
 
   // Builds the state; nullptr and err on failure. Control thread.
   static std::unique_ptr<IpvsWorker> create(uint32_t worker, uint32_t workers,

@@ -68,12 +68,34 @@ SynOptions decode_opts(uint32_t bits) {
 // stall on store forwarding, and a 24-byte message is one compression
 // fewer than the 32 the fields would take laid out one by one. The slot is
 // truncated to 32 bits (it wraps after 8,700 years).
-uint32_t mac(const CookieKey& key, const CookieFlow& f, uint64_t slot, uint32_t opt_bits) {
+struct MacMessage {
+  uint64_t w0, w1, w2;
+};
+
+MacMessage mac_message(const CookieFlow& f, uint64_t slot, uint32_t opt_bits) {
+  return MacMessage{uint64_t(uint32_t(slot)) | uint64_t(opt_bits) << 32, uint64_t(f.saddr) | uint64_t(f.daddr) << 32,
+                    uint64_t(f.sport) | uint64_t(f.dport) << 16 | uint64_t(f.client_isn) << 32};
+}
+
+// Inlined into each caller: left a call (it has two), make_batch's loop
+// is not vectorized.
+[[gnu::always_inline]] inline uint64_t sip_of(const CookieKey& key, uint64_t w0, uint64_t w1, uint64_t w2) {
   Sip24 sip(key);
-  sip.word(uint64_t(uint32_t(slot)) | uint64_t(opt_bits) << 32);
-  sip.word(uint64_t(f.saddr) | uint64_t(f.daddr) << 32);
-  sip.word(uint64_t(f.sport) | uint64_t(f.dport) << 16 | uint64_t(f.client_isn) << 32);
-  return uint32_t(sip.finish(uint64_t(24) << 56)) & ((1u << kMacBits) - 1);
+  sip.word(w0);
+  sip.word(w1);
+  sip.word(w2);
+  return sip.finish(uint64_t(24) << 56);
+}
+
+uint32_t mac_bits(uint64_t sip) { return uint32_t(sip) & ((1u << kMacBits) - 1); }
+
+uint32_t mac(const CookieKey& key, const CookieFlow& f, uint64_t slot, uint32_t opt_bits) {
+  MacMessage m = mac_message(f, slot, opt_bits);
+  return mac_bits(sip_of(key, m.w0, m.w1, m.w2));
+}
+
+uint32_t cookie_of(uint32_t mac, uint32_t opt_bits, uint64_t slot) {
+  return mac << (32 - kMacBits) | opt_bits << 1 | uint32_t(slot & 1);
 }
 
 }  // namespace
@@ -92,9 +114,38 @@ uint64_t siphash24(const CookieKey& key, const uint8_t* data, size_t n) {
 }
 
 uint32_t cookie_make(const CookieKey& key, const CookieFlow& f, const SynOptions& opts, uint64_t now_ms) {
+  uint32_t cookie;
+  cookie_make_n(key, &f, &opts, 1, now_ms, &cookie);
+  return cookie;
+}
+
+namespace {
+
+// cookie_make_n for at most kCookieBatch flows.
+void make_batch(const CookieKey& k, const CookieFlow* f, const SynOptions* opts, size_t n, uint64_t slot,
+                uint32_t* out) {
+  uint64_t w0[kCookieBatch], w1[kCookieBatch], w2[kCookieBatch];
+  uint32_t bits[kCookieBatch], macs[kCookieBatch];
+  for (size_t i = 0; i < n; i++) {
+    bits[i] = encode_opts(opts[i]);
+    MacMessage m = mac_message(f[i], slot, bits[i]);
+    w0[i] = m.w0, w1[i] = m.w1, w2[i] = m.w2;
+  }
+  // No iteration depends on another: the compiler runs them in vector lanes.
+  for (size_t i = 0; i < n; i++) macs[i] = mac_bits(sip_of(k, w0[i], w1[i], w2[i]));
+  for (size_t i = 0; i < n; i++) out[i] = cookie_of(macs[i], bits[i], slot);
+}
+
+}  // namespace
+
+void cookie_make_n(const CookieKey& key, const CookieFlow* f, const SynOptions* opts, size_t n, uint64_t now_ms,
+                   uint32_t* out) {
+  const CookieKey k = key;  // a copy: stores to the batch's arrays cannot alias it
   uint64_t slot = now_ms / kCookieSlotMs;
-  uint32_t bits = encode_opts(opts);
-  return mac(key, f, slot, bits) << (32 - kMacBits) | bits << 1 | uint32_t(slot & 1);
+  for (size_t at = 0; at < n; at += kCookieBatch) {
+    size_t m = n - at < kCookieBatch ? n - at : kCookieBatch;
+    make_batch(k, f + at, opts + at, m, slot, out + at);
+  }
 }
 
 bool cookie_check(const CookieKey& key, const CookieFlow& f, uint32_t cookie, uint64_t now_ms, SynOptions& opts) {

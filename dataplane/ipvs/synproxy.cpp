@@ -36,28 +36,41 @@ SynOptions negotiated(const SynproxyConfig& cfg, const SeenOptions& seen) {
   return o;
 }
 
+// Queues the SYN's answer (synproxy_answer_syns makes it).
 void answer_syn(WorkerCtx& ctx, const Service& s, rte_mbuf* m, const PacketMeta& meta, const Tuple& t) {
   IpvsWorker& v = *ctx.ipvs;
-  const SynproxyConfig& cfg = v.cfg.synproxy;
+  SynAnswers& a = v.syn_answers;
+  if (a.n == kCookieBatch) synproxy_answer_syns(ctx);  // more SYNs than a burst holds: not from the pipeline
   auto* tcp = rte_pktmbuf_mtod_offset(m, rte_tcp_hdr*, meta.l4_off);
   SeenOptions seen = seen_options(tcp, tcp_hdr_contiguous(m, meta.l4_off));
-  SynOptions o = negotiated(cfg, seen);
-  uint32_t isn = rte_be_to_cpu_32(tcp->sent_seq);
-  uint32_t cookie = cookie_make(cfg.key, CookieFlow{t.saddr, t.daddr, t.sport, t.dport, isn}, o, v.now_ms);
+  uint32_t i = a.n++;
+  a.m[i] = m;
+  a.flow[i] = CookieFlow{t.saddr, t.daddr, t.sport, t.dport, rte_be_to_cpu_32(tcp->sent_seq)};
+  a.opts[i] = negotiated(v.cfg.synproxy, seen);
+  a.tsval[i] = seen.tsval;
+  a.mss[i] = announced_mss(v.cfg.synproxy, s);
+}
+
+// Answer i of the queue, with its cookie.
+void send_syn_ack(WorkerCtx& ctx, const SynAnswers& a, uint32_t i, uint32_t cookie) {
+  IpvsWorker& v = *ctx.ipvs;
+  const SynproxyConfig& cfg = v.cfg.synproxy;
+  const CookieFlow& f = a.flow[i];
+  const SynOptions& o = a.opts[i];
   // The cookie carries the MSS rounded down; the options we answer with
   // are ours.
   OptionWriter w;
-  w.mss(announced_mss(cfg, s));
-  w.sack_ts(o.sack, o.timestamps, uint32_t(v.now_ms), seen.tsval);
+  w.mss(a.mss[i]);
+  w.sack_ts(o.sack, o.timestamps, uint32_t(v.now_ms), a.tsval[i]);
   if (o.wscale != kNoWscale) w.wscale(cfg.wscale);
-  TcpSegment syn_ack{t.daddr, t.saddr, t.dport, t.sport, cookie, isn + 1, kTcpSyn | kTcpAck, 65535, cfg.ttl,
+  TcpSegment syn_ack{f.daddr, f.saddr, f.dport, f.sport, cookie, f.client_isn + 1, kTcpSyn | kTcpAck, 65535, cfg.ttl,
                      w.bytes(), w.size()};
   PacketMeta out_meta;
-  rte_mbuf* out = m;
-  if (tcp_reusable(m)) {
-    tcp_write(m, syn_ack, out_meta);
+  rte_mbuf* out = a.m[i];
+  if (tcp_reusable(out)) {
+    tcp_write(out, syn_ack, out_meta);
   } else {
-    rte_pktmbuf_free(m);
+    rte_pktmbuf_free(out);
     out = tcp_build(ctx.pool, syn_ack, out_meta);
     if (out == nullptr) return ctx.count(Counter::drop_no_mbuf);
   }
@@ -100,6 +113,16 @@ void open_on_ack(WorkerCtx& ctx, const Service& s, rte_mbuf* m, const PacketMeta
 }
 
 }  // namespace
+
+void synproxy_answer_syns(WorkerCtx& ctx) {
+  IpvsWorker& v = *ctx.ipvs;
+  SynAnswers& a = v.syn_answers;
+  if (a.n == 0) return;
+  uint32_t cookies[kCookieBatch];
+  cookie_make_n(v.cfg.synproxy.key, a.flow, a.opts, a.n, v.now_ms, cookies);
+  for (uint32_t i = 0; i < a.n; i++) send_syn_ack(ctx, a, i, cookies[i]);
+  a.n = 0;
+}
 
 void synproxy_in(WorkerCtx& ctx, const Service& s, rte_mbuf* m, const PacketMeta& meta, const Tuple& t,
                  uint8_t flags) {

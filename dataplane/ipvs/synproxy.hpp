@@ -78,11 +78,28 @@ struct SynproxyState {
   rte_mbuf* hold[kSynproxyHoldMax];
 };
 
-// A TCP packet to synproxy service s with no connection: a SYN is answered
-// with a cookie, a valid ACK opens the connection, anything else is
-// dropped and counted. Always consumes m.
+// The SYNs of a burst, answered once the burst is through so that their
+// cookies are made side by side (cookie_make_n): the MAC was the largest
+// single cost of a SYN flood, one after the other. Per worker, empty
+// between bursts. What each answer needs besides its cookie:
+struct SynAnswers {
+  uint32_t n = 0;
+  rte_mbuf* m[kCookieBatch];   // the SYN, rewritten into the SYN-ACK
+  CookieFlow flow[kCookieBatch];
+  SynOptions opts[kCookieBatch];  // as negotiated
+  uint32_t tsval[kCookieBatch];   // the client's, echoed
+  uint16_t mss[kCookieBatch];     // the one we announce (per service)
+};
+
+// A TCP packet to synproxy service s with no connection: a SYN is queued
+// for an answer with a cookie (synproxy_answer_syns), a valid ACK opens
+// the connection, anything else is dropped and counted. Always consumes m.
 void synproxy_in(WorkerCtx& ctx, const Service& s, rte_mbuf* m, const PacketMeta& meta, const Tuple& t,
                  uint8_t flags);
+
+// Answers the SYNs synproxy_in queued: the pipeline calls it after each
+// burst (and synproxy_in when the queue is full).
+void synproxy_answer_syns(WorkerCtx& ctx);
 
 // Sends the dest the SYN that opens c (again, on a retry) and arms the
 // retry timer.
