@@ -121,8 +121,11 @@ uint32_t cookie_make(const CookieKey& key, const CookieFlow& f, const SynOptions
 
 namespace {
 
-// cookie_make_n for at most kCookieBatch flows.
-void make_batch(const CookieKey& k, const CookieFlow* f, const SynOptions* opts, size_t n, uint64_t slot,
+// cookie_make_n for at most kCookieBatch flows. Compiled for the vector
+// units this CPU may have, picked when the process loads: the dataplane
+// is built for corei7 (DPDK's flags), whose SSE has two 64-bit lanes and
+// no rotate; AVX-512 has eight and the rotate.
+[[gnu::target_clones("avx512f", "avx2", "default")]] void make_batch(const CookieKey& k, const CookieFlow* f, const SynOptions* opts, size_t n, uint64_t slot,
                 uint32_t* out) {
   uint64_t w0[kCookieBatch], w1[kCookieBatch], w2[kCookieBatch];
   uint32_t bits[kCookieBatch], macs[kCookieBatch];
