@@ -89,6 +89,34 @@ TEST(CksumAdjust16, EchoRequestToReplyMatchesFullRecomputation) {
   EXPECT_EQ(cksum_adjust16(req_ck, htons(0x0800), htons(0x0000)), rep_ck);
 }
 
+// CksumSum folds 64 bits to 16 by rotations. Folding 16 bits at a time
+// with the carry added back (RFC 1071) is the definition it must match,
+// for every sum: those that carry at each step, all ones, zero, and the
+// sums the header code makes (up to 30 words of 32 bits).
+uint16_t fold_by_definition(uint64_t acc) {
+  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+  return uint16_t(acc);
+}
+
+CksumSum sum_of(uint64_t acc) {
+  CksumSum s;
+  while (acc > UINT32_MAX) s.add32(UINT32_MAX), acc -= UINT32_MAX;
+  s.add32(uint32_t(acc));
+  return s;
+}
+
+TEST(CksumSum, FoldMatchesTheDefinition) {
+  std::mt19937_64 rng(1071);
+  std::vector<uint64_t> accs = {0, 1, 0xffff, 0x10000, 0x1fffe, 0xffffffff, 0x100000000, 0x1ffffffff,
+                                0xffff0000ffff, 0xfffeffff, 30ull * UINT32_MAX};
+  for (int i = 0; i < 100000; i++) accs.push_back(rng() % (30ull * UINT32_MAX + 1));
+  for (uint64_t acc : accs) {
+    CksumSum s = sum_of(acc);
+    ASSERT_EQ(s.folded(), fold_by_definition(acc)) << std::hex << acc;
+    ASSERT_EQ(s.cksum(), uint16_t(~fold_by_definition(acc))) << std::hex << acc;
+  }
+}
+
 // The one input RFC 1624 eqn. 3 cannot get right: when every covered word
 // is zero after the change, a full computation gives 0xffff (the sum is
 // +0) but the update yields 0x0000. cksum_adjust16 cannot tell, so callers
