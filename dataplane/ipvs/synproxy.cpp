@@ -64,7 +64,7 @@ void send_syn_ack(WorkerCtx& ctx, const SynAnswers& a, uint32_t i, uint32_t cook
   w.sack_ts(o.sack, o.timestamps, uint32_t(v.now_ms), a.tsval[i]);
   if (o.wscale != kNoWscale) w.wscale(cfg.wscale);
   TcpSegment syn_ack{f.daddr, f.saddr, f.dport, f.sport, cookie, f.client_isn + 1, kTcpSyn | kTcpAck, 65535, cfg.ttl,
-                     w.bytes(), w.size()};
+                     w.words(), w.size()};
   PacketMeta out_meta;
   rte_mbuf* out = a.m[i];
   if (tcp_reusable(out)) {

@@ -28,7 +28,7 @@ rte_tcp_hdr* tcp_of(rte_mbuf* m, const PacketMeta& meta) {
 // rewrite towards the dest like the client's own.
 void send_as_client(WorkerCtx& ctx, Conn& c, uint32_t seq, uint32_t ack, uint8_t flags, const OptionWriter& w) {
   const SynproxyState& sp = sp_of(ctx, c);
-  TcpSegment seg{c.caddr, c.vaddr, c.cport, c.vport, seq, ack, flags, sp.client_win, 64, w.bytes(), w.size()};
+  TcpSegment seg{c.caddr, c.vaddr, c.cport, c.vport, seq, ack, flags, sp.client_win, 64, w.words(), w.size()};
   PacketMeta meta;
   rte_mbuf* m = tcp_build(ctx.pool, seg, meta);
   if (m == nullptr) return ctx.count(Counter::drop_no_mbuf);

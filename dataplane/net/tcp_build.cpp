@@ -75,11 +75,9 @@ void tcp_write(rte_mbuf* m, const TcpSegment& s, PacketMeta& meta) {
   tcp_sum.add32(tcp->sent_seq), tcp_sum.add32(tcp->recv_ack);
   tcp_sum.add16(rte_cpu_to_be_16(uint16_t(tcp->data_off << 8 | s.flags))), tcp_sum.add16(tcp->rx_win);
   auto* opts = reinterpret_cast<uint8_t*>(tcp + 1);
-  if (s.options_len != 0) std::memcpy(opts, s.options, s.options_len);
-  for (uint8_t i = 0; i + 4 <= s.options_len; i += 4) {  // a multiple of 4 (TcpSegment)
-    uint32_t w;
-    std::memcpy(&w, opts + i, 4);
-    tcp_sum.add32(w);
+  for (uint8_t i = 0; i < s.options_len / 4; i++) {
+    std::memcpy(opts + 4 * i, &s.options[i], 4);
+    tcp_sum.add32(s.options[i]);
   }
   tcp->cksum = tcp_sum.cksum();
   meta = PacketMeta{PacketKind::kIpv4, IPPROTO_TCP, uint16_t(sizeof(rte_ether_hdr)),

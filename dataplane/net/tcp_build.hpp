@@ -21,8 +21,8 @@ struct TcpSegment {
   uint8_t flags;
   uint16_t window;        // host order
   uint8_t ttl = 64;
-  const uint8_t* options = nullptr;  // a multiple of 4 bytes, at most 40
-  uint8_t options_len = 0;
+  const uint32_t* options = nullptr;  // words as they sit in the packet (network order)
+  uint8_t options_len = 0;           // in bytes: a multiple of 4, at most 40
 };
 
 // The longest frame written here: Ethernet, IPv4, TCP with 40 option bytes.
