@@ -203,7 +203,7 @@ export interface NativeAddon {
   poll(): RequestResult[];
 }
 
-const ADDON_PATH = path.resolve(__dirname, '../../../../build/addon/Release/fulcrum.node');
+export const ADDON_PATH = path.resolve(__dirname, '../../../../build/addon/Release/fulcrum.node');
 
 let loaded: NativeAddon | undefined;
 
