@@ -19,6 +19,7 @@ import type { ApplyRequest } from '../../control/src/api/gen/fulcrum/v1/ApplyReq
 import type { Service, Service__Output } from '../../control/src/api/gen/fulcrum/v1/Service';
 import { fulcrumProto, fulcrumTypes, LOADER_OPTIONS } from '../../control/src/api/proto';
 import { decodedInput, validateDesired, type Input } from '../../control/src/state/desired';
+import { FULL } from './full-service';
 
 /** The input form the store gets from this request, every service decoded. */
 function serverSide(request: ApplyRequest): Input {
@@ -83,34 +84,6 @@ test('nested messages arrive without undefined keys: persistence, timeouts, endp
 // Apply reads its services as decoded messages (apply-wire.ts); every
 // other call, and the client, as the loader's objects. Both must make the
 // same input of every field, set or not.
-const FULL: Service = {
-  name: 'every-key',
-  protocol: 'PROTOCOL_UDP',
-  vip: '10.0.0.100',
-  port: 53,
-  scheduler: 'SCHEDULER_MH',
-  forward: 'FORWARD_MODE_FULLNAT',
-  persistence: { timeout: { seconds: '4233600' }, netmask: '255.255.255.0' },
-  synproxy: true,
-  local_addresses: ['10.0.1.50', '10.0.1.51'],
-  client_address: 'CLIENT_ADDRESS_MODE_PROXY_V2',
-  health_check: {
-    type: 'HEALTH_CHECK_TYPE_UDP', send: 'ping', expect: 'pong', interval: { seconds: '2', nanos: 500_000_000 },
-    timeout: { nanos: 250_000_000 }, rise: 4, fall: 5, on_fail: 'HEALTH_FAIL_ACTION_REMOVE', port: 5353, source: '10.0.1.2',
-  },
-  passive_check: true,
-  timeouts: { tcp: { seconds: '900' }, tcpfin: { seconds: '120' }, udp: { seconds: '300', nanos: 1_000_000 } },
-  expire_nodest_conn: true,
-  endpoints: [{ protocol: 'PROTOCOL_TCP', vip: '10.0.0.101', port: 853 }, { port: 5353 }],
-  mh: { table_size: 251, hash_port: true, fallback: true },
-  lblc: { expire: { seconds: '3600' }, shrink: { seconds: '60' } },
-  dests: [
-    { address: '10.0.1.11', port: 53, weight: 0, forward: 'FORWARD_MODE_NAT', upper: 10, lower: 5 },
-    { address: '10.0.1.12', port: 53, health_check: { type: 'HEALTH_CHECK_TYPE_HTTPS', path: '/up', expect_status: 204 } },
-    { address: '10.0.1.13', port: 0, weight: 65535, forward: 'FORWARD_MODE_DR' },
-  ],
-};
-
 test('a decoded message and the loader reading of the same bytes make the same input', () => {
   const T = fulcrumTypes().lookupType('fulcrum.v1.Service');
   const cases: Service[] = [FULL, {}, { name: 'x', dests: [{}] }, { health_check: {}, persistence: {}, timeouts: {}, mh: {}, lblc: {} }];

@@ -13,6 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import * as protobuf from 'protobufjs';
 
+import { encoderOf } from './fast-encode';
 import type { ProtoGrpcType } from './gen/fulcrum';
 
 /** proto/, from dist/control/src/api or control/src/api. */
@@ -33,6 +34,7 @@ let loaded: { definition: protoLoader.PackageDefinition; grpc: ProtoGrpcType } |
 export function fulcrumProto(): { definition: protoLoader.PackageDefinition; grpc: ProtoGrpcType } {
   if (loaded === undefined) {
     const definition = protoLoader.loadSync(PROTO_FILE, LOADER_OPTIONS);
+    withFastApplyRequest(definition);
     loaded = { definition, grpc: grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType };
   }
   return loaded;
@@ -59,4 +61,17 @@ export function fulcrumTypes(): protobuf.Root {
     types = root;
   }
   return types;
+}
+
+/**
+ * Clients encode an ApplyRequest with the two-pass encoder
+ * (fast-encode.ts): the same bytes, in a fraction of the loader's time
+ * at 10,000 services. The conversion from the loader's objects
+ * (fromObject: enum names, 64-bit decimal strings) is the loader's.
+ */
+function withFastApplyRequest(definition: protoLoader.PackageDefinition): void {
+  const apply = (definition['fulcrum.v1.Fulcrum'] as protoLoader.ServiceDefinition).Apply;
+  const type = fulcrumTypes().lookupType('fulcrum.v1.ApplyRequest');
+  const encode = encoderOf(type);
+  apply.requestSerialize = (request: object) => encode(type.fromObject(request));
 }

@@ -16,6 +16,7 @@ import { Writer, type Type } from 'protobufjs';
 import type { ServiceConfig } from '../config/schema';
 import type { Desired } from '../state/desired';
 import { serviceOut, snatOut } from './convert';
+import { encoderOf } from './fast-encode';
 import { fulcrumTypes } from './proto';
 import { loaderReplySerializer, messageTag, SLICE_MESSAGES } from './reply-wire';
 
@@ -26,8 +27,13 @@ const RESPONSE_STATE = 1;  // GetDesiredStateResponse.state
 const encoded = new WeakMap<ServiceConfig, Uint8Array>();
 let types: { service: Type; state: Type } | undefined;
 
+let encodeService: (m: object) => Buffer;
+
 function wireTypes(): { service: Type; state: Type } {
-  types ??= { service: fulcrumTypes().lookupType('fulcrum.v1.Service'), state: fulcrumTypes().lookupType('fulcrum.v1.DesiredState') };
+  if (types === undefined) {
+    types = { service: fulcrumTypes().lookupType('fulcrum.v1.Service'), state: fulcrumTypes().lookupType('fulcrum.v1.DesiredState') };
+    encodeService = encoderOf(types.service);
+  }
   return types;
 }
 
@@ -43,7 +49,7 @@ async function servicesField(services: readonly ServiceConfig[], field: number):
       // fromObject, as the loader's serializer does: enum names become
       // numbers. A copy of its own: finish() may hand out a slice of a
       // shared 8 KB pool block, which the cache would keep alive whole.
-      bytes = new Uint8Array(service.encode(service.fromObject(serviceOut(s))).finish());
+      bytes = new Uint8Array(encodeService(service.fromObject(serviceOut(s))));
       encoded.set(s, bytes);
     }
     w.uint32(messageTag(field)).bytes(bytes);
