@@ -87,6 +87,10 @@ interface Bits {
   hi: number;
 }
 function bits64(v: unknown): Bits {
+  // Counters are plain numbers below 2^53 (stats.ts): no BigInt for them.
+  if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) {
+    return { lo: v >>> 0, hi: Math.floor(v / 0x100000000) };
+  }
   if (typeof v === 'object' && v !== null && 'low' in v) {
     const l = v as { low: number; high: number };
     return { lo: l.low >>> 0, hi: l.high >>> 0 };

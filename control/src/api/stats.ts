@@ -16,7 +16,7 @@
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
-import { Writer, type Type } from 'protobufjs';
+import { Writer } from 'protobufjs';
 
 import type { SnatConfig } from '../config/schema';
 import type { CounterSet, RowSums, U64 } from '../dataplane/counters';
@@ -27,6 +27,7 @@ import type { PoolStats__Output } from './gen/fulcrum/v1/PoolStats';
 import type { GetStatsResponse } from './gen/fulcrum/v1/GetStatsResponse';
 import type { WorkerStats } from './gen/fulcrum/v1/WorkerStats';
 import { durationOut } from './convert';
+import { encoderOf } from './fast-encode';
 import { fulcrumTypes } from './proto';
 import { loaderReplySerializer, messageTag, SLICE_MESSAGES } from './reply-wire';
 
@@ -176,7 +177,7 @@ function wire(v: U64): number | { low: number; high: number } {
 
 const SERVICES_TAG = messageTag(2);  // GetStatsResponse.services
 
-let serviceStatsType: Type | undefined;
+let encodeServiceStats: ((message: object) => Buffer) | undefined;
 
 /** Where each Counters and Rates field is in a row (-1: not there, 0). */
 interface Layout {
@@ -199,7 +200,7 @@ function layout(s: ServiceSample): Layout {
  */
 export async function servicesWire(now: ServiceSample, before: ServiceSample | undefined, seconds: number): Promise<Uint8Array[]> {
   const rate = rateOver(seconds);
-  serviceStatsType ??= fulcrumTypes().lookupType('fulcrum.v1.ServiceStats');
+  encodeServiceStats ??= encoderOf(fulcrumTypes().lookupType('fulcrum.v1.ServiceStats'));
   const at = { now: layout(now), before: before === undefined ? undefined : layout(before) };
   const earlier = new Map(before?.services.map((s, i) => [s.name, i]));
   const chunks: Uint8Array[] = [];
@@ -209,7 +210,7 @@ export async function servicesWire(now: ServiceSample, before: ServiceSample | u
     for (let i = from; i < Math.min(from + SLICE_MESSAGES, now.services.length); i++) {
       const j = earlier.get(now.services[i].name);
       const message = serviceStats(now, i, at.now, before === undefined || j === undefined ? undefined : { sample: before, i: j, at: at.before! }, rate);
-      serviceStatsType.encode(message, w.uint32(SERVICES_TAG).fork()).ldelim();
+      w.uint32(SERVICES_TAG).bytes(encodeServiceStats(message));
     }
     chunks.push(w.finish());
   }
