@@ -47,7 +47,7 @@ async function servicesField(services: readonly ServiceConfig[], field: number):
     if (bytes === undefined) {
       if (++fresh % SLICE_MESSAGES === 0) await nextTurn();
       // fromObject, as the loader's serializer does: enum names become
-      // numbers. A copy of its own: finish() may hand out a slice of a
+      // numbers. A copy of its own: a small Buffer is a slice of Node's
       // shared 8 KB pool block, which the cache would keep alive whole.
       bytes = new Uint8Array(encodeService(service.fromObject(serviceOut(s))));
       encoded.set(s, bytes);
