@@ -5,12 +5,12 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 
 #include <rte_byteorder.h>
 #include <rte_tcp.h>
 
 #include "ipvs/syncookie.hpp"
+#include "net/load.hpp"
 #include "xmit/tcp_opts.hpp"
 
 namespace fulcrum {
@@ -27,11 +27,7 @@ struct SeenOptions {
   uint32_t tsval = 0, tsecr = 0;  // host order
 };
 
-inline uint32_t be32_at(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return rte_be_to_cpu_32(v);
-}
+inline uint32_t be32_at(const uint8_t* p) { return rte_be_to_cpu_32(load32(p)); }
 
 inline SeenOptions seen_options(rte_tcp_hdr* tcp, uint16_t hdr_len) {
   SeenOptions s;

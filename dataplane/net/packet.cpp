@@ -3,8 +3,6 @@
 
 #include <netinet/in.h>
 
-#include <cstring>
-
 #include <rte_arp.h>
 #include <rte_ether.h>
 #include <rte_icmp.h>
@@ -13,16 +11,10 @@
 #include <rte_udp.h>
 
 #include "net/checksum.hpp"
+#include "net/load.hpp"
 
 namespace fulcrum {
 namespace {
-
-// A 32-bit word as it sits in the packet, from any alignment.
-uint32_t load32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
 
 PacketKind reject(PacketMeta& meta, Counter why) {
   meta.kind = PacketKind::kDrop;

@@ -12,6 +12,7 @@
 #include <rte_udp.h>
 
 #include "net/checksum.hpp"
+#include "net/load.hpp"
 
 namespace fulcrum {
 namespace {
@@ -22,18 +23,6 @@ uint8_t* l4_cksum(rte_mbuf* m, const PacketMeta& meta) {
   if (meta.l4_proto == IPPROTO_TCP) return l4 + offsetof(rte_tcp_hdr, cksum);
   uint8_t* ck = l4 + offsetof(rte_udp_hdr, dgram_cksum);
   return (ck[0] | ck[1]) != 0 ? ck : nullptr;
-}
-
-// Header fields at 2-byte alignment: access them through memcpy.
-uint32_t load32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-uint16_t load16(const uint8_t* p) {
-  uint16_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
 }
 
 // One address and port to rewrite: addr_off is where the address sits in
