@@ -10,11 +10,12 @@
 // The bytes are protobufjs's own, field for field (fast-encode.test.ts
 // compares them): fields in id order, a field written when its message
 // has it as an own property (what fromObject set) and it is not null, a
-// repeated field when it has elements, packed where protobufjs packs.
+// repeated field when it has elements.
 // The input is a message as fromObject makes it (enums as numbers,
-// 64-bit integers as Longs or numbers). Types with a field kind this file
-// does not write (maps, fixed-width and zigzag integers) keep protobufjs's
-// encode (encoderOf returns it).
+// 64-bit integers as Longs or numbers). Types with a field this file does
+// not write (maps, packed repeated scalars, fixed-width and zigzag
+// integers: fulcrum.v1 has none of them) keep protobufjs's encode
+// (encoderOf returns it).
 
 import type { Field, Type } from 'protobufjs';
 
@@ -26,7 +27,6 @@ interface FieldPlan {
   key: number[];
   kind: Kind;
   repeated: boolean;
-  packed: boolean;
   sub?: Plan;
 }
 
@@ -59,11 +59,11 @@ function planOf(type: Type, plans: Map<Type, Plan | undefined>): Plan | undefine
   plans.set(type, plan);  // recursive types reach it while it is being made
   for (const f of [...type.fieldsArray].sort((a, b) => a.id - b.id)) {
     const kind = kindOf(f.resolve());
-    if (kind === undefined || f.map) return plans.set(type, undefined), undefined;
     const packed = f.repeated && f.packed && kind !== 'message' && kind !== 'string' && kind !== 'bytes';
+    if (kind === undefined || f.map || packed) return plans.set(type, undefined), undefined;
     const sub = kind === 'message' ? planOf(f.resolvedType as Type, plans) : undefined;
     if (kind === 'message' && sub === undefined) return plans.set(type, undefined), undefined;
-    plan.push({ name: f.name, key: keyBytes(f.id, packed ? 2 : WIRE[kind]), kind, repeated: f.repeated, packed, sub });
+    plan.push({ name: f.name, key: keyBytes(f.id, WIRE[kind]), kind, repeated: f.repeated, sub });
   }
   return plan;
 }
@@ -81,27 +81,34 @@ function varintSize(v: number): number {
   return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
 }
 
-/** A 64-bit integer as protobufjs takes it: a number, a Long, or a decimal string. */
-interface Bits {
-  lo: number;
-  hi: number;
-}
-function bits64(v: unknown): Bits {
+// The halves of the last 64-bit value split64 read. Module state rather
+// than an object a value: GetStats writes ~800,000 counters, each sized
+// and then written.
+let lo64 = 0;
+let hi64 = 0;
+
+/** Splits a 64-bit integer as protobufjs takes it (a number, a Long, a decimal string) into lo64 and hi64. */
+function split64(v: unknown): void {
   // Counters are plain numbers below 2^53 (stats.ts): no BigInt for them.
   if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) {
-    return { lo: v >>> 0, hi: Math.floor(v / 0x100000000) };
-  }
-  if (typeof v === 'object' && v !== null && 'low' in v) {
+    lo64 = v >>> 0;
+    hi64 = Math.floor(v / 0x100000000);
+  } else if (typeof v === 'object' && v !== null && 'low' in v) {
     const l = v as { low: number; high: number };
-    return { lo: l.low >>> 0, hi: l.high >>> 0 };
+    lo64 = l.low >>> 0;
+    hi64 = l.high >>> 0;
+  } else {
+    const n = BigInt.asUintN(64, BigInt(v as number | string));
+    lo64 = Number(n & 0xffffffffn);
+    hi64 = Number(n >> 32n);
   }
-  const n = BigInt.asUintN(64, BigInt(v as number | string));
-  return { lo: Number(n & 0xffffffffn), hi: Number(n >> 32n) };
 }
-function varint64Size(b: Bits): number {
-  if (b.hi === 0) return b.lo < 0x80 ? 1 : b.lo < 0x4000 ? 2 : b.lo < 0x200000 ? 3 : b.lo < 0x10000000 ? 4 : 5;
+
+/** The varint size of the value split64 read last. */
+function varint64Size(): number {
+  if (hi64 === 0) return varintSize(lo64);
   let n = 5;
-  for (let hi = b.hi >>> 3; hi !== 0; hi >>>= 7) n++;  // 35 bits in the first five bytes
+  for (let hi = hi64 >>> 3; hi !== 0; hi >>>= 7) n++;  // 35 bits in the first five bytes
   return n;
 }
 
@@ -109,7 +116,7 @@ function varint64Size(b: Bits): number {
 function valueSize(f: FieldPlan, v: unknown, sizes: number[]): number {
   switch (f.kind) {
     case 'varint': return varintSize(v as number);
-    case 'varint64': return varint64Size(bits64(v));
+    case 'varint64': return split64(v), varint64Size();
     case 'bool': return 1;
     case 'double': return 8;
     case 'string': { const n = Buffer.byteLength(v as string); return varintSize(n) + n; }
@@ -128,10 +135,6 @@ function messageSize(plan: Plan, m: Record<string, unknown>, sizes: number[]): n
     const v = m[f.name];
     if (!f.repeated) {
       n += f.key.length + valueSize(f, v, sizes);
-    } else if (f.packed) {
-      let body = 0;
-      for (const x of v as unknown[]) body += valueSize(f, x, sizes);
-      n += f.key.length + varintSize(body) + body;
     } else {
       for (const x of v as unknown[]) n += f.key.length + valueSize(f, x, sizes);
     }
@@ -152,12 +155,14 @@ class Out {
     this.buf[this.at++] = b;
   }
   varint(v: number): void {
-    if (v < 0) return this.varint64({ lo: v >>> 0, hi: 0xffffffff });
+    if (v < 0) return (lo64 = v >>> 0), (hi64 = 0xffffffff), this.varint64();
     while (v >= 0x80) this.byte((v & 0x7f) | 0x80), (v >>>= 7);
     this.byte(v);
   }
-  varint64(b: Bits): void {
-    let { lo, hi } = b;
+  /** The value split64 read last. */
+  varint64(): void {
+    let lo = lo64;
+    let hi = hi64;
     while (hi !== 0 || lo >= 0x80) {
       this.byte((lo & 0x7f) | 0x80);
       lo = ((lo >>> 7) | (hi << 25)) >>> 0;
@@ -168,7 +173,7 @@ class Out {
   value(f: FieldPlan, v: unknown): void {
     switch (f.kind) {
       case 'varint': return this.varint(v as number);
-      case 'varint64': return this.varint64(bits64(v));
+      case 'varint64': return split64(v), this.varint64();
       case 'bool': return this.byte(v ? 1 : 0);
       case 'double': this.buf.writeDoubleLE(v as number, this.at); this.at += 8; return;
       case 'string': {
@@ -195,12 +200,6 @@ class Out {
       const v = m[f.name];
       if (!f.repeated) {
         this.key(f), this.value(f, v);
-      } else if (f.packed) {
-        this.key(f);
-        let body = 0;
-        for (const x of v as unknown[]) body += valueSize(f, x, []);
-        this.varint(body);
-        for (const x of v as unknown[]) this.value(f, x);
       } else {
         for (const x of v as unknown[]) this.key(f), this.value(f, x);
       }
