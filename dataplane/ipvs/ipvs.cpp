@@ -257,7 +257,7 @@ bool ipvs_in(WorkerCtx& ctx, rte_mbuf* m, const PacketMeta& meta, const ConnHit*
     return ctx.drop(m, Counter::drop_no_dest), true;
   }
   if (hit.conn != nullptr) return conn_packet(ctx, hit, m, meta, flags), true;
-  const Service* s = ctx.snap->services ? ctx.snap->services->find(meta.l4_proto, t.daddr, t.dport) : nullptr;
+  const Service* s = ctx.snap->services ? v.svc_memo.find(*ctx.snap->services, meta.l4_proto, t.daddr, t.dport) : nullptr;
   if (s == nullptr) return !ctx.snap->snat.empty() && snat_in(ctx, m, meta, t, flags);
   if (s->synproxy && meta.l4_proto == IPPROTO_TCP) return synproxy_in(ctx, *s, m, meta, t, flags), true;
   if (meta.l4_proto == IPPROTO_TCP && !tcp_is_syn_only(flags)) return ctx.drop(m, Counter::drop_no_conn), true;

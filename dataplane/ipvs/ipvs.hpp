@@ -22,6 +22,7 @@
 #include "engine/worker_ctx.hpp"
 #include "ipvs/conn.hpp"
 #include "ipvs/laddr.hpp"
+#include "ipvs/service.hpp"
 #include "ipvs/synproxy.hpp"
 #include "ipvs/stats.hpp"
 #include "ipvs/timer_wheel.hpp"
@@ -68,6 +69,7 @@ struct alignas(64) IpvsWorker {
   std::vector<DestLoad> load;
   uint64_t rng = 0x9e3779b97f4a7c15ULL;
   SynAnswers syn_answers;  // the burst's SYNs, answered after it
+  ServiceMemo svc_memo;    // the service of the last packet no connection claimed
 
   // Builds the state; nullptr and err on failure. Control thread.
   static std::unique_ptr<IpvsWorker> create(uint32_t worker, uint32_t workers,

@@ -2,25 +2,24 @@
 #include "ipvs/service.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 
 #include <rte_hash_crc.h>
 
 namespace fulcrum {
-namespace {
 
-// <vip, vport, proto> in one 64-bit word, built in registers.
-uint64_t svc_key(uint8_t proto, uint32_t vip, uint16_t vport) {
-  return uint64_t(vip) << 32 | uint64_t(vport) << 8 | proto;
+// Tables are made on the control thread, but tests make them anywhere.
+ServiceTable::ServiceTable(std::vector<Shared> services) : services_(std::move(services)) {
+  static std::atomic<uint64_t> made{0};
+  uid_ = made.fetch_add(1, std::memory_order_relaxed) + 1;
 }
-
-}  // namespace
 
 std::unique_ptr<ServiceTable> ServiceTable::create(std::vector<Shared> services, std::string& err) {
   size_t endpoints = 0;
   for (const Shared& s : services) endpoints += 1 + s->extra.size();
   std::unique_ptr<ServiceTable> t(new ServiceTable(std::move(services)));
-  t->slots_.assign(std::bit_ceil(std::max<size_t>(endpoints * 2, 16)), Slot{0, -1});
+  t->slots_.assign(std::bit_ceil(std::max<size_t>(endpoints * 2, 16)), Slot{0, nullptr});
   for (size_t i = 0; i < t->services_.size(); i++) {
     const Service& s = *t->services_[i];
     if (s.id >= t->by_id_.size()) t->by_id_.resize(s.id + 1, -1);
@@ -30,9 +29,9 @@ std::unique_ptr<ServiceTable> ServiceTable::create(std::vector<Shared> services,
     t->by_id_[s.id] = int32_t(i);
     t->any_expire_nodest_ |= s.expire_nodest;
     if (s.any_inhibited) t->mark_inhibited(s);
-    if (!t->add(Endpoint{s.proto, s.vip, s.vport}, i, err)) return nullptr;
+    if (!t->add(Endpoint{s.proto, s.vip, s.vport}, s, err)) return nullptr;
     for (const Endpoint& e : s.extra)
-      if (!t->add(e, i, err)) return nullptr;
+      if (!t->add(e, s, err)) return nullptr;
   }
   return t;
 }
@@ -49,27 +48,24 @@ size_t ServiceTable::probe(uint64_t key) const {
   size_t mask = slots_.size() - 1;
   // Never full (twice the endpoints), so every run ends at an empty slot.
   for (size_t i = rte_hash_crc_8byte(key, 0) & mask;; i = (i + 1) & mask)
-    if (slots_[i].index < 0 || slots_[i].key == key) return i;
+    if (slots_[i].svc == nullptr || slots_[i].key == key) return i;
 }
 
-bool ServiceTable::add(const Endpoint& e, size_t index, std::string& err) {
-  uint64_t key = svc_key(e.proto, e.vip, e.vport);
+bool ServiceTable::add(const Endpoint& e, const Service& s, std::string& err) {
+  uint64_t key = key_of(e.proto, e.vip, e.vport);
   Slot& slot = slots_[probe(key)];
-  if (slot.index >= 0) {
-    err = "service " + std::to_string(services_[index]->id) +
-          " has the same protocol, address and port as another";
+  if (slot.svc != nullptr) {
+    err = "service " + std::to_string(s.id) + " has the same protocol, address and port as another";
     return false;
   }
-  slot = Slot{key, int64_t(index)};
+  slot = Slot{key, &s};
   return true;
 }
 
 const Service* ServiceTable::find(uint8_t proto, uint32_t vip, uint16_t vport) const {
-  const Slot& exact = slots_[probe(svc_key(proto, vip, vport))];
-  if (exact.index >= 0) return services_[size_t(exact.index)].get();
-  if (vport == 0) return nullptr;
-  const Slot& any_port = slots_[probe(svc_key(proto, vip, 0))];
-  return any_port.index >= 0 ? services_[size_t(any_port.index)].get() : nullptr;
+  const Service* exact = slots_[probe(key_of(proto, vip, vport))].svc;
+  if (exact != nullptr || vport == 0) return exact;
+  return slots_[probe(key_of(proto, vip, 0))].svc;
 }
 
 }  // namespace fulcrum

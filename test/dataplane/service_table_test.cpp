@@ -3,7 +3,8 @@
 // ServiceTable, the <proto, vip, vport> -> service lookup every new flow
 // makes: at 10k services with group endpoints every endpoint is found,
 // nothing else is, a vip's port-zero service catches its other ports, and
-// a second service on one endpoint, or with one id, is refused by id.
+// a second service on one endpoint, or with one id, is refused by id; and
+// a worker's one-entry memo of it never answers from an older table.
 #include <netinet/in.h>
 
 #include <memory>
@@ -90,6 +91,33 @@ TEST(ServiceTable, TwoServicesWithOneIdAreRefused) {
   std::string err;
   EXPECT_EQ(ServiceTable::create(shared({service(7, IPPROTO_TCP, vip, 80), service(7, IPPROTO_TCP, vip, 81)}), err), nullptr);
   EXPECT_EQ(err, "service id 7 is used twice");
+}
+
+// A worker's memo answers for the table it is handed: a new table (a new
+// snapshot), while the old one lives on or after it was freed, is looked
+// up again.
+TEST(ServiceMemo, AnswersFromTheTableItIsGivenNotTheOneBefore) {
+  const uint32_t vip = rte_cpu_to_be_32(0x0a000001);
+  const uint16_t p80 = rte_cpu_to_be_16(80), p81 = rte_cpu_to_be_16(81);
+  std::string err;
+  auto table = [&](uint32_t id) {
+    auto t = ServiceTable::create(shared({service(id, IPPROTO_TCP, vip, 80)}), err);
+    EXPECT_NE(t, nullptr) << err;
+    return t;
+  };
+  ServiceMemo memo;
+  auto t1 = table(1);
+  EXPECT_EQ(memo.find(*t1, IPPROTO_TCP, vip, p80)->id, 1u);
+  EXPECT_EQ(memo.find(*t1, IPPROTO_TCP, vip, p81), nullptr);
+  EXPECT_EQ(memo.find(*t1, IPPROTO_UDP, vip, p80), nullptr);
+  EXPECT_EQ(memo.find(*t1, IPPROTO_TCP, vip, p80)->id, 1u);
+  auto t2 = table(2);
+  EXPECT_EQ(memo.find(*t2, IPPROTO_TCP, vip, p80)->id, 2u);
+  EXPECT_EQ(memo.find(*t1, IPPROTO_TCP, vip, p80)->id, 1u);
+  EXPECT_EQ(memo.find(*t2, IPPROTO_TCP, vip, p80)->id, 2u);
+  t1.reset();  // the allocator may well put the next table where this one was
+  auto t3 = table(3);
+  EXPECT_EQ(memo.find(*t3, IPPROTO_TCP, vip, p80)->id, 3u);
 }
 
 }  // namespace
