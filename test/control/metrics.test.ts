@@ -13,7 +13,7 @@ import { Registry } from 'prom-client';
 import { counterFamily, gaugeFamily, type Sample } from '../../control/src/metrics/family';
 import { observeRequest, registerRequestMetrics } from '../../control/src/metrics/requests';
 import { parseListen, startMetricsServer, type Exposition } from '../../control/src/metrics/server';
-import { labelValue, renderTable, SLICE_ROWS, statSeries, type TableFamily, type TableRow } from '../../control/src/metrics/table';
+import { labelPairs, renderTable, SLICE_ROWS, statSeries, type TableFamily, type TableRow } from '../../control/src/metrics/table';
 import { StatView } from '../../control/src/dataplane/counters';
 
 test('families read their values at each scrape; series that went away disappear', async () => {
@@ -94,7 +94,7 @@ test('table families: exposition text of each row, summed over the workers, in s
   type Row = TableRow & { w: number };
   const rows: Row[] = [
     { labels: 'service="web"', id: 0, w: 3 },
-    { labels: `service="${labelValue('a"b\\c')}"`, id: 1, w: 0 },
+    { labels: labelPairs([['service', 'a"b\\c'], ['dest', 'x\ny']]), id: 1, w: 0 },
     { labels: 'service="dns"', id: 2, w: 1 },
   ];
   const families: TableFamily<Row>[] = [
@@ -105,11 +105,11 @@ test('table families: exposition text of each row, summed over the workers, in s
   assert.deepEqual(slices, [
     '# HELP fulcrum_x_total X\n# TYPE fulcrum_x_total counter\n' +
       'fulcrum_x_total{service="web",direction="in"} 11\n' +
-      'fulcrum_x_total{service="a\\"b\\\\c",direction="in"} 8589934594\n' +
+      'fulcrum_x_total{service="a\\"b\\\\c",dest="x\\ny",direction="in"} 8589934594\n' +
       'fulcrum_x_total{service="web",direction="out"} 22\n' +
-      'fulcrum_x_total{service="a\\"b\\\\c",direction="out"} 7\n',
+      'fulcrum_x_total{service="a\\"b\\\\c",dest="x\\ny",direction="out"} 7\n',
     'fulcrum_x_total{service="dns",direction="in"} 5\nfulcrum_x_total{service="dns",direction="out"} 1\n',
-    '# HELP fulcrum_w W\n# TYPE fulcrum_w gauge\nfulcrum_w{service="web"} 3\nfulcrum_w{service="a\\"b\\\\c"} 0\n',
+    '# HELP fulcrum_w W\n# TYPE fulcrum_w gauge\nfulcrum_w{service="web"} 3\nfulcrum_w{service="a\\"b\\\\c",dest="x\\ny"} 0\n',
     'fulcrum_w{service="dns"} 1\n',
   ]);
   assert.deepEqual([...renderTable(families, [])], [], 'no rows, no families');

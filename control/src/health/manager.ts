@@ -15,6 +15,7 @@
 // pass.
 
 import type { HealthCheckConfig, HealthFailAction, ServiceConfig } from '../config/schema';
+import { destKeyOf } from '../dataplane/services';
 import { events } from '../events';
 import type { CheckResult, CheckTarget } from './check';
 import { CheckLimiter, DEFAULT_MAX_IN_FLIGHT } from './limiter';
@@ -217,7 +218,7 @@ function configured(s: ServiceConfig, e: Wanted): boolean {
 }
 
 function keyOf(service: string, dest: CheckTarget): string {
-  return `${service}|${dest.address}|${dest.port}`;
+  return destKeyOf(service, dest.address, dest.port);
 }
 
 function destLabel(dest: CheckTarget): string {

@@ -9,7 +9,7 @@
 
 import type { StatView } from '../dataplane/counters';
 import type { Dataplane, StatRowIds } from '../dataplane/dataplane';
-import { labelValue, renderTable, statSeries, type TableFamily, type TableRow } from './table';
+import { labelPairs, renderTable, statSeries, type TableFamily, type TableRow } from './table';
 
 type DestRow = TableRow & { weight: number };
 
@@ -21,9 +21,12 @@ function rowsOf(dp: Dataplane): () => { services: TableRow[]; dests: DestRow[] }
     if (made?.of !== ids) {
       made = {
         of: ids,
-        services: ids.services.map((s) => ({ labels: `service="${labelValue(s.name)}"`, id: s.id })),
+        services: ids.services.map((s) => ({ labels: labelPairs([['service', s.name]]), id: s.id })),
         dests: ids.dests.map((d) => ({
-          labels: `service="${labelValue(d.service)}",dest="${labelValue(`${d.address}:${d.port}`)}"`,
+          labels: labelPairs([
+            ['service', d.service],
+            ['dest', `${d.address}:${d.port}`],
+          ]),
           id: d.id,
           weight: d.weight,
         })),
