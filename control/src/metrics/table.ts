@@ -49,7 +49,7 @@ export function labelPairs(pairs: readonly (readonly [string, string])[]): strin
 }
 
 /** A label value as the exposition format wants it: backslash, quote and newline escaped. */
-export function labelValue(v: string): string {
+function labelValue(v: string): string {
   return /[\\"\n]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : v;
 }
 
