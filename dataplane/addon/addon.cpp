@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "addon/durable_write.hpp"
 #include "ctrl/spec_table.hpp"
 #include "engine/eal.hpp"
 #include "engine/engine.hpp"
@@ -280,6 +281,7 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
         InstanceMethod("pools", &FulcrumAddon::Pools),
         InstanceMethod("request", &FulcrumAddon::Request),
         InstanceMethod("poll", &FulcrumAddon::Poll),
+        InstanceMethod("writeFileDurable", &FulcrumAddon::WriteFileDurable),
     });
   }
   // Runs at environment teardown (process exit, worker thread end): the
@@ -461,6 +463,10 @@ class FulcrumAddon : public Napi::Addon<FulcrumAddon> {
     for (auto& r : engine_->poll()) out.Set(out.Length(), request_result(env, *r));
     return out;
   }
+
+  // The state file's save (durable_write.hpp): not the engine's, but the
+  // addon is where this process runs native code.
+  Napi::Value WriteFileDurable(const Napi::CallbackInfo& info) { return write_file_durable(info); }
 
   std::unique_ptr<Engine> engine_;
 };

@@ -3,8 +3,8 @@
 // The desired state's forms and files without a balancer: what the store
 // saves (the input form) and what the API sends (messages) turn back into
 // exactly the validated services, so a restart or a round trip through
-// the API changes nothing; the state file is replaced atomically; the
-// diff names objects and fields.
+// the API changes nothing; the state file is replaced atomically, and a
+// staged one only on commit; the diff names objects and fields.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,9 @@ import { serviceIn, serviceOut } from '../../control/src/api/convert';
 import type { Service__Output } from '../../control/src/api/gen/fulcrum/v1/Service';
 import { desiredInput, validateDesired } from '../../control/src/state/desired';
 import { changeText, diffDesired } from '../../control/src/state/diff';
-import { partsAfter, readStateFile, StateFileError, writeStateFile } from '../../control/src/state/file';
+import { loadAddon } from '../../control/src/dataplane/addon';
+import { StateError } from '../../control/src/state/errors';
+import { readStateFile, stageStateFile, StateFileError, writeStateFile } from '../../control/src/state/file';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fulcrum-state-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -126,13 +128,50 @@ test('the diff names each object and field that changed', () => {
   ]);
 });
 
-test('a write that takes part of the state goes on from the byte where it stopped', () => {
-  const parts = ['ab', '', 'cde', 'f'].map((t) => Buffer.from(t));
-  const rest = (n: number) => Buffer.concat(partsAfter(parts, n)).toString();
-  assert.equal(rest(0), 'abcdef');
-  assert.equal(rest(1), 'bcdef');
-  assert.equal(rest(2), 'cdef');
-  assert.equal(rest(4), 'ef');
-  assert.equal(rest(5), 'f');
-  assert.deepEqual(partsAfter(parts, 6), []);
+test('the addon writes every part in order, more parts than one write takes, over a longer file', async () => {
+  const fresh = path.join(dir, 'fresh.bin');
+  await loadAddon().writeFileDurable(fresh, []);
+  assert.equal(statSync(fresh).mode & 0o777, 0o600);
+  assert.equal(readFileSync(fresh, 'utf8'), '');
+  const file = path.join(dir, 'parts.bin');
+  writeFileSync(file, 'x'.repeat(100_000));
+  const pool = Buffer.from('0123456789');
+  // 3,000 parts (writev takes 1,024 at a time): empty ones, and slices of one buffer.
+  const parts = Array.from({ length: 3000 }, (_, i) => (i % 7 === 0 ? Buffer.alloc(0) : pool.subarray(i % 10, (i % 10) + (i % 3))));
+  await loadAddon().writeFileDurable(file, parts);
+  assert.equal(readFileSync(file, 'utf8'), Buffer.concat(parts).toString());
+});
+
+test('a file the addon cannot write is an error naming the step and the file', async () => {
+  const file = path.join(dir, 'none', 'x.bin');
+  await assert.rejects(loadAddon().writeFileDurable(file, [Buffer.from('a')]), { message: `open ${file}: No such file or directory` });
+  assert.throws(() => loadAddon().writeFileDurable(file, ['a' as unknown as Uint8Array]), {
+    name: 'TypeError',
+    message: 'writeFileDurable: part 0 is not a Uint8Array',
+  });
+});
+
+test('a staged state becomes the state file on commit, and leaves no trace when discarded', async () => {
+  const file = path.join(dir, 'staged', 'state.json');
+  const desired = validateDesired(RICH, PORTS);
+  await writeStateFile(file, { generation: 7, desired });
+  const dropped = stageStateFile(file, { generation: 8, desired });
+  assert.equal(readStateFile(file, PORTS)?.generation, 7, 'staged, not yet the state file');
+  await dropped.discard();
+  assert.equal(readStateFile(file, PORTS)?.generation, 7);
+  assert.deepEqual(readdirSync(path.dirname(file)), ['state.json']);
+  await stageStateFile(file, { generation: 9, desired }).commit();
+  assert.equal(readStateFile(file, PORTS)?.generation, 9);
+  assert.deepEqual(readdirSync(path.dirname(file)), ['state.json']);
+});
+
+test('a state that cannot be staged fails its commit, naming the file', async () => {
+  writeFileSync(path.join(dir, 'plain'), '');
+  const file = path.join(dir, 'plain', 'state.json');  // its directory is a file
+  const staged = stageStateFile(file, { generation: 1, desired: validateDesired(RICH, PORTS) });
+  await assert.rejects(staged.commit(), (err: Error) => {
+    assert.ok(err instanceof StateError);
+    assert.match(err.message, new RegExp(`^cannot write state file ${file.replace(/[.]/g, '\\.')}: .*mkdir`));
+    return true;
+  });
 });

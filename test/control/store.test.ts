@@ -2,15 +2,16 @@
 //
 // The store's group commit, without a balancer: changes of one event-loop
 // turn share a snapshot and a save; changes that arrive while a save is on
-// its way to the disk gather into the next batch; a save that fails takes
-// its batch and every change accepted on top of it back, dataplane
-// included. And its incremental validation and diff (state/validated.ts)
+// its way to the disk gather into the next batch; the save is written
+// while the publication runs and replaces the state file only after it;
+// a save or a publication that fails takes its batch and every change
+// accepted on top of it back, dataplane included. And its incremental validation and diff (state/validated.ts)
 // against the whole-state ones, over random edits (of the whole state and of
 // one service), Applies and failures. (With a real dataplane and gRPC: test/e2e/api-restart.test.ts
 // for the failed save, test/e2e/churn.test.ts for the batching.)
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
@@ -37,7 +38,10 @@ services:
 /** Records what the store publishes: the dests of its first service, per publication. */
 class Recorder {
   readonly published: string[][] = [];
+  /** Runs first in each apply: may throw (the engine refuses) or hold the thread. */
+  onApply: (cfg: FulcrumConfig) => void = () => undefined;
   apply(cfg: FulcrumConfig): number {
+    this.onApply(cfg);
     this.published.push(cfg.services[0]?.dests.map((d) => d.address) ?? []);
     return this.published.length;
   }
@@ -93,6 +97,51 @@ test('a failed save fails its batch and the changes made on top of it; the saved
   assert.deepEqual(sink.published.at(-1), ['10.0.0.11'], 'the dataplane runs the saved state again');
   // And the store works on: the next change is its own batch.
   await assert.rejects(addDest(s, '10.0.0.14'), /cannot write state file/);
+});
+
+test('the save is written while the publication holds the event loop, and replaces the state file only after it', async () => {
+  const file = path.join(dir, 'c', 'state.json');
+  const tmp = path.join(dir, 'c', `.state.json.${process.pid}.tmp`);
+  const { sink, store: s } = store(file);
+  await addDest(s, '10.0.0.12');
+  const sizes: number[] = [];
+  sink.onApply = () => {
+    // Synchronous, as Dataplane.apply is: nothing of the event loop runs
+    // meanwhile, so the temporary file fills only if its write is one job
+    // of the thread pool. Waits until it stops growing (at most 5 s).
+    for (const until = Date.now() + 5000; Date.now() < until; ) {
+      const size = existsSync(tmp) ? statSync(tmp).size : 0;
+      if (size > 0 && size === sizes.at(-1)) break;
+      sizes.push(size);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+    assert.equal(readStateFile(file, ['wan'])?.generation, 1, 'the state file is the old one during the publication');
+  };
+  await addDest(s, '10.0.0.13');
+  assert.ok((sizes.at(-1) ?? 0) > 0, 'the temporary file was written during the publication');
+  assert.equal(readStateFile(file, ['wan'])?.generation, 2);
+  assert.deepEqual(readdirSync(path.dirname(file)), ['state.json']);
+});
+
+test('a refused publication leaves the state file as it was, with nothing beside it', async () => {
+  const file = path.join(dir, 'd', 'state.json');
+  const { sink, store: s } = store(file);
+  await addDest(s, '10.0.0.12');
+  sink.onApply = (cfg) => {
+    if (cfg.services[0].dests.some((d) => d.address === '10.0.0.13')) throw new Error('refused by the engine');
+  };
+  await assert.rejects(addDest(s, '10.0.0.13'), /refused by the engine/);
+  assert.equal(readStateFile(file, ['wan'])?.generation, 1);
+  // Its staged write is removed once the job is done with it (at most 5 s).
+  for (const until = Date.now() + 5000; readdirSync(path.dirname(file)).length > 1 && Date.now() < until; ) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.deepEqual(readdirSync(path.dirname(file)), ['state.json']);
+  assert.deepEqual(sink.published.at(-1), ['10.0.0.11', '10.0.0.12'], 'the dataplane runs the saved state again');
+  // The discarded write is gone before the next save starts: that one lands.
+  await addDest(s, '10.0.0.14');
+  assert.deepEqual(readStateFile(file, ['wan'])?.desired.services[0].dests.map((d) => d.address), ['10.0.0.11', '10.0.0.12', '10.0.0.14']);
+  assert.deepEqual(readdirSync(path.dirname(file)), ['state.json']);
 });
 
 // A small deterministic generator: the same sequence on every run.

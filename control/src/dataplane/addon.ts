@@ -201,6 +201,12 @@ export interface NativeAddon {
   pools(): { mbufs: EnginePoolLevel[]; synproxy: EnginePoolLevel[] };
   request(worker: number, kind: RequestKind, filter?: ConnFilter): number;
   poll(): RequestResult[];
+  /**
+   * Creates or truncates path (mode 0600), writes parts in order, fsyncs
+   * and closes it, as one job off the event loop; parts must stay
+   * unchanged until the promise settles. Rejects with "STEP PATH: REASON".
+   */
+  writeFileDurable(path: string, parts: readonly Uint8Array[]): Promise<void>;
 }
 
 export const ADDON_PATH = path.resolve(__dirname, '../../../../build/addon/Release/fulcrum.node');

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 
 import { buildEalArgs, controlCpu } from '../config/eal';
 import type { DestConfig, FulcrumConfig, HealthFailAction, ServiceConfig, SnatConfig } from '../config/schema';
-import { observeApplyStage } from '../metrics/apply';
+import { observeApplyStage, secondsSince } from '../metrics/apply';
 import { loadAddon, type ConnFilter, type ConnRow, type EngineStartInfo, type NativeAddon, type NeighbourRow, type RequestKind, type RequestResult } from './addon';
 import { StatView, type CounterSet, type RowSums } from './counters';
 import { checkSpecLayout } from './spec-table';
@@ -170,7 +170,7 @@ export class Dataplane {
     this.verdictsPending = false;
     // Everything up to here but the C++ build and publication is "spec".
     const times = this.addon.lastApplyTimes();
-    observeApplyStage('spec', Number(process.hrtime.bigint() - started) / 1e9 - times.build - times.publish);
+    observeApplyStage('spec', secondsSince(started) - times.build - times.publish);
     observeApplyStage('snapshot_build', times.build);
     observeApplyStage('publish', times.publish);
     this.applied = { services, snat: cfg.snat, ids };

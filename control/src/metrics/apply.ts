@@ -13,7 +13,7 @@ export type ApplyStage = 'validate' | 'diff' | 'spec' | 'snapshot_build' | 'publ
 
 const stageDuration = new Histogram({
   name: 'fulcrum_control_apply_stage_seconds',
-  help: 'Time a desired-state change spends in each stage: validate, diff, spec (ids and the engine spec), snapshot_build (C++), publish, state_file',
+  help: 'Time a desired-state change spends in each stage: validate, diff, spec (ids and the engine spec), snapshot_build (C++), publish, state_file (its text made, and what it waits for the disk after publish: the write runs during spec and snapshot_build)',
   labelNames: ['stage'],
   buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
   registers: [],
@@ -25,11 +25,12 @@ export function observeApplyStage(stage: ApplyStage, seconds: number): void {
 
 /**
  * Runs fn and records its duration as `stage`, also when it throws; a
- * promise fn returns is timed until it settles (the state file's save).
+ * promise fn returns is timed until it settles (the state file's commit).
+ * `before`: seconds the stage spent earlier, recorded with fn's as one.
  */
-export function timeStage<T>(stage: ApplyStage, fn: () => T): T {
+export function timeStage<T>(stage: ApplyStage, fn: () => T, before = 0): T {
   const started = process.hrtime.bigint();
-  const done = () => observeApplyStage(stage, Number(process.hrtime.bigint() - started) / 1e9);
+  const done = () => observeApplyStage(stage, before + secondsSince(started));
   let result: T;
   try {
     result = fn();
@@ -40,6 +41,11 @@ export function timeStage<T>(stage: ApplyStage, fn: () => T): T {
   if (result instanceof Promise) return result.finally(done) as T;
   done();
   return result;
+}
+
+/** Seconds since `started`, a process.hrtime.bigint(). */
+export function secondsSince(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
 export function registerApplyMetrics(registry: Registry): void {

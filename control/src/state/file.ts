@@ -3,13 +3,15 @@
 // The state file: the last accepted desired state, so a restart restores
 // exactly it. Written atomically (temporary file, fsync, rename, fsync of
 // the directory): after a crash the file holds the old or the new state,
-// never a mix. JSON with the config file's keys, so an operator can read
+// never a mix. The temporary file can be written ahead (stageStateFile)
+// and made the state file only once the state is known good. JSON with the config file's keys, so an operator can read
 // it and `fulcrum apply -f` a copy of it.
 
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 
+import { loadAddon } from '../dataplane/addon';
 import { desiredInput, validateDesired, type Desired, type DesiredInput, type Input } from './desired';
 import { StateError } from './errors';
 
@@ -32,33 +34,60 @@ function stateBody(input: DesiredInput): StateBody {
   return { services: input.services.map((s) => Buffer.from(JSON.stringify(s))), snat: input.snat };
 }
 
+/** A state file's next contents, on their way to the disk beside it (a temporary file). */
+export interface StagedStateFile {
+  /** Makes them the state file (rename, fsync of the directory); rejects with StateError('unavailable') naming the file. */
+  commit(): Promise<void>;
+  /** Drops them: the state file stays as it was. Never rejects. */
+  discard(): Promise<void>;
+}
+
 /**
- * Writes the state; rejects with StateError('unavailable') naming the
- * file. `body` is state.desired's when the caller has it already (the
- * store's cache holds every service's bytes). The list of parts is made
- * at once (a later change cannot leak into it: parts are never written
- * to); the disk work runs off the event loop, which keeps serving while
- * the data reaches the disk. Control thread; one write at a time per file.
+ * Starts writing the state to a temporary file beside `file`, fsync
+ * included, as one job off the event loop (the addon's writeFileDurable):
+ * it goes on while the caller holds the event loop, as the store does
+ * when it publishes the same state to the dataplane meanwhile. `body` is
+ * state.desired's when the caller has it already (the store's cache
+ * holds every service's bytes). The list of parts is made at once (a
+ * later change cannot leak into it: parts are never written to). Control
+ * thread; one staged state at a time per file, until it is committed or
+ * discarded.
  */
-export async function writeStateFile(file: string, state: SavedState, body: StateBody = stateBody(desiredInput(state.desired))): Promise<void> {
+export function stageStateFile(file: string, state: SavedState, body: StateBody = stateBody(desiredInput(state.desired))): StagedStateFile {
   const parts = stateParts(state.generation, body);
   const dir = path.dirname(file);
   const tmp = tempFile(file, process.pid);
+  let written: Promise<void>;
   try {
-    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-    const fh = await fsp.open(tmp, 'w', 0o600);
-    try {
-      await writeAll(fh, parts);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fsp.rename(tmp, file);
-    await syncDir(dir);
+    // Synchronous, one system call when the directory exists: a promise
+    // here would put off the write until the event loop turns.
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    written = loadAddon().writeFileDurable(tmp, parts);
   } catch (err) {
-    await fsp.rm(tmp, { force: true });
-    throw new StateError('unavailable', `cannot write state file ${file}: ${(err as Error).message}`);
+    written = Promise.reject(err);
   }
+  written.catch(() => undefined);  // commit or discard answers it
+  return {
+    commit: async () => {
+      try {
+        await written;
+        await fsp.rename(tmp, file);
+        await syncDir(dir);
+      } catch (err) {
+        await fsp.rm(tmp, { force: true }).catch(() => undefined);  // the error to report is err
+        throw new StateError('unavailable', `cannot write state file ${file}: ${(err as Error).message}`);
+      }
+    },
+    discard: async () => {
+      await written.catch(() => undefined);  // the job may still be writing the file
+      await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    },
+  };
+}
+
+/** Writes the state (stageStateFile, then commit). */
+export function writeStateFile(file: string, state: SavedState, body?: StateBody): Promise<void> {
+  return stageStateFile(file, state, body).commit();
 }
 
 // One service (or snat rule) per line: half the bytes of indented JSON at
@@ -74,24 +103,6 @@ function stateParts(generation: number, body: StateBody): Uint8Array[] {
   listBytes(parts, body.snat.map((r) => Buffer.from(JSON.stringify(r))));
   parts.push(Buffer.from('\n}\n'));
   return parts;
-}
-
-/** Writes the parts in order, however much of them each writev takes. */
-async function writeAll(fh: fsp.FileHandle, parts: readonly Uint8Array[]): Promise<void> {
-  let rest = parts;
-  while (rest.length > 0) {
-    const { bytesWritten } = await fh.writev(rest);
-    if (bytesWritten === 0) throw new Error('the write made no progress');
-    rest = partsAfter(rest, bytesWritten);
-  }
-}
-
-/** The parts past their first n bytes. */
-export function partsAfter(parts: readonly Uint8Array[], n: number): readonly Uint8Array[] {
-  let i = 0;
-  for (; i < parts.length && n >= parts[i].length; i++) n -= parts[i].length;
-  if (i === parts.length) return [];
-  return [parts[i].subarray(n), ...parts.slice(i + 1)];
 }
 
 const COMMA_LINE = Buffer.from(',\n');

@@ -12,9 +12,11 @@
 // each of its changes answered. That is group commit: 1,000 changes a
 // second from concurrent clients cost a few snapshots and fsyncs a
 // second, not 1,000 of each, and the guarantee stays that an answered
-// change is on disk. The disk work runs off the event loop: while one
-// batch's save is in flight, new changes are validated and gather in the
-// next batch, which goes when the save is done (one save at a time). A
+// change is on disk. The disk work runs off the event loop, beside the
+// publication (the temporary file is written while the snapshot is built;
+// it replaces the state file once the dataplane took the state): while
+// one batch's save is in flight, new changes are validated and gather in
+// the next batch, which goes when the save is done (one save at a time). A
 // failure to publish or to save fails every change of the batch, and the
 // changes gathered on top of it, and puts the last saved state back
 // (dataplane included). Reads see a change as soon as it is validated, a
@@ -24,11 +26,11 @@
 
 import type { FulcrumConfig } from '../config/schema';
 import { events } from '../events';
-import { timeStage } from '../metrics/apply';
+import { secondsSince, timeStage } from '../metrics/apply';
 import { desiredInput, plain, type Desired, type DesiredInput, type Input } from './desired';
 import { changeText, diffServices, diffSnat, type Change } from './diff';
 import { StateError } from './errors';
-import { writeStateFile } from './file';
+import { stageStateFile, type StagedStateFile } from './file';
 import { ServiceCache, serviceBytes, type Validated } from './validated';
 
 /** What the store drives: Dataplane.apply. */
@@ -190,30 +192,40 @@ export class DesiredStateStore {
     return this.batch;
   }
 
-  /** Publishes the batch and saves it (the disk work off the event loop), then answers its changes. */
+  /**
+   * Publishes the batch and saves it, then answers its changes. The save
+   * is staged first: its disk work (one job off the event loop) goes on
+   * while the publication holds the event loop, and the new state file
+   * takes the old one's place only once the dataplane took the state.
+   */
   private flush(): void {
     const batch = this.batch as Batch;
     this.batch = undefined;
     const next = this.snapshot();
+    const started = process.hrtime.bigint();
+    const staged = next.gen === this.saved.gen ? undefined : this.stage(next, batch.last);
+    const staging = secondsSince(started);  // the file's text: part of the state_file stage
+    let done: Promise<void>;
     try {
       this.publish(this.desired);
+      const saved = staged === undefined ? Promise.resolve() : timeStage('state_file', () => staged.commit(), staging);
+      done = saved.then(
+        () => this.answer(batch, next),
+        (err: unknown) => this.fail(batch, err),
+      );
     } catch (err) {
       this.fail(batch, err);
-      return;
+      done = staged?.discard() ?? Promise.resolve();
     }
-    const save = next.gen === this.saved.gen ? Promise.resolve() : this.save(next, batch.last);
-    this.saving = save.then(
-      () => this.answer(batch, next),
-      (err: unknown) => this.fail(batch, err),
-    ).finally(() => {
+    this.saving = done.finally(() => {
       this.saving = undefined;
       if (this.batch !== undefined) setImmediate(() => this.flush());
     });
   }
 
-  private save(next: Saved, v: Validated): Promise<void> {
+  private stage(next: Saved, v: Validated): StagedStateFile {
     const state = { generation: next.gen, desired: next.desired };
-    return timeStage('state_file', () => writeStateFile(this.stateFile, state, { services: serviceBytes(v), snat: v.snatInput }));
+    return stageStateFile(this.stateFile, state, { services: serviceBytes(v), snat: v.snatInput });
   }
 
   private answer(batch: Batch, saved: Saved): void {
