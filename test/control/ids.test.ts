@@ -59,20 +59,38 @@ test('a key swapped for another in one assign drains; the ids handed out earlier
   assert.deepEqual([...swapped], [['a', 0], ['c', 2]]);
 });
 
-test('assignGroups: the same groups (the arrays, or their keys again) keep the same map; another key changes it', () => {
+test('assignGroups: the same groups (the arrays, or their keys again) keep the map as it is; another key changes it', () => {
   const ids = new IdAllocator(8, 'dest');
   const web = ['web|a', 'web|b'];
   const api = ['api|a'];
   const first = ids.assignGroups([web, api], () => true);
-  assert.deepEqual([...first.keys()], ['web|a', 'web|b', 'api|a']);
+  assert.deepEqual([...first], [['web|a', 0], ['web|b', 1], ['api|a', 2]]);
   assert.equal(ids.assignGroups([web, api], () => true), first, 'the same arrays');
   assert.equal(ids.assignGroups([[...web], api], () => true), first, 'a reweighted service: its keys again');
+  assert.deepEqual([...first], [['web|a', 0], ['web|b', 1], ['api|a', 2]]);
   const swapped = ids.assignGroups([['web|a', 'web|c'], api], () => true);
-  assert.notEqual(swapped, first);
-  assert.equal(swapped.get('web|a'), first.get('web|a'));
-  assert.equal(swapped.get('api|a'), first.get('api|a'));
-  assert.equal(swapped.has('web|b'), false);
-  assert.notEqual(ids.assignGroups([api, ['web|a', 'web|c']], () => true), swapped, 'another order is another list');
+  assert.deepEqual(new Map(swapped), new Map([['web|a', 0], ['web|c', 3], ['api|a', 2]]));
+  const reordered = ids.assignGroups([api, ['web|a', 'web|c']], () => true);
+  assert.deepEqual(new Map(reordered), new Map([['web|a', 0], ['web|c', 3], ['api|a', 2]]), 'another order: the same ids');
+});
+
+test('assignGroups visits only the groups that came and went: a removed key drains, a moved key keeps its id', () => {
+  const ids = new IdAllocator(6, 'dest');
+  const kept = [['k|1'], ['k|2'], ['k|3']];
+  const first = ids.assignGroups([...kept, ['web|a', 'web|b']], () => true);
+  ids.commit();
+  // web (another array: an edited service) loses b and gains c. a keeps
+  // its id; b's (4) drains while busy, so c takes a fresh one.
+  const busy = (id: number) => id !== 4;
+  const edited = ids.assignGroups([...kept, ['web|a', 'web|c']], busy);
+  ids.commit();
+  const expected = new Map([['k|1', 0], ['k|2', 1], ['k|3', 2], ['web|a', 3], ['web|c', 5]]);
+  assert.deepEqual(new Map(edited), expected);
+  assert.equal(edited, first, 'changed in place: no new map of every key');
+  assert.throws(() => ids.assignGroups([...kept, ['web|a', 'web|c'], ['new|x']], busy), /too many dests: at most 6/);
+  assert.deepEqual(new Map(ids.assignGroups([...kept, ['web|a', 'web|c']], busy)), expected, 'the refused assign changed nothing');
+  // Idle now: b's id is the next new key's.
+  assert.equal(ids.assignGroups([...kept, ['web|a', 'web|c'], ['new|x']], () => true).get('new|x'), 4);
 });
 
 test('assign() between two assignGroups() with the same groups: the second makes the groups\' map again', () => {
@@ -123,4 +141,49 @@ test('undo() of an assignGroups() puts the groups back: the same groups again ke
   ids.assignGroups([['a'], ['c']], () => false);
   ids.undo();
   assert.equal(ids.assignGroups(groups, () => true), first);
+});
+
+test('assignGroups over random edits, refusals and undos: every key has an id of its own, kept keys keep theirs', () => {
+  let x = 7;
+  const r = (n: number) => ((x = (x * 1103515245 + 12345) % 2147483648) >>> 12) % n;
+  const ids = new IdAllocator(40, 'dest');
+  // Services 0..7, each a group of some of its dests 0..5; an edit makes a new array.
+  let groups: string[][] = [];
+  let committed = new Map<string, number>();
+  for (let step = 0; step < 400; step++) {
+    const next = groups.filter(() => r(6) !== 0).map((g) => (r(3) === 0 ? [...g] : g));
+    for (let i = r(3); i > 0; i--) {
+      const svc = r(8);
+      const at = next.findIndex((g) => g[0]?.startsWith(`s${svc}|`));
+      const g = [...new Set(Array.from({ length: 1 + r(5) }, () => `s${svc}|d${r(6)}`))];
+      if (at >= 0) next[at] = g;
+      else next.push(g);
+    }
+    const idle = r(2) === 0 ? () => true : (id: number) => id % 3 !== 0;
+    let map: ReadonlyMap<string, number>;
+    try {
+      map = ids.assignGroups(next, idle);
+    } catch (err) {
+      assert.match((err as Error).message, /too many dests/);
+      assert.deepEqual(new Map(ids.assignGroups(groups, () => false)), committed, `step ${step}: refused, nothing changed`);
+      ids.commit();
+      continue;
+    }
+    const keys = next.flat();
+    assert.deepEqual([...map.keys()].sort(), [...keys].sort(), `step ${step}: exactly the groups' keys`);
+    assert.equal(new Set(map.values()).size, map.size, `step ${step}: no id twice`);
+    const before = new Set(committed.values());
+    for (const [key, id] of map) {
+      if (committed.has(key)) assert.equal(id, committed.get(key), `step ${step}: ${key} kept its id`);
+      else assert.ok(!before.has(id), `step ${step}: ${key} got ${id}, in use or draining`);
+    }
+    if (r(4) === 0) {
+      ids.undo();
+      assert.deepEqual(new Map(ids.assignGroups(groups, () => false)), committed, `step ${step}: undone`);
+    } else {
+      groups = next;
+      committed = new Map(map);
+    }
+    ids.commit();
+  }
 });
