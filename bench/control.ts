@@ -116,8 +116,15 @@ async function heavyCalls(api: FulcrumApi): Promise<Row[]> {
     ['GetStats (rates, 100 ms window)', () => api.call('GetStats', { window: { nanos: 100_000_000 } })],
     ['GetStats (one service)', () => api.call('GetStats', { services: ['svc7'] })],
     ['GetStats (workers only)', () => api.call('GetStats', { workers_only: true })],
-    ['UpdateDest (weight)', () => api.call('UpdateDest', { service: 'svc7', dest: { address: '10.1.0.56', port: 8000, weight: 1 + (rows.length % 5) } })],
+    // Another weight each call: the same one again would be a no-op, answered without a publication.
+    ['UpdateDest (weight)', () => api.call('UpdateDest', { service: 'svc7', dest: { address: '10.1.0.56', port: 8000, weight: 2 + (turn++ % 5) } })],
+    // A dest that comes and goes: the service's dest keys change (ids assigned again).
+    ['CreateDest, DeleteDest in turn', () => (added = !added)
+      ? api.call('CreateDest', { service: 'svc7', dest: { address: '10.9.9.9', port: 8000 } })
+      : api.call('DeleteDest', { service: 'svc7', address: '10.9.9.9', port: 8000 })],
   ];
+  let added = false;
+  let turn = 0;
   for (const [name, call] of heavy) rows.push(await timedCalls(name, 20, call));
   return rows;
 }
