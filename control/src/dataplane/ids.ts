@@ -23,7 +23,7 @@ interface Undo {
 }
 
 export class IdAllocator {
-  // Replaced, never changed in place: assign() hands it out.
+  // Handed out: assign() replaces it, a regroup changes it in place.
   private ids = new Map<string, number>();
   /** The keys ids was made for, in order (undefined: by a regroup, which makes no list). */
   private keys: readonly string[] | undefined = [];
@@ -143,9 +143,9 @@ export class IdAllocator {
    * once per config object; a key is in one group only). Groups that are
    * the very arrays of the last call, or hold the same keys, are compared
    * as such: a publication at 80,000 dests that keeps every dest makes no
-   * list of 80,000 keys. After a first call, only the groups that came
-   * and went are visited, and the map is changed in place (regroup):
-   * read it at once, not across a later assign.
+   * list of 80,000 keys. After a first call, when most groups are kept,
+   * only those that came and went are visited, and the map is changed in
+   * place (regroup): read it at once, not across a later assign.
    */
   assignGroups(groups: readonly (readonly string[])[], isIdle: (id: number) => boolean): ReadonlyMap<string, number> {
     if (this.groups !== undefined && sameGroups(groups, this.groups)) {

@@ -4,8 +4,9 @@
 // exactly it. Written atomically (temporary file, fsync, rename, fsync of
 // the directory): after a crash the file holds the old or the new state,
 // never a mix. The temporary file can be written ahead (stageStateFile)
-// and made the state file only once the state is known good. JSON with the config file's keys, so an operator can read
-// it and `fulcrum apply -f` a copy of it.
+// and made the state file only once the state is known good. JSON with
+// the config file's keys, so an operator can read it and `fulcrum apply
+// -f` a copy of it.
 
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
