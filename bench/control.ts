@@ -107,26 +107,36 @@ async function timedCalls(name: string, count: number, call: () => Promise<unkno
   return [name, count, percentile(ms, 50), percentile(ms, 99), Math.max(...ms)];
 }
 
-async function heavyCalls(api: FulcrumApi): Promise<Row[]> {
+async function heavyCalls(api: FulcrumApi, port: number): Promise<{ calls: Row[]; edits: Row[] }> {
   const rows: Row[] = [];
-  const heavy: [string, () => Promise<unknown>][] = [
+  const reads: [string, () => Promise<unknown>][] = [
     ['ListServices', () => api.call('ListServices', {})],
     ['GetDesiredState', () => api.call('GetDesiredState', {})],
     ['GetStats', () => api.call('GetStats', {})],
     ['GetStats (rates, 100 ms window)', () => api.call('GetStats', { window: { nanos: 100_000_000 } })],
     ['GetStats (one service)', () => api.call('GetStats', { services: ['svc7'] })],
     ['GetStats (workers only)', () => api.call('GetStats', { workers_only: true })],
+  ];
+  let turn = 0;
+  const edits: [string, () => Promise<unknown>][] = [
     // Another weight each call: the same one again would be a no-op, answered without a publication.
     ['UpdateDest (weight)', () => api.call('UpdateDest', { service: 'svc7', dest: { address: '10.1.0.56', port: 8000, weight: 2 + (turn++ % 5) } })],
     // A dest that comes and goes: the service's dest keys change (ids assigned again).
-    ['CreateDest, DeleteDest in turn', () => (added = !added)
+    ['CreateDest, DeleteDest in turn', () => (turn++ % 2 === 0)
       ? api.call('CreateDest', { service: 'svc7', dest: { address: '10.9.9.9', port: 8000 } })
       : api.call('DeleteDest', { service: 'svc7', address: '10.9.9.9', port: 8000 })],
   ];
-  let added = false;
-  let turn = 0;
-  for (const [name, call] of heavy) rows.push(await timedCalls(name, 20, call));
-  return rows;
+  for (const [name, call] of reads) rows.push(await timedCalls(name, 20, call));
+  // The edits' stages too, per call: where an edit of one dest goes at this scale.
+  const stageRows: Row[] = [];
+  for (const [name, call] of edits) {
+    const before = (await scrape(port)).text;
+    rows.push(await timedCalls(name, 20, call));
+    const stages = stageDelta(before, (await scrape(port)).text);
+    const s = (k: string) => (stages.get(k) ?? NaN) / 20;
+    stageRows.push([name, s('validate'), s('diff'), s('spec'), s('snapshot_build'), s('publish'), s('state_file')]);
+  }
+  return { calls: rows, edits: stageRows };
 }
 
 /**
@@ -242,7 +252,9 @@ async function main(): Promise<void> {
     const names = running.services!.map((x) => x.name as string);
     const unary = await unaryLatencies(api, names);
     const loaded = await workerRate(api);
-    table(['unary call (saturated worker)', 'calls', 'p50 ms', 'p99 ms', 'max ms'], [floor, reference, ...unary, ...(await heavyCalls(api))]);
+    const heavy = await heavyCalls(api, port);
+    table(['unary call (saturated worker)', 'calls', 'p50 ms', 'p99 ms', 'max ms'], [floor, reference, ...unary, ...heavy.calls]);
+    table(['edit (mean per call, ms)', 'validate', 'diff', 'spec (ids)', 'snapshot build', 'publish', 'state file'], heavy.edits);
     table(['churn (saturated worker)', 'changes', 'changes/s', 'p50 ms', 'p99 ms'], [await churn(api, running)]);
     table(['worker', 'echo replies/s'], [['empty config', idle], [`${SERVICES} x ${DESTS} applied, after the calls`, loaded]]);
     table([`/metrics (per_dest: ${PER_DEST})`, 'scrapes', 'series', 'MB', 'p50 ms', 'p99 ms'], [['full scrape', ...(await scrapes(port))]]);
