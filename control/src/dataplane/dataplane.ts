@@ -90,7 +90,7 @@ export class Dataplane {
   private info: EngineStartInfo | undefined;
   private views: { counters: StatView; services: StatView; dests: StatView; laddrs: StatView } | undefined;
   private serviceIds: IdAllocator | undefined;
-  private applied: { services: ServiceConfig[]; snat: SnatConfig[]; ids: SpecIds } | undefined;
+  private applied: { services: readonly ServiceConfig[]; snat: SnatConfig[]; ids: SpecIds } | undefined;
   private rowIds: { of: object; rows: StatRowIds } | undefined;
   private byName = new WeakMap<readonly ServiceConfig[], Map<string, ServiceConfig>>();
   /** Health verdicts taken since the last publication: published at the end of this event-loop turn. */

@@ -225,9 +225,22 @@ interface GroupEdit {
 }
 
 function groupEdit(from: readonly (readonly string[])[], to: readonly (readonly string[])[]): GroupEdit {
-  const before = new Set(from);
-  const after = new Set(to);
-  return { came: to.filter((g) => !before.has(g)), gone: from.filter((g) => !after.has(g)) };
+  // Position by position first: an edit leaves the other services where
+  // they were, and two sets of 10,000 arrays cost a dest edit 5-10 ms.
+  // What differs in place (everything after an insertion, say) is then
+  // matched by identity.
+  const came: (readonly string[])[] = [];
+  const gone: (readonly string[])[] = [];
+  const n = Math.max(from.length, to.length);
+  for (let i = 0; i < n; i++) {
+    if (from[i] === to[i]) continue;
+    if (i < to.length) came.push(to[i]);
+    if (i < from.length) gone.push(from[i]);
+  }
+  if (came.length === 0 || gone.length === 0) return { came, gone };
+  const before = new Set(gone);
+  const after = new Set(came);
+  return { came: came.filter((g) => !before.has(g)), gone: gone.filter((g) => !after.has(g)) };
 }
 
 function sameKeys(a: readonly string[], b: readonly string[] | undefined): boolean {

@@ -175,8 +175,12 @@ export class DestOverlay {
     }
   }
 
-  /** The services without their removed dests (the very objects where none is removed). */
-  filter(services: readonly ServiceConfig[]): ServiceConfig[] {
+  /**
+   * The services without their removed dests (the very objects where none
+   * is removed; the very list when no dest is down).
+   */
+  filter(services: readonly ServiceConfig[]): readonly ServiceConfig[] {
+    if (this.down.size === 0) return services;
     const held = new Set([...this.down.keys()].map(serviceOfKey));
     return services.map((s) => {
       if (!held.has(s.name)) return s;
