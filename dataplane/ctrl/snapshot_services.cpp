@@ -154,35 +154,63 @@ bool build_service(Service& svc, const ServiceSpec& spec, const Snapshot* prev, 
   return true;
 }
 
-bool same_nat_addresses(const Service& a, const Service& b) {
-  auto nat = [](const Dest& d) { return d.fwd == FwdMode::kNat; };
-  auto x = a.dests.begin(), y = b.dests.begin();
-  for (;; ++x, ++y) {
-    x = std::find_if(x, a.dests.end(), nat);
-    y = std::find_if(y, b.dests.end(), nat);
-    if (x == a.dests.end() || y == b.dests.end()) return x == a.dests.end() && y == b.dests.end();
-    if (x->ip != y->ip) return false;
-  }
+using Addrs = std::vector<uint32_t>;
+
+void append_nat_dests(const Service& svc, Addrs& out) {
+  for (const Dest& d : svc.dests)
+    if (d.fwd == FwdMode::kNat) out.push_back(d.ip);
 }
 
-// True when services are prev's, one for one by id, and each one built
-// anew has the NAT dest addresses its predecessor had (a reweight, a
-// health verdict): then the NAT dest set is prev's. Ids are unique in a
-// snapshot, so as many services, each with an id prev has, is no service
-// come or gone.
-bool nat_dests_unchanged(const std::vector<ServiceTable::Shared>& services, const Snapshot* prev) {
-  if (prev == nullptr || !prev->services || prev->services->services().size() != services.size()) return false;
+void sort_unique(Addrs& a) {
+  std::sort(a.begin(), a.end());
+  a.erase(std::unique(a.begin(), a.end()), a.end());
+}
+
+Addrs minus(const Addrs& a, const Addrs& b) {
+  Addrs out;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+// prev's NAT dest set changed by what changed since: the addresses of the
+// services built anew (came), less those their predecessors and prev's
+// services now gone had (gone) that no service has any more. Sorting
+// 80,000 addresses on every publication that added or removed one was
+// most of what such an edit cost the build at 10,000 services; this is a
+// merge, and a scan of the dests only when an address may have gone.
+Addrs nat_dests_after(const Snapshot& prev, const std::vector<ServiceTable::Shared>& services) {
+  const std::vector<ServiceTable::Shared> none;
+  const std::vector<ServiceTable::Shared>& before = prev.services ? prev.services->services() : none;
+  uint32_t top = 0;
+  for (const auto* list : {&before, &services})
+    for (const ServiceTable::Shared& svc : *list) top = std::max(top, svc->id);
+  std::vector<uint8_t> present(size_t(top) + 1);
+  Addrs came, gone;
   for (const ServiceTable::Shared& svc : services) {
-    const Service* old = prev->services->by_id(svc->id);
-    if (old == nullptr || (old != svc.get() && !same_nat_addresses(*old, *svc))) return false;
+    present[svc->id] = 1;
+    const Service* old = prev.services ? prev.services->by_id(svc->id) : nullptr;
+    if (old == svc.get()) continue;  // kept: the very object
+    append_nat_dests(*svc, came);
+    if (old != nullptr) append_nat_dests(*old, gone);
   }
-  return true;
+  for (const ServiceTable::Shared& old : before)
+    if (!present[old->id]) append_nat_dests(*old, gone);
+  sort_unique(came);
+  sort_unique(gone);
+  Addrs maybe = minus(gone, came);  // an unchanged service may still have them
+  Addrs still;
+  if (!maybe.empty())
+    for (const ServiceTable::Shared& svc : services)
+      for (const Dest& d : svc->dests)
+        if (d.fwd == FwdMode::kNat && std::binary_search(maybe.begin(), maybe.end(), d.ip)) still.push_back(d.ip);
+  sort_unique(still);
+  Addrs grown;
+  std::set_union(prev.nat_dests.begin(), prev.nat_dests.end(), came.begin(), came.end(), std::back_inserter(grown));
+  return minus(grown, minus(maybe, still));
 }
 
-// Client steering while some service is persistent (see Snapshot::steer_mask).
-// The NAT dest set is prev's when it cannot have changed: sorting 80,000
-// addresses on every publication was most of what a dest reweight cost
-// the snapshot build at 10,000 services.
+// Client steering while some service is persistent (see Snapshot::steer_mask),
+// and the NAT dest addresses, whose replies go to their client's worker.
 void set_steering(Snapshot& s, const std::vector<ServiceTable::Shared>& services, const Snapshot* prev) {
   bool persistent = false;
   uint32_t mask = ~uint32_t(0);
@@ -193,15 +221,12 @@ void set_steering(Snapshot& s, const std::vector<ServiceTable::Shared>& services
   }
   s.steer_clients = persistent;
   s.steer_mask = persistent ? mask : 0;
-  if (nat_dests_unchanged(services, prev)) {
-    s.nat_dests = prev->nat_dests;
+  if (prev != nullptr) {
+    s.nat_dests = nat_dests_after(*prev, services);
     return;
   }
-  for (const ServiceTable::Shared& svc : services)
-    for (const Dest& d : svc->dests)
-      if (d.fwd == FwdMode::kNat) s.nat_dests.push_back(d.ip);
-  std::sort(s.nat_dests.begin(), s.nat_dests.end());
-  s.nat_dests.erase(std::unique(s.nat_dests.begin(), s.nat_dests.end()), s.nat_dests.end());
+  for (const ServiceTable::Shared& svc : services) append_nat_dests(*svc, s.nat_dests);
+  sort_unique(s.nat_dests);
 }
 
 uint32_t depth_mask(uint8_t depth) {

@@ -111,9 +111,8 @@ TEST(SnapshotServices, VipsAndLocalAddressesAreOwnedSortedAndFlagged) {
 }
 
 // Replies from NAT dests go to their client's worker, so the snapshot
-// knows every NAT dest address. A publication that cannot have changed
-// that set (the same services, rebuilt ones with the same NAT addresses)
-// takes the previous snapshot's; every other one makes it anew.
+// knows every NAT dest address. A publication changes the previous
+// snapshot's set by what changed (the services built anew, those gone).
 TEST(SnapshotServices, NatDestAddressesFollowTheServices) {
   const uint32_t moved = ip("10.0.1.13");
   auto a = build(ipvs_spec(), 1, nullptr);
@@ -140,6 +139,66 @@ TEST(SnapshotServices, NatDestAddressesFollowTheServices) {
   auto e = build(spec, 5, c.get());
   ASSERT_TRUE(e);
   EXPECT_FALSE(e->is_nat_dest(moved));
+}
+
+// The NAT dest set made from the previous snapshot's is, over random
+// publications (services kept, rebuilt, added and removed; dests moved,
+// shared between services, switched between NAT and DR), exactly the NAT
+// dest addresses of the services that run.
+TEST(SnapshotServices, NatDestAddressesFromThePreviousSetAreThoseOfAFullBuild) {
+  uint32_t x = 11;
+  auto r = [&](uint32_t n) { return ((x = x * 1103515245u + 12345u) >> 16 & 0x7fff) % n; };
+  std::unique_ptr<Snapshot> prev;
+  std::vector<ServiceSpec> live;
+  for (uint64_t gen = 1; gen <= 300; gen++) {
+    SnapshotSpec spec = ipvs_spec();
+    spec.services.clear();
+    std::vector<ServiceSpec> next;
+    for (const ServiceSpec& s : live) {
+      uint32_t what = r(6);
+      if (what == 0) continue;  // removed
+      ServiceSpec t = s;
+      if (what == 1) t.dests[r(uint32_t(t.dests.size()))].ip = ip("10.0.1.0") + htonl(1 + r(6));
+      if (what == 2) t.dests[0].fwd = t.dests[0].fwd == FwdMode::kNat ? FwdMode::kDr : FwdMode::kNat;
+      if (what >= 3) {  // sent by id: the previous snapshot's object
+        t = ServiceSpec{};
+        t.id = s.id;
+        t.keep = true;
+      }
+      next.push_back(t);
+    }
+    while (next.size() < 6 && r(2) == 0) {
+      uint32_t id = 0;
+      while (std::any_of(next.begin(), next.end(), [&](const ServiceSpec& s) { return s.id == id; })) id++;
+      std::vector<DestSpec> dests;
+      for (uint32_t j = 0, n = 1 + r(3); j < n; j++)
+        dests.push_back(dest(id * 3 + j, ip("10.0.1.0") + htonl(1 + r(6)), uint16_t(8080 + j), r(3) == 0 ? FwdMode::kDr : FwdMode::kNat));
+      next.push_back(service(id, IPPROTO_TCP, kVip, uint16_t(100 + id), dests));
+    }
+    spec.services = next;
+    auto s = build(spec, gen, prev.get());
+    ASSERT_TRUE(s);
+    // The same services in full, built from nothing.
+    SnapshotSpec full = spec;
+    full.services.clear();
+    for (const ServiceTable::Shared& svc : s->services ? s->services->services() : std::vector<ServiceTable::Shared>{}) {
+      const ServiceSpec* sent = nullptr;
+      for (const ServiceSpec& t : next) if (t.id == svc->id && !t.keep) sent = &t;
+      for (const ServiceSpec& t : live) if (sent == nullptr && t.id == svc->id) sent = &t;
+      ASSERT_NE(sent, nullptr);
+      full.services.push_back(*sent);
+    }
+    std::vector<uint32_t> expected;
+    for (const ServiceSpec& t : full.services)
+      for (const DestSpec& d : t.dests)
+        if (d.fwd == FwdMode::kNat) expected.push_back(d.ip);
+    std::sort(expected.begin(), expected.end());
+    expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+    ASSERT_EQ(s->nat_dests, expected) << "generation " << gen;
+    // What runs now, in full, for the next round.
+    live = full.services;
+    prev = std::move(s);
+  }
 }
 
 // dataplane.synproxy.max_conns sizes each worker's SYN proxy state pool;
