@@ -3,33 +3,38 @@
 
 #include <fcntl.h>
 #include <limits.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <string>
 #include <system_error>
-#include <vector>
+
+#include "addon/iov_cursor.hpp"
 
 namespace fulcrum {
 namespace {
 
 class DurableWrite final : public Napi::AsyncWorker {
  public:
+  // The job holds its own array of the parts: the caller's may change
+  // meanwhile, and each Uint8Array must live until the job is done.
   DurableWrite(Napi::Env env, std::string path, Napi::Array parts)
       : Napi::AsyncWorker(env, "fulcrum.writeFileDurable"),
         deferred_(Napi::Promise::Deferred::New(env)),
-        path_(std::move(path)),
-        parts_(Napi::Persistent(parts)) {
+        path_(std::move(path)) {
+    if (path_.find('\0') != std::string::npos)
+      throw Napi::TypeError::New(env, "writeFileDurable: the path holds a NUL byte");
+    Napi::Array held = Napi::Array::New(env, parts.Length());
     iov_.reserve(parts.Length());
     for (uint32_t i = 0; i < parts.Length(); i++) {
       Napi::Value v = parts.Get(i);
       if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
         throw Napi::TypeError::New(env, "writeFileDurable: part " + std::to_string(i) + " is not a Uint8Array");
       auto a = v.As<Napi::Uint8Array>();
-      if (a.ByteLength() > 0) iov_.push_back({a.Data(), a.ByteLength()});
+      held.Set(i, a);
+      iov_.add(a.Data(), a.ByteLength());
     }
+    parts_ = Napi::Persistent(held);
   }
 
   Napi::Promise promise() const { return deferred_.Promise(); }
@@ -46,27 +51,16 @@ class DurableWrite final : public Napi::AsyncWorker {
     if (!ok) fail(step_);
   }
 
-  // writev takes at most IOV_MAX pieces and may write fewer bytes than asked.
   bool write_all(int fd) {
     step_ = "write";
-    size_t i = 0;
-    while (i < iov_.size()) {
-      int n = int(std::min<size_t>(iov_.size() - i, IOV_MAX));
-      ssize_t done = writev(fd, &iov_[i], n);
+    while (!iov_.done()) {
+      ssize_t done = writev(fd, iov_.pieces(), iov_.count(IOV_MAX));
       if (done < 0 && errno == EINTR) continue;
       if (done <= 0) {
         if (done == 0) errno = EIO;  // no progress: would loop forever
         return false;
       }
-      for (size_t left = size_t(done); left > 0;) {
-        if (left >= iov_[i].iov_len) {
-          left -= iov_[i++].iov_len;
-        } else {
-          iov_[i].iov_base = static_cast<char*>(iov_[i].iov_base) + left;
-          iov_[i].iov_len -= left;
-          left = 0;
-        }
-      }
+      iov_.advance(size_t(done));
     }
     return true;
   }
@@ -79,7 +73,8 @@ class DurableWrite final : public Napi::AsyncWorker {
   }
 
   void fail(const char* step) {
-    SetError(std::string(step) + " " + path_ + ": " + std::error_code(errno, std::generic_category()).message());
+    int e = errno;  // before anything below may change it
+    SetError(std::string(step) + " " + path_ + ": " + std::error_code(e, std::generic_category()).message());
   }
 
   void OnOK() override { deferred_.Resolve(Env().Undefined()); }
@@ -88,7 +83,7 @@ class DurableWrite final : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   std::string path_;
   Napi::Reference<Napi::Array> parts_;  // keeps the bytes iov_ points at alive
-  std::vector<iovec> iov_;
+  IovCursor iov_;
   const char* step_ = "write";
 };
 

@@ -145,11 +145,13 @@ test('undo() of an assignGroups() puts the groups back: the same groups again ke
 
 test('assignGroups over random edits, refusals and undos: every key has an id of its own, kept keys keep theirs', () => {
   let x = 7;
-  const r = (n: number) => ((x = (x * 1103515245 + 12345) % 2147483648) >>> 12) % n;
+  const r = (n: number) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 12) % n;
   const ids = new IdAllocator(40, 'dest');
   // Services 0..7, each a group of some of its dests 0..5; an edit makes a new array.
   let groups: string[][] = [];
   let committed = new Map<string, number>();
+  // Ids of removed keys, until an assign finds them idle.
+  const draining = new Set<number>();
   for (let step = 0; step < 400; step++) {
     const next = groups.filter(() => r(6) !== 0).map((g) => (r(3) === 0 ? [...g] : g));
     for (let i = r(3); i > 0; i--) {
@@ -160,6 +162,7 @@ test('assignGroups over random edits, refusals and undos: every key has an id of
       else next.push(g);
     }
     const idle = r(2) === 0 ? () => true : (id: number) => id % 3 !== 0;
+    for (const id of draining) if (idle(id)) draining.delete(id);  // every assign reclaims first
     let map: ReadonlyMap<string, number>;
     try {
       map = ids.assignGroups(next, idle);
@@ -175,12 +178,13 @@ test('assignGroups over random edits, refusals and undos: every key has an id of
     const before = new Set(committed.values());
     for (const [key, id] of map) {
       if (committed.has(key)) assert.equal(id, committed.get(key), `step ${step}: ${key} kept its id`);
-      else assert.ok(!before.has(id), `step ${step}: ${key} got ${id}, in use or draining`);
+      else assert.ok(!before.has(id) && !draining.has(id), `step ${step}: ${key} got ${id}, in use or draining`);
     }
     if (r(4) === 0) {
       ids.undo();
       assert.deepEqual(new Map(ids.assignGroups(groups, () => false)), committed, `step ${step}: undone`);
     } else {
+      for (const [key, id] of committed) if (!map.has(key)) draining.add(id);
       groups = next;
       committed = new Map(map);
     }

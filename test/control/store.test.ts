@@ -138,8 +138,12 @@ test('a refused publication leaves the state file as it was, with nothing beside
   }
   assert.deepEqual(readdirSync(path.dirname(file)), ['state.json']);
   assert.deepEqual(sink.published.at(-1), ['10.0.0.11', '10.0.0.12'], 'the dataplane runs the saved state again');
-  // The discarded write is gone before the next save starts: that one lands.
-  await addDest(s, '10.0.0.14');
+  // Refused again, and a change right after it: its save waits for the
+  // discard, which would otherwise remove the file it writes.
+  await Promise.all([
+    assert.rejects(addDest(s, '10.0.0.13'), /refused by the engine/),
+    new Promise((r) => setImmediate(r)).then(() => addDest(s, '10.0.0.14')),
+  ]);
   assert.deepEqual(readStateFile(file, ['wan'])?.desired.services[0].dests.map((d) => d.address), ['10.0.0.11', '10.0.0.12', '10.0.0.14']);
   assert.deepEqual(readdirSync(path.dirname(file)), ['state.json']);
 });

@@ -73,7 +73,7 @@ export class IdAllocator {
         id = this.take(undo.taken);
         if (id === undefined) {
           this.giveBack(undo);
-          throw new Error(`too many ${this.what}s: at most ${this.limit} (raise dataplane.max_${this.what}s)`);
+          throw this.tooMany();
         }
         fresh++;
       }
@@ -115,6 +115,10 @@ export class IdAllocator {
     this.groups = undo.groups;
     for (const id of undo.drained) this.draining.delete(id);
     this.giveBack(undo);
+  }
+
+  private tooMany(): Error {
+    return new Error(`too many ${this.what}s: at most ${this.limit} (raise dataplane.max_${this.what}s)`);
   }
 
   /** A free id (noted in taken), else the next unused one, else undefined. */
@@ -193,7 +197,7 @@ export class IdAllocator {
         if (id === undefined) {
           this.pending = undo;
           this.undo();
-          throw new Error(`too many ${this.what}s: at most ${this.limit} (raise dataplane.max_${this.what}s)`);
+          throw this.tooMany();
         }
         this.ids.set(key, id);
         undo.added.push(key);

@@ -60,8 +60,8 @@ export function stageStateFile(file: string, state: SavedState, body: StateBody 
   const tmp = tempFile(file, process.pid);
   let written: Promise<void>;
   try {
-    // Synchronous, one system call when the directory exists: a promise
-    // here would put off the write until the event loop turns.
+    // Synchronous, a system call or two when the directory exists: a
+    // promise here would put off the write until the event loop turns.
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     written = loadAddon().writeFileDurable(tmp, parts);
   } catch (err) {

@@ -214,8 +214,9 @@ export class DesiredStateStore {
         (err: unknown) => this.fail(batch, err),
       );
     } catch (err) {
-      this.fail(batch, err);
+      // The discard first: the next save must wait for it, whatever fail() does.
       done = staged?.discard() ?? Promise.resolve();
+      this.fail(batch, err);
     }
     this.saving = done.finally(() => {
       this.saving = undefined;
