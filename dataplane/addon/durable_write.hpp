@@ -11,9 +11,9 @@
 // JavaScript thread for hundreds of milliseconds at 10,000 services. A
 // chain of fs promises (open, writev, fsync, close) advances one step per
 // turn of the event loop, so it would wait for the build; one job runs
-// beside it. The job keeps its own array of the parts (so their memory
-// lives until it is done); the caller does not write into their bytes
-// until the promise settles.
+// beside it. The job freezes the array of parts and holds it (so their
+// memory lives until it is done); the caller does not write into their
+// bytes until the promise settles.
 #pragma once
 
 #include <napi.h>

@@ -140,6 +140,7 @@ test('the addon writes every part in order, more parts than one write takes, ove
   const parts = Array.from({ length: 3000 }, (_, i) => (i % 7 === 0 ? Buffer.alloc(0) : pool.subarray(i % 10, (i % 10) + (i % 3))));
   await loadAddon().writeFileDurable(file, parts);
   assert.equal(readFileSync(file, 'utf8'), Buffer.concat(parts).toString());
+  assert.ok(Object.isFrozen(parts), 'the list the job held cannot have changed under it');
 });
 
 test('a file the addon cannot write is an error naming the step and the file', async () => {

@@ -203,8 +203,9 @@ export interface NativeAddon {
   poll(): RequestResult[];
   /**
    * Creates or truncates path (mode 0600), writes parts in order, fsyncs
-   * and closes it, as one job off the event loop; the parts' bytes must
-   * stay unchanged until the promise settles. Rejects with "STEP PATH: REASON".
+   * and closes it, as one job off the event loop. It freezes `parts`;
+   * their bytes must stay unchanged until the promise settles. Rejects
+   * with "STEP PATH: REASON".
    */
   writeFileDurable(path: string, parts: readonly Uint8Array[]): Promise<void>;
 }
