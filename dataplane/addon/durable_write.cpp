@@ -20,10 +20,11 @@ class DurableWrite final : public Napi::AsyncWorker {
   // cannot change meanwhile: each Uint8Array must live until the job is
   // done. (Copying 20,000 parts into an array of its own cost 2-3 ms of
   // the event loop per save.)
-  DurableWrite(Napi::Env env, std::string path, Napi::Array parts)
+  DurableWrite(Napi::Env env, std::string path, Napi::Array parts, bool append)
       : Napi::AsyncWorker(env, "fulcrum.writeFileDurable"),
         deferred_(Napi::Promise::Deferred::New(env)),
-        path_(std::move(path)) {
+        path_(std::move(path)),
+        append_(append) {
     if (path_.find('\0') != std::string::npos)
       throw Napi::TypeError::New(env, "writeFileDurable: the path holds a NUL byte");
     iov_.reserve(parts.Length());
@@ -43,7 +44,7 @@ class DurableWrite final : public Napi::AsyncWorker {
  private:
   // Thread pool: no JavaScript value is touched here, only the bytes.
   void Execute() override {
-    int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append_ ? O_APPEND : O_TRUNC), 0600);
     if (fd < 0) return fail("open");
     bool ok = write_all(fd) && sync(fd);
     int saved = errno;
@@ -83,6 +84,7 @@ class DurableWrite final : public Napi::AsyncWorker {
 
   Napi::Promise::Deferred deferred_;
   std::string path_;
+  bool append_;  // at the end of what the file holds, rather than in place of it
   Napi::Reference<Napi::Array> parts_;  // frozen; keeps the bytes iov_ points at alive
   IovCursor iov_;
   const char* step_ = "write";
@@ -92,9 +94,11 @@ class DurableWrite final : public Napi::AsyncWorker {
 
 Napi::Value write_file_durable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString() || !info[1].IsArray())
-    throw Napi::TypeError::New(env, "writeFileDurable(path: string, parts: Uint8Array[])");
-  auto* job = new DurableWrite(env, info[0].As<Napi::String>(), info[1].As<Napi::Array>());
+  bool flag_ok = info[2].IsUndefined() || info[2].IsBoolean();
+  if (!info[0].IsString() || !info[1].IsArray() || !flag_ok)
+    throw Napi::TypeError::New(env, "writeFileDurable(path: string, parts: Uint8Array[], append?: boolean)");
+  bool append = info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
+  auto* job = new DurableWrite(env, info[0].As<Napi::String>(), info[1].As<Napi::Array>(), append);
   Napi::Promise p = job->promise();
   job->Queue();  // the job deletes itself when it has settled
   return p;

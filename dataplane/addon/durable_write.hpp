@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// writeFileDurable(path, parts): creates (or truncates) path with mode
-// 0600, writes the Uint8Arrays of parts in order, fsyncs and closes it,
+// writeFileDurable(path, parts, append): creates (or truncates; with
+// append, adds to the end of) path with mode 0600, writes the Uint8Arrays
+// of parts in order, fsyncs and closes it,
 // all as one job on libuv's thread pool; returns a promise that settles
 // when the bytes are on disk, rejected with "open PATH: REASON" (or
 // write, fsync, close) on failure.

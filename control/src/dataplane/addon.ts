@@ -202,12 +202,12 @@ export interface NativeAddon {
   request(worker: number, kind: RequestKind, filter?: ConnFilter): number;
   poll(): RequestResult[];
   /**
-   * Creates or truncates path (mode 0600), writes parts in order, fsyncs
-   * and closes it, as one job off the event loop. It freezes `parts`;
-   * their bytes must stay unchanged until the promise settles. Rejects
-   * with "STEP PATH: REASON".
+   * Creates or truncates path (mode 0600; with `append`, creates it or
+   * writes at its end), writes parts in order, fsyncs and closes it, as
+   * one job off the event loop. It freezes `parts`; their bytes must stay
+   * unchanged until the promise settles. Rejects with "STEP PATH: REASON".
    */
-  writeFileDurable(path: string, parts: readonly Uint8Array[]): Promise<void>;
+  writeFileDurable(path: string, parts: readonly Uint8Array[], append?: boolean): Promise<void>;
 }
 
 export const ADDON_PATH = path.resolve(__dirname, '../../../../build/addon/Release/fulcrum.node');
