@@ -7,7 +7,7 @@
 // rates of a service) are in api-traffic.test.ts.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -18,6 +18,8 @@ import * as protoLoader from '@grpc/proto-loader';
 import { FulcrumApi } from '../../control/src/api/client';
 import type { Event__Output } from '../../control/src/api/gen/fulcrum/v1/Event';
 import type { Service } from '../../control/src/api/gen/fulcrum/v1/Service';
+import { readStateFile } from '../../control/src/state/file';
+import { journalFile } from '../../control/src/state/journal';
 import { Balancer, metricsPort } from './fixtures/balancer';
 import { rejectsWith } from './fixtures/grpc-assert';
 
@@ -56,9 +58,15 @@ const dns = (name: string, vip: string, more: Partial<Service> = {}): Service =>
   ...more,
 });
 
-function savedState(): { generation: number; services: { name: string; scheduler: string; dests: { address: string; weight: number }[] }[] } {
-  return JSON.parse(readFileSync(lb.stateFile, 'utf8'));
+/** What a restart would read: the state file with its journal's records. */
+function savedState(): { generation: number; services: { name: string; scheduler: string; dests: { address: string; weight: number }[] }[]; snat: { name: string }[] } {
+  const saved = readStateFile(lb.stateFile, ['wan', 'lan']);
+  assert.ok(saved, 'no state file');
+  return { generation: saved.generation, ...saved.desired };
 }
+
+/** The bytes on disk: the state file and its journal. */
+const savedBytes = () => [lb.stateFile, journalFile(lb.stateFile)].map((f) => (existsSync(f) ? readFileSync(f, 'utf8') : ''));
 
 test('the socket is mode 0600', () => {
   assert.equal(statSync(lb.socket).mode & 0o777, 0o600);
@@ -180,7 +188,7 @@ test('Apply: a dry run reports the diff and changes nothing; the apply changes o
       dns('dns-b', '10.0.0.57'),
     ],
   };
-  const fileBefore = readFileSync(lb.stateFile, 'utf8');
+  const fileBefore = savedBytes();
   const dry = await api.call('Apply', { state: next, dry_run: true });
   const expected = [
     '- service dns',
@@ -192,7 +200,7 @@ test('Apply: a dry run reports the diff and changes nothing; the apply changes o
   assert.deepEqual(dry.changes.map((c) => c.text), expected);
   assert.equal(dry.applied, false);
   assert.equal(dry.generation, generation);
-  assert.equal(readFileSync(lb.stateFile, 'utf8'), fileBefore, 'a dry run wrote the state file');
+  assert.deepEqual(savedBytes(), fileBefore, 'a dry run wrote the state file');
   assert.deepEqual((await api.call('ListServices', {})).services.map((s) => s.name), ['web', 'dns']);
 
   const real = await api.call('Apply', { state: next });
@@ -233,7 +241,7 @@ test('Apply adds an SNAT rule; its counters and pool address are reported', asyn
   const r = await api.call('Apply', { state: { services: state?.services, snat: [rule] } });
   assert.deepEqual(r.changes.map((c) => c.text), ['+ snat rule out']);
   assert.deepEqual((await api.call('GetDesiredState', {})).state?.snat, [{ ...rule, destination: '0.0.0.0/0' }]);
-  assert.equal((JSON.parse(readFileSync(lb.stateFile, 'utf8')) as { snat: { name: string }[] }).snat[0].name, 'out');
+  assert.equal(savedState().snat[0].name, 'out');
   const stats = await api.call('GetStats', {});
   assert.deepEqual(stats.snat_rules.map((x) => x.name), ['out']);
   assert.ok(stats.local_addresses.some((l) => l.address === '10.0.0.9'), JSON.stringify(stats.local_addresses));

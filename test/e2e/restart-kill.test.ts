@@ -4,14 +4,17 @@
 // (issue #8, "Restart"). Each round starts `fulcrum start` on the state
 // file the previous round left, hammers it with changes through the API
 // (several calls in flight, so a save is nearly always under way), and
-// SIGKILLs it at a random moment. Then the file must be one whole state:
-// it parses, its generation counts exactly the changes it holds, and it
-// holds every change the API had acknowledged (a change is saved before
-// it is answered) and at most the ones in flight beyond those. The next
-// start must bring back exactly what the file holds.
+// SIGKILLs it at a random moment. Then the file with its journal must be
+// one whole state: they read, the generation counts exactly the changes
+// they hold, and they hold every change the API had acknowledged (a change
+// is saved before it is answered) and at most the ones in flight beyond
+// those. The next start must bring back exactly what they hold. A hundred
+// other services make the state file large beside a record of the web
+// service's dests, so saves are journal records as well as whole files,
+// and kills land in both.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
@@ -19,6 +22,8 @@ import { after, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 
 import { FulcrumApi } from '../../control/src/api/client';
+import { readStateFile } from '../../control/src/state/file';
+import { journalFile } from '../../control/src/state/journal';
 import { Balancer } from './fixtures/balancer';
 
 const ROUNDS = 3;
@@ -35,13 +40,15 @@ interface FileState {
   ports: number[];  // the web service's dest ports, in order
 }
 
+const OTHERS = Array.from({ length: 100 }, (_, i) => `  - { name: other${i}, protocol: tcp, vip: 10.0.2.${i + 1}, port: 80 }`);
+
 function readState(file: string): FileState {
-  const text = readFileSync(file, 'utf8');
-  const doc = JSON.parse(text) as { format: string; generation: number; services: { name: string; dests?: { port: number }[] }[] };
-  assert.equal(doc.format, 'fulcrum-state');
-  const web = doc.services.find((s) => s.name === 'web');
-  assert.ok(web, 'the web service is missing');
-  return { generation: doc.generation, ports: (web.dests ?? []).map((d) => d.port) };
+  assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { format: string }).format, 'fulcrum-state');
+  const saved = readStateFile(file, ['wan', 'lan']);
+  const web = saved?.desired.services.find((s) => s.name === 'web');
+  assert.ok(saved && web, 'the web service is missing');
+  assert.equal(saved.desired.services.length, 1 + OTHERS.length);
+  return { generation: saved.generation, ports: web.dests.map((d) => d.port) };
 }
 
 // Adds dests with ports from `next` on, IN_FLIGHT calls at a time, until
@@ -71,11 +78,13 @@ async function hammer(api: FulcrumApi, next: number, acked: Set<number>): Promis
 }
 
 test('SIGKILL at random moments while saving never leaves a torn state file', { timeout: 240_000 }, async () => {
-  running = await Balancer.start(dir, { services: '  - { name: web, protocol: tcp, vip: 10.0.0.100, port: 80 }' });
+  const services = ['  - { name: web, protocol: tcp, vip: 10.0.0.100, port: 80 }', ...OTHERS].join('\n');
+  running = await Balancer.start(dir, { services });
   let next = 1000;
   let before: FileState = { generation: 0, ports: [] };
   let killedMidRun = 0;
   let tornSaves = 0;  // kills between creating the temporary file and the rename
+  let withRecords = 0;  // kills that left records in the journal
   for (let round = 0; round < ROUNDS; round++) {
     const b = running;
     const api = new FulcrumApi(b.socket);
@@ -102,6 +111,8 @@ test('SIGKILL at random moments while saving never leaves a torn state file', { 
     assert.ok(acked.size > 0, `round ${round}: no change got through before the kill`);
     if (added.length > acked.size) killedMidRun++;
     tornSaves += readdirSync(dir).filter((f) => f.endsWith('.tmp')).length;
+    const journal = journalFile(b.stateFile);
+    if (existsSync(journal) && readFileSync(journal, 'utf8').split('\n').length > 2) withRecords++;
 
     running = await Balancer.start(dir, { keepConfig: true });
     const restored = new FulcrumApi(running.socket);
@@ -120,5 +131,5 @@ test('SIGKILL at random moments while saving never leaves a torn state file', { 
   // Informational (the moments are random): how many kills fell after a
   // save and before its answer, and how many inside a save.
   console.log(`restart-kill: ${ROUNDS} rounds, ${before.ports.length} dests, ${killedMidRun} kills after a save ` +
-    `and before its answer, ${tornSaves} inside a save (temporary file left)`);
+    `and before its answer, ${tornSaves} inside a save (temporary file left), ${withRecords} with records in the journal`);
 });

@@ -77,6 +77,8 @@ export async function runStart(configPath: string): Promise<number> {
     process.once('SIGTERM', done);
   });
   await api.stop();
+  // The journal folded into the state file: a stopped balancer's file is its whole state.
+  await store.close().catch((err: Error) => process.stderr.write(`fulcrum: ${err.message} (the journal beside it keeps the changes)\n`));
   await dump();
   pools.stop();
   await obs.stop();

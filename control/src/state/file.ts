@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { loadAddon } from '../dataplane/addon';
 import { desiredInput, validateDesired, type Desired, type DesiredInput, type Input } from './desired';
 import { StateError } from './errors';
+import { journalFile, replayJournal } from './journal';
 
 const FORMAT = 'fulcrum-state';
 const VERSION = 1;
@@ -37,6 +38,8 @@ function stateBody(input: DesiredInput): StateBody {
 
 /** A state file's next contents, on their way to the disk beside it (a temporary file). */
 export interface StagedStateFile {
+  /** How many bytes it writes. */
+  readonly bytes: number;
   /** Makes them the state file (rename, fsync of the directory); rejects with StateError('unavailable') naming the file. */
   commit(): Promise<void>;
   /** Drops them: the state file stays as it was. Never rejects. */
@@ -69,6 +72,7 @@ export function stageStateFile(file: string, state: SavedState, body: StateBody 
   }
   written.catch(() => undefined);  // commit or discard answers it
   return {
+    bytes: parts.reduce((n, p) => n + p.byteLength, 0),
     commit: async () => {
       try {
         await written;
@@ -154,7 +158,8 @@ function alive(pid: number): boolean {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** Makes the directory's entries durable (a file renamed or created in it). */
+export async function syncDir(dir: string): Promise<void> {
   const fh = await fsp.open(dir, 'r');
   try {
     await fh.sync();
@@ -170,15 +175,27 @@ export class StateFileError extends Error {
   }
 }
 
-/** The saved state, or undefined when there is no state file. Throws StateFileError when it is unusable. */
+/**
+ * The saved state (the state file, then its journal's records), or
+ * undefined when there is no state file. Throws StateFileError when
+ * either is unusable.
+ */
 export function readStateFile(file: string, portNames: readonly string[]): SavedState | undefined {
   removeStaleTempFiles(file);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new StateFileError(file, `cannot read: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new StateFileError(file, `cannot read: ${(err as Error).message}`);
+    // A journal without its state file (deleted to start from the config
+    // file) continues nothing; left, a new state file of its generation
+    // would take its records.
+    try {
+      fs.rmSync(journalFile(file), { force: true });
+    } catch (rmErr) {
+      throw new StateFileError(file, `cannot remove the journal left without it: ${(rmErr as Error).message}`);
+    }
+    return undefined;
   }
   let doc: Record<string, unknown>;
   try {
@@ -194,7 +211,10 @@ export function readStateFile(file: string, portNames: readonly string[]): Saved
     throw new StateFileError(file, 'generation is not a whole number');
   }
   try {
-    return { generation, desired: validateDesired({ services: doc.services, snat: doc.snat }, portNames) };
+    // The changes saved since the file was written whole (journal.ts).
+    const base = { generation, services: doc.services as unknown[], snat: doc.snat };
+    const { state } = Array.isArray(doc.services) ? replayJournal(file, base) : { state: base };
+    return { generation: state.generation, desired: validateDesired({ services: state.services, snat: state.snat }, portNames) };
   } catch (err) {
     throw new StateFileError(file, (err as Error).message);
   }

@@ -7,14 +7,16 @@
 // latest state at once, synchronously, so its errors are its own and two
 // changes never interleave. It then joins the open batch: at the end of
 // the event-loop turn the batch is published to the dataplane as one
-// snapshot (connections untouched), persisted to the state file with one
-// fsync, and announced on the event bus, in that order, and only then is
-// each of its changes answered. That is group commit: 1,000 changes a
+// snapshot (connections untouched), persisted with one fsync (a record of
+// what it changed appended to the state file's journal, or the whole
+// state file: saver.ts), and announced on the event bus, in that order,
+// and only then is each of its changes answered. That is group commit: 1,000 changes a
 // second from concurrent clients cost a few snapshots and fsyncs a
 // second, not 1,000 of each, and the guarantee stays that an answered
-// change is on disk. The disk work runs off the event loop, beside the
-// publication (the temporary file is written while the snapshot is built;
-// it replaces the state file once the dataplane took the state): while
+// change is on disk. The disk work runs off the event loop (a whole
+// state file is written to a temporary file while the snapshot is built
+// and replaces the state file once the dataplane took the state; a
+// journal record is appended once the dataplane took it): while
 // one batch's save is in flight, new changes are validated and gather in
 // the next batch, which goes when the save is done (one save at a time). A
 // failure to publish or to save fails every change of the batch, and the
@@ -30,7 +32,8 @@ import { secondsSince, timeStage } from '../metrics/apply';
 import { desiredInput, plain, type Desired, type DesiredInput, type Input } from './desired';
 import { changeText, diffServices, diffSnat, type Change } from './diff';
 import { StateError } from './errors';
-import { stageStateFile, type StagedStateFile } from './file';
+import type { StagedStateFile } from './file';
+import { StateSaver } from './saver';
 import { ServiceCache, serviceBytes, type Validated } from './validated';
 
 /** What the store drives: Dataplane.apply. */
@@ -70,6 +73,7 @@ export class DesiredStateStore {
   private batch: Batch | undefined;
   /** The save in progress, if any: at most one at a time. */
   private saving: Promise<void> | undefined;
+  private readonly saver: StateSaver;
 
   /**
    * `base` is the running config (its services and snat are the initial
@@ -79,13 +83,14 @@ export class DesiredStateStore {
   constructor(
     private base: FulcrumConfig,
     private readonly dp: DataplaneSink,
-    private readonly stateFile: string,
+    stateFile: string,
     generation = 0,
   ) {
     this.desired = { services: base.services, snat: base.snat };
     this.gen = generation;
     this.cache = new ServiceCache(this.desired);
     this.saved = this.snapshot();
+    this.saver = new StateSaver(stateFile);
   }
 
   get generation(): number {
@@ -110,6 +115,26 @@ export class DesiredStateStore {
   /** The running desired state in input form, a copy the caller may edit. */
   input(): DesiredInput {
     return desiredInput(this.desired);
+  }
+
+  /** Resolves once no change is waiting for its batch and no save is in flight. */
+  async settled(): Promise<void> {
+    while (this.saving !== undefined || this.batch !== undefined) {
+      await (this.saving ?? new Promise((resolve) => setImmediate(resolve)));
+    }
+  }
+
+  /**
+   * At a stop, once no more changes come: waits for those in flight, then
+   * writes the journal's records into the state file, so that a stopped
+   * balancer's state file alone holds its state (saver.ts). Rejects with
+   * StateError('unavailable') when it cannot; the journal then still
+   * holds them, and the next start reads both.
+   */
+  async close(): Promise<void> {
+    await this.settled();
+    const state = { generation: this.gen, desired: this.desired };
+    await this.saver.fold(state, () => ({ services: this.cache.bytes(), snat: this.desired.snat.map((r) => plain(r)) }));
   }
 
   /** Replaces the whole desired state (input form) with `next`; dryRun only reports the difference. */
@@ -194,9 +219,10 @@ export class DesiredStateStore {
 
   /**
    * Publishes the batch and saves it, then answers its changes. The save
-   * is staged first: its disk work (one job off the event loop) goes on
-   * while the publication holds the event loop, and the new state file
-   * takes the old one's place only once the dataplane took the state.
+   * is staged first: a whole state file's disk work (one job off the
+   * event loop) goes on while the publication holds the event loop, and
+   * the new file takes the old one's place only once the dataplane took
+   * the state; a journal record is appended only then.
    */
   private flush(): void {
     const batch = this.batch as Batch;
@@ -224,9 +250,15 @@ export class DesiredStateStore {
     });
   }
 
+  /** The save of `next` (v its validation): a journal record of what changed since the last save, or the whole state file. */
   private stage(next: Saved, v: Validated): StagedStateFile {
     const state = { generation: next.gen, desired: next.desired };
-    return stageStateFile(this.stateFile, state, { services: serviceBytes(v), snat: v.snatInput });
+    const snatChanged = JSON.stringify(next.desired.snat) !== JSON.stringify(this.saved.desired.snat);
+    return this.saver.stage(
+      state,
+      () => ({ services: serviceBytes(v), snat: v.snatInput }),
+      () => ({ ...this.cache.changeSince(this.saved.cache), snat: snatChanged ? v.snatInput : undefined }),
+    );
   }
 
   private answer(batch: Batch, saved: Saved): void {

@@ -23,6 +23,7 @@
 
 import { answeredEndpoints, endpointText, parseValidService, type ServiceConfig } from '../config/schema';
 import { decodedInput, EncodedInput, plain, serviceInput, validateDesired, type Desired, type DesiredInput, type Input } from './desired';
+import type { JournalChange } from './journal';
 
 /** A running (or about to run) service: what it was validated as, and what it is known by. */
 interface Entry {
@@ -41,7 +42,7 @@ interface Entry {
   arrivedAs?: string;
   /** What no other service may have: its name and every endpoint it answers for. */
   claims: string[];
-  /** The validation that last listed it (duplicates and removals are found by it). */
+  /** The validation (or changeSince's pass) that last listed it: duplicates and removals are found by it. */
   seen: number;
 }
 
@@ -51,6 +52,8 @@ interface Commit {
   list: Entry[];
   fresh: Entry[];
   removed: Entry[];
+  /** Each new service took the place of the removed one of its name (an edit of one service): the order of names is kept. */
+  inPlace?: boolean;
 }
 
 export interface Validated extends Commit {
@@ -100,8 +103,11 @@ function desiredOf(list: readonly Entry[], snat: Desired['snat']): Desired {
  * own: a slice of a shared pool would keep the pool alive).
  */
 export function serviceBytes(v: Validated): Buffer[] {
-  return v.list.map((e) => (e.bytes ??= utf8(textOf(e))));
+  return v.list.map(bytesOf);
 }
+
+const bytesOf = (e: Entry): Buffer => (e.bytes ??= utf8(textOf(e)));
+const nameOf = (e: Entry): string => e.config.name;
 
 function utf8(text: string): Buffer {
   const out = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
@@ -140,6 +146,11 @@ export class ServiceCache {
     return { services: this.list.map((e) => e.input), snat: snat.map((r) => plain(r)) };
   }
 
+  /** The running services as the state file writes them (serviceBytes). */
+  bytes(): Buffer[] {
+    return this.list.map(bytesOf);
+  }
+
   /** The running service named `name` (its name is one of its claims). */
   service(name: string): ServiceConfig | undefined {
     return this.claims.get(nameClaim(name))?.config;
@@ -167,7 +178,7 @@ export class ServiceCache {
     if (e.claims.some((k) => (this.claims.get(k) ?? old) !== old)) return undefined;
     const list = this.list.slice();
     list[list.indexOf(old)] = e;
-    return this.validated(snat, list, [e], [old]);
+    return { ...this.validated(snat, list, [e], [old]), inPlace: true };
   }
 
   /** Validates like validateDesired (and throws the same StateError), reusing known services. */
@@ -177,7 +188,7 @@ export class ServiceCache {
 
   /** After a commit: the cache describes v's state. */
   replace(v: Validated): void {
-    const c: Commit = { list: v.list, fresh: v.fresh, removed: v.removed };
+    const c: Commit = { list: v.list, fresh: v.fresh, removed: v.removed, inPlace: v.inPlace };
     this.apply(c);
     this.log.push(c);
   }
@@ -194,6 +205,56 @@ export class ServiceCache {
       const previous = this.log.at(-1)?.list ?? this.beforeLog;
       this.apply({ list: previous, fresh: c.removed, removed: c.fresh });
     }
+  }
+
+  /**
+   * What the running list changed since `checkpoint` (not before the last
+   * forget()), as a journal record holds it: the services it gained (new
+   * or edited), the names it lost, and its order of names when the
+   * record's replay (journal.ts: an edited service keeps its place, a new
+   * one goes last) would not make it. When every commit since was an
+   * edit in place it costs what they changed (a batch of dest edits);
+   * otherwise a pass over both lists.
+   */
+  changeSince(checkpoint: number): JournalChange {
+    const commits = this.log.slice(checkpoint - this.base);
+    if (commits.every((c) => c.inPlace === true)) {
+      // The latest entry of each name edited: the earlier ones were replaced in turn.
+      const byName = new Map<string, Entry>();
+      for (const c of commits) for (const e of c.fresh) byName.set(nameOf(e), e);
+      return { services: [...byName.values()].map(bytesOf), removed: [] };
+    }
+    const before = checkpoint === this.base ? this.beforeLog : this.log[checkpoint - this.base - 1].list;
+    return this.listChange(before, this.list);
+  }
+
+  /**
+   * What turned list `before` into `after`, by passes over both that mark
+   * entries with epochs (as a validation does) rather than put 10,000 of
+   * them in Sets, which cost 10-20 ms.
+   */
+  private listChange(before: readonly Entry[], after: readonly Entry[]): JournalChange {
+    const inAfter = this.mark(after);
+    const lost = before.filter((e) => e.seen !== inAfter);
+    const inBefore = this.mark(before);
+    const gained = after.filter((e) => e.seen !== inBefore);
+    const named = new Set(gained.map(nameOf));
+    const edited = new Set(lost.map(nameOf).filter((n) => named.has(n)));
+    const removed = new Set(lost.map(nameOf).filter((n) => !edited.has(n)));
+    // The replay's order: the names kept or edited in their places, then the new ones.
+    let j = 0;
+    const next = (e: Entry) => j < after.length && nameOf(after[j++]) === nameOf(e);
+    let same = before.every((e) => removed.has(nameOf(e)) || next(e));
+    for (const e of gained) if (same && !edited.has(nameOf(e))) same = next(e);
+    same &&= j === after.length;
+    return { services: gained.map(bytesOf), removed: [...removed], order: same ? undefined : after.map(nameOf) };
+  }
+
+  /** Marks every entry of list with a new epoch, and returns it. */
+  private mark(list: readonly Entry[]): number {
+    const epoch = ++this.epoch;
+    for (const e of list) e.seen = epoch;
+    return epoch;
   }
 
   /** No restore will go back before the checkpoint: its commits need not be kept. */
