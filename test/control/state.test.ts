@@ -141,6 +141,14 @@ test('the addon writes every part in order, more parts than one write takes, ove
   await loadAddon().writeFileDurable(file, parts);
   assert.equal(readFileSync(file, 'utf8'), Buffer.concat(parts).toString());
   assert.ok(Object.isFrozen(parts), 'the list the job held cannot have changed under it');
+  // With append: after what the file holds; a new file is created (0600).
+  await loadAddon().writeFileDurable(file, [Buffer.from('AB'), Buffer.from('C')], true);
+  assert.equal(readFileSync(file, 'utf8'), `${Buffer.concat(parts).toString()}ABC`);
+  const appended = path.join(dir, 'appended.bin');
+  await loadAddon().writeFileDurable(appended, [Buffer.from('one\n')], true);
+  await loadAddon().writeFileDurable(appended, [Buffer.from('two\n')], true);
+  assert.equal(readFileSync(appended, 'utf8'), 'one\ntwo\n');
+  assert.equal(statSync(appended).mode & 0o777, 0o600);
 });
 
 test('a file the addon cannot write is an error naming the step and the file', async () => {
@@ -149,6 +157,10 @@ test('a file the addon cannot write is an error naming the step and the file', a
   assert.throws(() => loadAddon().writeFileDurable(file, ['a' as unknown as Uint8Array]), {
     name: 'TypeError',
     message: 'writeFileDurable: part 0 is not a Uint8Array',
+  });
+  assert.throws(() => loadAddon().writeFileDurable(file, [], 'yes' as unknown as boolean), {
+    name: 'TypeError',
+    message: 'writeFileDurable(path: string, parts: Uint8Array[], append?: boolean)',
   });
 });
 

@@ -16,6 +16,7 @@ import { after, test } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 
 import { FulcrumApi } from '../../control/src/api/client';
+import { journalFile } from '../../control/src/state/journal';
 import { Balancer } from './fixtures/balancer';
 
 const BIN = path.resolve(__dirname, '../../../bin/fulcrum.js');
@@ -50,7 +51,10 @@ function startFails(): { status: number | null; stderr: string } {
 let lastState: unknown;
 
 test('a restart restores exactly the last accepted state, over the config file', { timeout: 90_000 }, async () => {
-  running = await Balancer.start(dir, { services: service('web', '10.0.0.100') });
+  // Twenty more services: the state file is large beside a record, so the
+  // changes after the first (a process's first save is whole) are journal records.
+  const pad = Array.from({ length: 20 }, (_, i) => service(`pad${i}`, `10.0.2.${i + 1}`));
+  running = await Balancer.start(dir, { services: [service('web', '10.0.0.100'), ...pad].join('\n') });
   lastState = await withApi(running, async (api) => {
     await api.call('CreateDest', { service: 'web', dest: { address: '10.0.1.12', port: 80, weight: 7 } });
     await api.call('CreateService', { service: { name: 'dns', protocol: 'PROTOCOL_UDP', vip: '10.0.0.53', port: 53, scheduler: 'SCHEDULER_SH' } });
@@ -66,14 +70,19 @@ test('a restart restores exactly the last accepted state, over the config file',
     stream.on('error', (err: ServiceError) => resolve(`error ${status[err.code]}`));
   });
   await new Promise((r) => setTimeout(r, 200));
+  const journal = journalFile(running.stateFile);
+  assert.equal(readFileSync(journal, 'utf8').split('\n').length, 4, 'the header, two records and the last newline');
   assert.equal(await running.stop(), 0);
+  // The stop folded the journal into the state file, which alone is the state now.
+  assert.equal(existsSync(journal), false, 'a clean stop left the journal');
+  assert.equal((JSON.parse(readFileSync(running.stateFile, 'utf8')) as { generation: number }).generation, 3);
   assert.equal(await ended, 'end');
   watcher.close();
   assert.equal(existsSync(running.socket), false, 'the socket outlived a clean stop');
 
   // The config file now says something else; the state file wins.
   running = await Balancer.start(dir, { services: service('other', '10.0.0.200') });
-  assert.match(running.log, /2 service\(s\), 0 snat rule\(s\) from state file .*state\.json, generation 3/);
+  assert.match(running.log, /22 service\(s\), 0 snat rule\(s\) from state file .*state\.json, generation 3/);
   assert.deepEqual(await withApi(running, (api) => api.call('GetDesiredState', {})), lastState);
 });
 
