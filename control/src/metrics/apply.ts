@@ -13,7 +13,7 @@ export type ApplyStage = 'validate' | 'diff' | 'spec' | 'snapshot_build' | 'publ
 
 const stageDuration = new Histogram({
   name: 'fulcrum_control_apply_stage_seconds',
-  help: 'Time a desired-state change spends in each stage: validate, diff, spec (ids and the engine spec), snapshot_build (C++), publish, state_file (the save: a journal record made and appended after publish, or the whole state file's text made and what it waits for the disk after publish, its write running during spec and snapshot_build)',
+  help: 'Time a desired-state change spends in each stage: validate, diff, spec (ids and the engine spec), snapshot_build (C++), publish, state_file (the save: a journal record made and appended after publish, or the whole state file: its text made, and what it waits for the disk after publish, the write running during spec and snapshot_build)',
   labelNames: ['stage'],
   buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
   registers: [],
