@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { parseConfig, type ValidationEnv } from '../../control/src/config/load';
-import { destKey, laddrKeys, serviceKey, serviceSpecs, type SpecIds } from '../../control/src/dataplane/services';
+import { destKey, laddrKeys, serviceKey, serviceLaddrKeys, serviceSpecs, type SpecIds } from '../../control/src/dataplane/services';
 import { unpackService } from '../../control/src/dataplane/spec-table';
 import { snatDestKey, snatKey, snatLaddrKeys, snatSpecs } from '../../control/src/dataplane/snat';
 import { engineStartSpec } from '../../control/src/dataplane/spec';
@@ -29,7 +29,7 @@ function ids(cfg: ReturnType<typeof config>): SpecIds {
   return {
     services: numbered([...cfg.services.map(serviceKey), ...cfg.snat.map(snatKey)]),
     dests: numbered([...cfg.services.flatMap((s) => s.dests.map((d) => destKey(s, d))), ...cfg.snat.map(snatDestKey)]),
-    laddrs: numbered([...new Set([...laddrKeys(cfg.services), ...snatLaddrKeys(cfg.snat)])]),
+    laddrs: numbered([...new Set([...laddrKeys(cfg.services.map(serviceLaddrKeys)), ...snatLaddrKeys(cfg.snat)])]),
   };
 }
 

@@ -88,3 +88,19 @@ test('a config object sent two applies ago, but not by the last, is sent whole a
   assert.equal(asSpec(back[0]).dests[0].weight, 1);
   assert.equal(back[1], 2);
 });
+
+test('services that changed places are found, and one replaced in its place is sent whole', () => {
+  const { services, ids, overlay, cache } = setup();
+  const [web, api] = services;
+  cache.specs([web, api], ids, overlay);
+  cache.sent();
+  // Each at the other's place: not the entry of the object that was there.
+  assert.deepEqual(cache.specs([api, web], ids, overlay), [2, 1]);
+  cache.sent();
+  const reweighted = { ...web, dests: [{ ...web.dests[0], weight: 9 }, web.dests[1]] };
+  const next = cache.specs([api, reweighted], ids, overlay);
+  assert.equal(next[0], 2);
+  assert.equal(asSpec(next[1]).dests[0].weight, 9);
+  // A refused apply (no sent()): its new entry is not referred to by id at its place either.
+  assert.equal(typeof cache.specs([api, reweighted], ids, overlay)[1], 'object');
+});

@@ -17,7 +17,8 @@ import { loadAddon, type ConnFilter, type ConnRow, type EngineStartInfo, type Na
 import { StatView, type CounterSet, type RowSums } from './counters';
 import { checkSpecLayout } from './spec-table';
 import { IdAllocator } from './ids';
-import { DestOverlay, destKey, destKeys, laddrKeys, serviceKey, type SpecIds } from './services';
+import { PositionalMemo } from './positional';
+import { DestOverlay, destKey, destKeys, laddrKeys, serviceKey, serviceLaddrKeys, type SpecIds } from './services';
 import { ServiceSpecCache } from './spec-cache';
 import { snatDestKey, snatKey, snatLaddrKeys, snatSpecs } from './snat';
 import { engineStartSpec, snapshotSpec } from './spec';
@@ -102,6 +103,9 @@ export class Dataplane {
   private maxConns = 0;
   private readonly overlay = new DestOverlay();
   private readonly specCache = new ServiceSpecCache();
+  /** Each service's dest keys and laddr keys, by position in the last list applied. */
+  private readonly destKeyMemo = new PositionalMemo(destKeys);
+  private readonly laddrKeyMemo = new PositionalMemo(serviceLaddrKeys);
   private reclaimTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly pending = new Map<number, Pending>();
@@ -188,7 +192,7 @@ export class Dataplane {
     const serviceKeys = [...services.map(serviceKey), ...snat.map(snatKey)];
     const serviceIds = (this.serviceIds as IdAllocator).assign(serviceKeys, (id) => svcStats.sumNumber(id, live) === 0);
     // Each service's dest keys (made once per config object), then the snat rules'.
-    const groups = services.map(destKeys);
+    const groups = this.destKeyMemo.map(services);
     groups.push(snat.map(snatDestKey));
     // Persistence templates refer to their dest by id too. The counts are
     // unsigned, so their sum is 0 exactly when the doubles' is (no BigInt:
@@ -198,7 +202,7 @@ export class Dataplane {
     const destIds = (this.destIds as IdAllocator).assignGroups(groups, destIdle);
     // A local address's pool keeps its ports until no connection holds one.
     const used = laddrStats.field('used');
-    const laddrs = [...new Set([...laddrKeys(services), ...snatLaddrKeys(snat)])];
+    const laddrs = [...new Set([...laddrKeys(this.laddrKeyMemo.map(services)), ...snatLaddrKeys(snat)])];
     const laddrIds = (this.laddrIds as IdAllocator).assign(laddrs, (id) => laddrStats.sumNumber(id, used) === 0);
     return { services: serviceIds, dests: destIds, laddrs: laddrIds };
   }

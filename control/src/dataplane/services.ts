@@ -51,10 +51,20 @@ function serviceOfKey(key: string): string {
   return bar < 0 ? key : key.slice(0, bar);
 }
 
-/** Local addresses are keyed by address: services sharing one share its port pool. */
-export function laddrKeys(services: readonly ServiceConfig[]): string[] {
+const NO_KEYS: readonly string[] = [];
+
+/** s's local addresses as keys (one shared empty list for the many services without). */
+export function serviceLaddrKeys(s: ServiceConfig): readonly string[] {
+  return s.local_addresses.length === 0 ? NO_KEYS : s.local_addresses.map((a) => formatIPv4(parseIPv4(a) as number));
+}
+
+/**
+ * Local addresses are keyed by address: services sharing one share its
+ * port pool. `lists` holds each service's serviceLaddrKeys().
+ */
+export function laddrKeys(lists: readonly (readonly string[])[]): string[] {
   const keys = new Set<string>();
-  for (const s of services) for (const a of s.local_addresses) keys.add(formatIPv4(parseIPv4(a) as number));
+  for (const list of lists) for (const key of list) keys.add(key);
   return [...keys];
 }
 
@@ -160,7 +170,8 @@ export class DestOverlay {
 
   /** Changes with every verdict on one of the service's dests. */
   version(service: string): number {
-    return this.versions.get(service) ?? 0;
+    // Asked of every service per publication: no lookups before the first verdict.
+    return this.versions.size === 0 ? 0 : (this.versions.get(service) ?? 0);
   }
 
   /** Forgets dests no longer configured. Costs what is held out, not what is configured. */

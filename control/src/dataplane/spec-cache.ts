@@ -32,6 +32,8 @@ export class ServiceSpecCache {
   private sends = 0;
   /** The entries of the last specs(), which sent() marks as taken. */
   private pending: Cached[] = [];
+  /** The services of the last specs(), whose entries (by position) are those of pending. */
+  private last: readonly ServiceConfig[] = [];
 
   /**
    * What to send for each service: its id where the last apply sent the
@@ -39,9 +41,12 @@ export class ServiceSpecCache {
    */
   specs(services: readonly ServiceConfig[], ids: SpecIds, overlay: DestOverlay): (Uint32Array | number)[] {
     const pending = new Array<Cached>(services.length);
+    const last = this.last;
+    const before = this.pending;
     const out = services.map((s, i) => {
       const version = overlay.version(s.name);
-      const hit = this.cache.get(s);
+      // The same object at the same place: its entry without a WeakMap lookup.
+      const hit = s === last[i] ? before[i] : this.cache.get(s);
       if (hit !== undefined && hit.version === version && hit.sent === this.sends) {
         pending[i] = hit;
         return hit.id;
@@ -53,6 +58,7 @@ export class ServiceSpecCache {
       return spec;
     });
     this.pending = pending;
+    this.last = services;
     return out;
   }
 
@@ -60,6 +66,5 @@ export class ServiceSpecCache {
   sent(): void {
     this.sends++;
     for (const entry of this.pending) entry.sent = this.sends;
-    this.pending = [];
   }
 }
