@@ -136,6 +136,32 @@ test('the state file and its journal read back as the store state after every ch
   assert.equal(existsSync(journalFile(file)), false);
   assert.equal(fileGeneration(file), s.generation);
   assertReadsBack(s, file, 'after close');
+  // Nothing may be saved beside the fold, or after it.
+  await assert.rejects(async () => s.change((d) => deleteService(d, d.services[0].name as string)), /the balancer is stopping/);
+  assertReadsBack(s, file, 'a change after close');
+});
+
+test('a state file deleted under a running store is written whole at the next save', async () => {
+  const file = path.join(dir, 'deleted', 'state.json');
+  const s = store(file);
+  await s.change((d) => deleteService(d, 'svc0'));
+  await s.changeService('svc1', (svc) => createDest(svc, { address: '10.1.0.2', port: 80 }));
+  rmSync(file);
+  await s.changeService('svc2', (svc) => createDest(svc, { address: '10.1.0.3', port: 80 }));
+  assert.equal(fileGeneration(file), 3, 'whole: a start would drop a journal without its state file');
+  assert.equal(existsSync(journalFile(file)), false);
+  assertReadsBack(s, file, 'after the deletion');
+});
+
+test('a state file naming a service twice is refused as such, journal or not', async () => {
+  const file = path.join(dir, 'twice', 'state.json');
+  const s = store(file);
+  await s.change((d) => deleteService(d, 'svc0'));
+  await s.changeService('svc1', (svc) => createDest(svc, { address: '10.1.0.2', port: 80 }));
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const svc2 = lines.findIndex((l) => l.includes('"name":"svc2"'));
+  writeFileSync(file, [...lines.slice(0, svc2), lines[svc2].replace('"svc2"', '"svc1"'), ...lines.slice(svc2 + 1)].join('\n'));
+  assert.throws(() => readStateFile(file, PORTS), /duplicate service name 'svc1'/);
 });
 
 test('a dest edit appends one line to the journal and leaves the state file alone', async () => {

@@ -8,7 +8,7 @@
 // one whole state: they read, the generation counts exactly the changes
 // they hold, and they hold every change the API had acknowledged (a change
 // is saved before it is answered) and at most the ones in flight beyond
-// those. The next start must bring back exactly what they hold. A hundred
+// those. The next start must bring back exactly what they hold. Two hundred
 // other services make the state file large beside a record of the web
 // service's dests, so saves are journal records as well as whole files,
 // and kills land in both.
@@ -40,7 +40,7 @@ interface FileState {
   ports: number[];  // the web service's dest ports, in order
 }
 
-const OTHERS = Array.from({ length: 100 }, (_, i) => `  - { name: other${i}, protocol: tcp, vip: 10.0.2.${i + 1}, port: 80 }`);
+const OTHERS = Array.from({ length: 200 }, (_, i) => `  - { name: other${i}, protocol: tcp, vip: 10.0.${2 + (i >> 8)}.${(i & 255) + 1}, port: 80 }`);
 
 function readState(file: string): FileState {
   assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { format: string }).format, 'fulcrum-state');
@@ -128,6 +128,8 @@ test('SIGKILL at random moments while saving never leaves a torn state file', { 
   }
   // The temporary files of killed saves are not left to pile up.
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'temporary files left behind');
+  // The kills fell in journal records too, not only in whole state files.
+  assert.ok(withRecords > 0, 'no round ended with records in the journal');
   // Informational (the moments are random): how many kills fell after a
   // save and before its answer, and how many inside a save.
   console.log(`restart-kill: ${ROUNDS} rounds, ${before.ports.length} dests, ${killedMidRun} kills after a save ` +

@@ -95,6 +95,9 @@ export function replayJournal(stateFile: string, base: JournalState): { state: J
     throw problem(0, `not a ${FORMAT} version ${VERSION} header`);
   }
   if (header.base !== base.generation) return { state: base, records: 0 };  // continues an older state file
+  // Keyed by name, a state file that lists a name twice would lose one:
+  // left as it is, the schema refuses it, naming both.
+  if (new Set(base.services.map(nameOf)).size !== base.services.length) return { state: base, records: 0 };
   const replay = new Replay(base);
   let records = 0;
   for (let i = 1; i < lines.length; i++) {

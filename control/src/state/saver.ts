@@ -52,6 +52,9 @@ export class StateSaver {
    * each is made only if it is written.
    */
   stage(state: SavedState, whole: () => StateBody, change: () => JournalChange): StagedStateFile {
+    // A state file deleted under a running balancer: records appended
+    // without it would be dropped at the next start (file.ts).
+    if (this.journalBytes !== undefined && !fs.existsSync(this.file)) this.journalBytes = undefined;
     if (this.journalBytes !== undefined) {
       const parts = journalRecord(state.generation, change());
       if (this.journalBytes === 0) parts.unshift(journalHeader(this.baseGeneration));
@@ -83,9 +86,11 @@ export class StateSaver {
           await loadAddon().writeFileDurable(file, parts, true);
           if (before === 0) await syncDir(path.dirname(file));  // the journal's name is new
         } catch (err) {
-          // A piece of the record may have reached the file: cut it off
-          // (the save after this one is whole and drops the journal anyway).
-          await fsp.truncate(file, before).catch(() => undefined);
+          // The record (or a piece of it) may be in the file, even on disk
+          // (its fsync, or the directory's, failed after the write): the
+          // change is refused, so cut it off, durably. Best effort: the
+          // save after this one is whole and drops the journal anyway.
+          await cutBack(file, before).catch(() => undefined);
           throw new StateError('unavailable', `cannot write state file journal ${file}: ${(err as Error).message}`);
         }
         this.journalBytes = before + bytes;
@@ -114,5 +119,16 @@ export class StateSaver {
       },
       discard: () => staged.discard(),
     };
+  }
+}
+
+/** Truncates file to `size` and fsyncs it. */
+async function cutBack(file: string, size: number): Promise<void> {
+  const fh = await fsp.open(file, 'r+');
+  try {
+    await fh.truncate(size);
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }

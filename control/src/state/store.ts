@@ -74,6 +74,8 @@ export class DesiredStateStore {
   /** The save in progress, if any: at most one at a time. */
   private saving: Promise<void> | undefined;
   private readonly saver: StateSaver;
+  /** close() was called: changes are refused. */
+  private closing = false;
 
   /**
    * `base` is the running config (its services and snat are the initial
@@ -127,11 +129,13 @@ export class DesiredStateStore {
   /**
    * At a stop, once no more changes come: waits for those in flight, then
    * writes the journal's records into the state file, so that a stopped
-   * balancer's state file alone holds its state (saver.ts). Rejects with
+   * balancer's state file alone holds its state (saver.ts). Changes
+   * (a SIGHUP's too) are refused from now on. Rejects with
    * StateError('unavailable') when it cannot; the journal then still
    * holds them, and the next start reads both.
    */
   async close(): Promise<void> {
+    this.closing = true;
     await this.settled();
     const state = { generation: this.gen, desired: this.desired };
     await this.saver.fold(state, () => ({ services: this.cache.bytes(), snat: this.desired.snat.map((r) => plain(r)) }));
@@ -196,6 +200,8 @@ export class DesiredStateStore {
       ...diffSnat(this.desired.snat.map((r) => plain(r)), v.snatInput),
     ]);
     if (dryRun || (changes.length === 0 && !force)) return Promise.resolve({ changes, applied: false, generation: this.gen });
+    // close() folds the journal into the state file: no save may run beside it.
+    if (this.closing) throw new StateError('unavailable', 'the balancer is stopping: changes are no longer taken');
     if (changes.length > 0) {
       this.desired = v.desired;
       this.cache.replace(v);

@@ -246,7 +246,6 @@ export class ServiceCache {
     const next = (e: Entry) => j < after.length && nameOf(after[j++]) === nameOf(e);
     let same = before.every((e) => removed.has(nameOf(e)) || next(e));
     for (const e of gained) if (same && !edited.has(nameOf(e))) same = next(e);
-    same &&= j === after.length;
     return { services: gained.map(bytesOf), removed: [...removed], order: same ? undefined : after.map(nameOf) };
   }
 
