@@ -47,6 +47,15 @@ function store(file: string, services = SERVICES): DesiredStateStore {
   return new DesiredStateStore(parseConfig(config(services), 'c.yaml'), { apply: () => 0 }, file);
 }
 
+/** A store whose first save (whole, as every process's first) and one record are on disk. */
+async function withRecord(name: string): Promise<{ file: string; s: DesiredStateStore }> {
+  const file = path.join(dir, name, 'state.json');
+  const s = store(file);
+  await s.change((d) => deleteService(d, 'svc0'));
+  await s.changeService('svc1', (svc) => createDest(svc, { address: '10.1.0.2', port: 80 }));
+  return { file, s };
+}
+
 /** What the store holds is what a start would read: its generation, its services in order, its snat rules. */
 function assertReadsBack(s: DesiredStateStore, file: string, what: string): void {
   assert.deepEqual(readStateFile(file, PORTS), { generation: s.generation, desired: s.current }, what);
@@ -142,10 +151,7 @@ test('the state file and its journal read back as the store state after every ch
 });
 
 test('a state file deleted under a running store is written whole at the next save', async () => {
-  const file = path.join(dir, 'deleted', 'state.json');
-  const s = store(file);
-  await s.change((d) => deleteService(d, 'svc0'));
-  await s.changeService('svc1', (svc) => createDest(svc, { address: '10.1.0.2', port: 80 }));
+  const { file, s } = await withRecord('deleted');
   rmSync(file);
   await s.changeService('svc2', (svc) => createDest(svc, { address: '10.1.0.3', port: 80 }));
   assert.equal(fileGeneration(file), 3, 'whole: a start would drop a journal without its state file');
@@ -154,10 +160,7 @@ test('a state file deleted under a running store is written whole at the next sa
 });
 
 test('a state file naming a service twice is refused as such, journal or not', async () => {
-  const file = path.join(dir, 'twice', 'state.json');
-  const s = store(file);
-  await s.change((d) => deleteService(d, 'svc0'));
-  await s.changeService('svc1', (svc) => createDest(svc, { address: '10.1.0.2', port: 80 }));
+  const { file } = await withRecord('twice');
   const lines = readFileSync(file, 'utf8').split('\n');
   const svc2 = lines.findIndex((l) => l.includes('"name":"svc2"'));
   writeFileSync(file, [...lines.slice(0, svc2), lines[svc2].replace('"svc2"', '"svc1"'), ...lines.slice(svc2 + 1)].join('\n'));
@@ -188,10 +191,7 @@ test('a dest edit appends one line to the journal and leaves the state file alon
 });
 
 test('a torn last record is left out; damage before the last one is refused; a journal of an older state file is not read', async () => {
-  const file = path.join(dir, 'torn', 'state.json');
-  const s = store(file);
-  await s.change((d) => deleteService(d, 'svc0'));
-  await s.changeService('svc1', (svc) => createDest(svc, { address: '10.1.0.2', port: 80 }));
+  const { file } = await withRecord('torn');
   const answered = readStateFile(file, PORTS);
   const journal = journalFile(file);
   const good = readFileSync(journal, 'utf8');
@@ -246,10 +246,7 @@ test('a failed append fails its batch, and the save after it is whole', async ()
 });
 
 test('a start reads the journal, and its first save is whole', async () => {
-  const file = path.join(dir, 'restart', 'state.json');
-  const s = store(file);
-  await s.change((d) => deleteService(d, 'svc0'));
-  await s.changeService('svc1', (svc) => createDest(svc, { address: '10.1.0.2', port: 80 }));
+  const { file } = await withRecord('restart');
   // A torn record after it: the next process must not write after it.
   appendFileSync(journalFile(file), '{"generation":3,"removed":[');
   const saved = readStateFile(file, PORTS);
