@@ -103,7 +103,8 @@ export class Dataplane {
   private maxConns = 0;
   private readonly overlay = new DestOverlay();
   private readonly specCache = new ServiceSpecCache();
-  /** Each service's dest keys and laddr keys, by position in the last list applied. */
+  /** Each service's key, dest keys and laddr keys, by position in the last list applied. */
+  private readonly serviceKeyMemo = new PositionalMemo(serviceKey);
   private readonly destKeyMemo = new PositionalMemo(destKeys);
   private readonly laddrKeyMemo = new PositionalMemo(serviceLaddrKeys);
   private reclaimTimer: NodeJS.Timeout | undefined;
@@ -189,7 +190,8 @@ export class Dataplane {
     const [live, active, inactive, persistent] = ['live', 'active', 'inactive', 'persistent'].map((f, i) =>
       (i === 0 ? svcStats : destStats).field(f),
     );
-    const serviceKeys = [...services.map(serviceKey), ...snat.map(snatKey)];
+    const serviceKeys = this.serviceKeyMemo.map(services);
+    for (const r of snat) serviceKeys.push(snatKey(r));
     const serviceIds = (this.serviceIds as IdAllocator).assign(serviceKeys, (id) => svcStats.sumNumber(id, live) === 0);
     // Each service's dest keys (made once per config object), then the snat rules'.
     const groups = this.destKeyMemo.map(services);

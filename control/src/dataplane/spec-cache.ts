@@ -44,7 +44,7 @@ export class ServiceSpecCache {
     const last = this.last;
     const before = this.pending;
     const out = services.map((s, i) => {
-      const version = overlay.version(s.name);
+      const version = overlay.version(s);
       // The same object at the same place: its entry without a WeakMap lookup.
       const hit = s === last[i] ? before[i] : this.cache.get(s);
       if (hit !== undefined && hit.version === version && hit.sent === this.sends) {
