@@ -16,6 +16,7 @@ import { loadAddon } from '../dataplane/addon';
 import { desiredInput, validateDesired, type Desired, type DesiredInput, type Input } from './desired';
 import { StateError } from './errors';
 import { journalFile, replayJournal } from './journal';
+import { pushJoined } from './parts';
 
 const FORMAT = 'fulcrum-state';
 const VERSION = 1;
@@ -119,10 +120,7 @@ function listBytes(parts: Uint8Array[], items: readonly Uint8Array[]): void {
     return;
   }
   parts.push(Buffer.from('[\n'));
-  items.forEach((item, i) => {
-    if (i > 0) parts.push(COMMA_LINE);
-    parts.push(item);
-  });
+  pushJoined(parts, items, COMMA_LINE);
   parts.push(Buffer.from('\n]'));
 }
 
@@ -213,7 +211,7 @@ export function readStateFile(file: string, portNames: readonly string[]): Saved
   try {
     // The changes saved since the file was written whole (journal.ts).
     const base = { generation, services: doc.services as unknown[], snat: doc.snat };
-    const { state } = Array.isArray(doc.services) ? replayJournal(file, base) : { state: base };
+    const state = Array.isArray(doc.services) ? replayJournal(file, base) : base;
     return { generation: state.generation, desired: validateDesired({ services: state.services, snat: state.snat }, portNames) };
   } catch (err) {
     throw new StateFileError(file, (err as Error).message);

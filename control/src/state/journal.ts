@@ -21,6 +21,7 @@
 import * as fs from 'node:fs';
 
 import type { Input } from './desired';
+import { pushJoined } from './parts';
 
 const FORMAT = 'fulcrum-journal';
 const VERSION = 1;
@@ -56,10 +57,7 @@ export function journalRecord(generation: number, change: JournalChange): Uint8A
   const { removed, order, snat } = change;
   const head = JSON.stringify({ generation, removed, order, snat }).slice(0, -1);
   const parts: Uint8Array[] = [Buffer.from(head), SERVICES_OPEN];
-  change.services.forEach((s, i) => {
-    if (i > 0) parts.push(COMMA);
-    parts.push(s);
-  });
+  pushJoined(parts, change.services, COMMA);
   parts.push(RECORD_CLOSE);
   return parts;
 }
@@ -73,41 +71,39 @@ export interface JournalState {
 
 /**
  * `base` (the state file's) with the records of the journal beside
- * `stateFile` replayed on it, and how many there were; base itself when
- * there is no journal or it continues another state file. Throws an
- * Error naming the journal and the line when it is damaged.
+ * `stateFile` replayed on it; base itself when there is no journal or it
+ * continues another state file. Throws an Error naming the journal and
+ * the line when it is damaged.
  */
-export function replayJournal(stateFile: string, base: JournalState): { state: JournalState; records: number } {
+export function replayJournal(stateFile: string, base: JournalState): JournalState {
   const file = journalFile(stateFile);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: base, records: 0 };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return base;
     throw new Error(`journal ${file}: cannot read: ${(err as Error).message}`);
   }
   const lines = whole(text);
   const problem = (i: number, what: string) => new Error(`journal ${file}: line ${i + 1}: ${what}`);
   // The header alone can be torn only when nothing follows it.
   const header = parsed(lines, 0, problem);
-  if (header === undefined) return { state: base, records: 0 };
+  if (header === undefined) return base;
   if (header.format !== FORMAT || header.version !== VERSION || !Number.isSafeInteger(header.base)) {
     throw problem(0, `not a ${FORMAT} version ${VERSION} header`);
   }
-  if (header.base !== base.generation) return { state: base, records: 0 };  // continues an older state file
+  if (header.base !== base.generation) return base;  // continues an older state file
   // Keyed by name, a state file that lists a name twice would lose one:
   // left as it is, the schema refuses it, naming both.
-  if (new Set(base.services.map(nameOf)).size !== base.services.length) return { state: base, records: 0 };
+  if (new Set(base.services.map(nameOf)).size !== base.services.length) return base;
   const replay = new Replay(base);
-  let records = 0;
   for (let i = 1; i < lines.length; i++) {
     const r = parsed(lines, i, problem);
     if (r === undefined) break;  // the torn last record
     const bad = replay.apply(r);
     if (bad !== undefined) throw problem(i, bad);
-    records++;
   }
-  return { state: replay.state(), records };
+  return replay.state();
 }
 
 /** The complete lines of text (those its newlines end); what follows the last newline is torn. */

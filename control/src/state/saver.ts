@@ -41,11 +41,6 @@ export class StateSaver {
 
   constructor(private readonly file: string) {}
 
-  /** The journal's bytes now, undefined when the next save is whole (for tests). */
-  get journalSize(): number | undefined {
-    return this.journalBytes;
-  }
-
   /**
    * Stages the save of `state`. `change()` is what it changed since the
    * last save (a journal record), `whole()` all of it (the state file);

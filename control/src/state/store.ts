@@ -259,11 +259,11 @@ export class DesiredStateStore {
   /** The save of `next` (v its validation): a journal record of what changed since the last save, or the whole state file. */
   private stage(next: Saved, v: Validated): StagedStateFile {
     const state = { generation: next.gen, desired: next.desired };
-    const snatChanged = JSON.stringify(next.desired.snat) !== JSON.stringify(this.saved.desired.snat);
+    const snatChanged = () => JSON.stringify(next.desired.snat) !== JSON.stringify(this.saved.desired.snat);
     return this.saver.stage(
       state,
       () => ({ services: serviceBytes(v), snat: v.snatInput }),
-      () => ({ ...this.cache.changeSince(this.saved.cache), snat: snatChanged ? v.snatInput : undefined }),
+      () => ({ ...this.cache.changeSince(this.saved.cache), snat: snatChanged() ? v.snatInput : undefined }),
     );
   }
 
