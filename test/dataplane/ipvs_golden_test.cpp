@@ -213,6 +213,23 @@ TEST_F(IpvsGolden, TunOuterHeaderHasNoDfWhenTheInnerHasNone) {
            .stats = opened(f) + in_pkt(f, syn)});
 }
 
+// The outer header carries the inner TOS (DSCP and ECN) and id, every byte
+// of each different, so that a field summed into the outer checksum at
+// the wrong place or in the wrong byte order shows as a wrong checksum.
+TEST_F(IpvsGolden, TunOuterHeaderCarriesTheInnerTosAndIdUnderItsChecksum) {
+  const Flow f = tun();
+  Bytes syn = PacketBuilder().eth(kClientMac, kWanMac).ipv4(kClient, kVipTun).tos(0xb9).ip_id(0x1f2e)
+                  .frag(0x4000).tcp(f.cport, 80, kSyn).build();
+  Bytes want = tunnelled(syn, kRs2, kRs2Mac);
+  EXPECT_EQ(want[kEthLen + 1], 0xb9);
+  EXPECT_EQ(want[kEthLen + 4], 0x1f);
+  EXPECT_EQ(want[kEthLen + 5], 0x2e);
+  run(Step{.in = {syn},
+           .out1 = {want},
+           .counters = {{Counter::conns_created, 1}},
+           .stats = opened(f) + in_pkt(f, syn)});
+}
+
 // The outer header costs 20 bytes: a 1480-byte packet just fits a 1500
 // MTU; a 1490-byte one with DF is refused with "fragmentation needed",
 // sent from the VIP to the client with next-hop MTU 1480 and the inner

@@ -301,12 +301,13 @@ inline Bytes ip_packet(const Bytes& f) { return Bytes(f.begin() + kEthLen, f.end
 
 // The client's frame as TUN sends it: its IP packet, byte for byte, inside
 // an outer header from our lan address to the dest: proto 4, TTL 64, the
-// inner id and DF bit, checksum computed by the builder.
+// inner TOS, id and DF bit, checksum computed by the builder.
 inline Bytes tunnelled(const Bytes& client_frame, uint32_t daddr, const Mac& dmac) {
   Bytes inner = ip_packet(client_frame);
+  uint8_t tos = inner[1];
   uint16_t id = uint16_t(inner[4] << 8 | inner[5]);
   uint16_t df = uint16_t((inner[6] << 8 | inner[7]) & 0x4000);
-  return PacketBuilder().eth(kLanMac, dmac).ipv4(kLan, daddr).ip_proto(4).ip_id(id).frag(df)
+  return PacketBuilder().eth(kLanMac, dmac).ipv4(kLan, daddr).ip_proto(4).tos(tos).ip_id(id).frag(df)
       .payload(std::move(inner)).build();
 }
 

@@ -116,6 +116,7 @@ PacketBuilder& PacketBuilder::ipv4(uint32_t src, uint32_t dst) {
 }
 
 PacketBuilder& PacketBuilder::ttl(uint8_t v) { return ip_->ttl = v, *this; }
+PacketBuilder& PacketBuilder::tos(uint8_t v) { return ip_->tos = v, *this; }
 PacketBuilder& PacketBuilder::ip_id(uint16_t v) { return ip_->id = v, *this; }
 PacketBuilder& PacketBuilder::frag(uint16_t v) { return ip_->frag = v, *this; }
 PacketBuilder& PacketBuilder::ip_options(Bytes opts) { return ip_->options = std::move(opts), *this; }
@@ -259,7 +260,7 @@ Bytes PacketBuilder::build() const {
                     : l4_.kind == L4::kTcp ? kProtoTcp
                                            : 0;
     put8(out, uint8_t(ip_->version.value_or(4) << 4 | ip_->ihl.value_or(uint8_t(hdr_len / 4))));
-    put8(out, 0);  // TOS
+    put8(out, ip_->tos);
     put16(out, ip_->total_length.value_or(uint16_t(hdr_len + l4.size())));
     put16(out, ip_->id);
     put16(out, ip_->frag);

@@ -62,6 +62,7 @@ class PacketBuilder {
   // IPv4 with TTL 64, id 0, no flags; setters below change one field.
   PacketBuilder& ipv4(uint32_t src, uint32_t dst);
   PacketBuilder& ttl(uint8_t v);
+  PacketBuilder& tos(uint8_t v);                   // DSCP and ECN; 0 unless set
   PacketBuilder& ip_id(uint16_t v);
   PacketBuilder& frag(uint16_t flags_and_offset);  // host order, e.g. 0x2000 = MF
   PacketBuilder& ip_options(Bytes opts);           // length must be a multiple of 4
@@ -105,6 +106,7 @@ class PacketBuilder {
   struct IpPart {
     uint32_t src = 0, dst = 0;
     uint8_t ttl = 64;
+    uint8_t tos = 0;
     uint16_t id = 0;
     uint16_t frag = 0;
     Bytes options;
