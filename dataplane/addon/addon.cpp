@@ -19,6 +19,7 @@
 #include "ctrl/spec_table.hpp"
 #include "engine/eal.hpp"
 #include "engine/engine.hpp"
+#include "net/prefix.hpp"
 #include "sched/scheduler.hpp"
 
 namespace fulcrum {
@@ -246,7 +247,7 @@ ConnFilter to_conn_filter(const Napi::Value& v) {
   if (o.Get("client").IsString()) {
     f.caddr = get_ip(o, "client");
     uint32_t bits = get_u32(o, "clientPrefix", 32);
-    f.cmask = bits == 0 ? 0 : htonl(~uint32_t(0) << (32 - bits));
+    f.cmask = prefix_mask(uint8_t(std::min(bits, 32u)));
   }
   f.limit = get_u32(o, "limit", f.limit);
   if (o.Get("templates").IsBoolean()) f.templates = o.Get("templates").ToBoolean() ? 1 : 0;

@@ -3,18 +3,7 @@
 
 #include <algorithm>
 
-#include <rte_byteorder.h>
-
 namespace fulcrum {
-namespace {
-
-bool same_subnet(uint32_t a, uint32_t b, uint8_t prefix) {
-  if (prefix == 0) return true;
-  uint32_t mask = ~uint32_t(0) << (32 - prefix);
-  return ((rte_be_to_cpu_32(a) ^ rte_be_to_cpu_32(b)) & mask) == 0;
-}
-
-}  // namespace
 
 const OwnedAddress* Snapshot::find_owned(uint32_t ip) const {
   auto it = std::lower_bound(addresses.begin(), addresses.end(), ip,
@@ -28,9 +17,9 @@ bool Snapshot::is_nat_dest(uint32_t ip) const {
 
 uint32_t Snapshot::source_for(uint16_t port, uint32_t target) const {
   uint32_t first = 0;
-  for (const OwnedAddress& a : addresses) {
-    if (a.port != port || a.vip) continue;
-    if (same_subnet(a.ip, target, a.prefix)) return a.ip;
+  for (const PortAddress& a : port_addresses) {
+    if (a.port != port) continue;
+    if (a.holds(target)) return a.ip;
     if (first == 0) first = a.ip;
   }
   return first;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ipvs/service.hpp"
+#include "net/prefix.hpp"
 #include "net/route.hpp"
 
 namespace fulcrum {
@@ -62,9 +63,23 @@ struct SnatRule {
   }
 };
 
+// A port's own address (not a VIP, not only a local address).
+struct PortAddress {
+  uint32_t ip;     // network order
+  uint8_t prefix;  // of the connected subnet
+  uint16_t port;   // config index
+
+  // Whether other (network order) is on this address's connected subnet.
+  bool holds(uint32_t other) const { return same_prefix(ip, other, prefix); }
+};
+
 struct Snapshot {
   uint64_t generation = 0;
   std::vector<OwnedAddress> addresses;  // sorted by ip
+  // The ports' own addresses, sorted by ip like `addresses`: what
+  // source_for scans for every TUN packet and ARP request, without the
+  // thousands of VIPs `addresses` also holds.
+  std::vector<PortAddress> port_addresses;
   // Shared with the previous snapshot when the routes did not change: an
   // rte_lpm costs 64 MiB, and most config changes (services, dests) leave
   // routes alone. Only the control thread touches the reference count.

@@ -15,10 +15,7 @@ std::string ip_str(uint32_t ip_be) {
          std::to_string((h >> 8) & 255) + "." + std::to_string(h & 255);
 }
 
-uint32_t network_of(uint32_t ip_be, uint8_t prefix) {
-  uint32_t mask = prefix == 0 ? 0 : ~uint32_t(0) << (32 - prefix);
-  return rte_cpu_to_be_32(rte_be_to_cpu_32(ip_be) & mask);
-}
+uint32_t network_of(uint32_t ip_be, uint8_t prefix) { return ip_be & prefix_mask(prefix); }
 
 bool add_addresses(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uint64_t gen,
                    uint16_t nports, std::string& err) {
@@ -34,6 +31,7 @@ bool add_addresses(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, 
   for (size_t i = 1; i < s.addresses.size(); i++)
     if (s.addresses[i].ip == s.addresses[i - 1].ip)
       return err = "address " + ip_str(s.addresses[i].ip) + " is configured twice", false;
+  for (const OwnedAddress& a : s.addresses) s.port_addresses.push_back(PortAddress{a.ip, a.prefix, a.port});
   return true;
 }
 

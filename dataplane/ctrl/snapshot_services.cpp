@@ -18,15 +18,10 @@ namespace {
 
 std::string svc_name(const ServiceSpec& s) { return "service " + std::to_string(s.id); }
 
-bool same_subnet(uint32_t a, uint32_t b, uint8_t prefix) {
-  uint32_t mask = prefix == 0 ? 0 : ~uint32_t(0) << (32 - prefix);
-  return ((rte_be_to_cpu_32(a) ^ rte_be_to_cpu_32(b)) & mask) == 0;
-}
-
 // The port that answers ARP for a VIP: the one whose subnet holds it, else all.
 uint16_t vip_port(const Snapshot& s, uint32_t vip) {
-  for (const OwnedAddress& a : s.addresses)
-    if (!a.vip && same_subnet(a.ip, vip, a.prefix)) return a.port;
+  for (const PortAddress& a : s.port_addresses)
+    if (a.holds(vip)) return a.port;
   return kAnyPort;
 }
 
@@ -229,10 +224,6 @@ void set_steering(Snapshot& s, const std::vector<ServiceTable::Shared>& services
   sort_unique(s.nat_dests);
 }
 
-uint32_t depth_mask(uint8_t depth) {
-  return rte_cpu_to_be_32(depth == 0 ? 0 : ~uint32_t(0) << (32 - depth));
-}
-
 }  // namespace
 
 bool build_snat(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uint64_t gen,
@@ -249,7 +240,7 @@ bool build_snat(Snapshot& s, const SnapshotSpec& spec, const Snapshot* prev, uin
       if (a.id >= limits.max_laddrs) return err = name + ": local address id beyond max_laddrs", false;
       owned.add(a.ip, true);
     }
-    uint32_t sm = depth_mask(r.src_depth), dm = depth_mask(r.dst_depth);
+    uint32_t sm = prefix_mask(r.src_depth), dm = prefix_mask(r.dst_depth);
     uint16_t out = r.out_port < 0 ? kAnyPort : uint16_t(r.out_port);
     s.snat.push_back(SnatRule{r.id, r.dest_id, r.src & sm, sm, r.dst & dm, dm, out, r.laddrs});
   }

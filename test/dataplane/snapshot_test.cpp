@@ -4,6 +4,8 @@
 // read: the owned addresses (looked up by binary search, so they must be
 // sorted), the routes (connected ones derived from the addresses) and the
 // generation each address appeared in (which decides gratuitous ARP).
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -100,6 +102,30 @@ TEST(BuildSnapshot, SourceForPrefersAnAddressOnTheTargetsSubnet) {
     if (a.port == 0 && first0 == 0) first0 = a.ip;
   EXPECT_EQ(s->source_for(0, ip("172.16.0.1")), first0);
   EXPECT_EQ(s->source_for(1, ip("172.16.0.1")), ip("10.0.1.2"));
+}
+
+// VIPs and local addresses are owned addresses too, but never a source:
+// services add thousands of them, and source_for (every TUN packet, every
+// ARP request) scans only the ports' own addresses.
+TEST(BuildSnapshot, SourceForSkipsVipsAndLocalAddresses) {
+  SnapshotSpec spec;
+  spec.addresses = {{ip("10.0.0.200"), 24, 0}};
+  ServiceSpec svc{};
+  svc.proto = IPPROTO_TCP;
+  svc.vip = ip("10.0.0.1");  // on the port's subnet, sorted before its address
+  svc.vport = htons(80);
+  svc.scheduler = "rr";
+  svc.laddrs = {Laddr{0, ip("10.0.0.3")}};
+  spec.services.push_back(svc);
+  auto s = build(spec);
+  ASSERT_NE(s, nullptr);
+  ASSERT_NE(s->find_owned(ip("10.0.0.1")), nullptr);
+  ASSERT_NE(s->find_owned(ip("10.0.0.3")), nullptr);
+  ASSERT_EQ(s->port_addresses.size(), 1u);
+  EXPECT_EQ(s->source_for(0, ip("10.0.0.77")), ip("10.0.0.200"));
+  EXPECT_EQ(s->source_for(0, ip("172.16.0.1")), ip("10.0.0.200"));
+  // The VIP still answers ARP on the port whose subnet holds it.
+  EXPECT_EQ(s->find_owned(ip("10.0.0.1"))->port, 0);
 }
 
 TEST(BuildSnapshot, SourceForIsZeroForAPortWithoutAddresses) {
