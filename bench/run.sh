@@ -39,7 +39,9 @@
 #
 # Then bench/cps: new connections per second (wrr, mh), and bench/scale:
 # memory and lookup cost of the connection table at 1M and 10M connections
-# against rte_mempool + rte_hash (BENCH_SCALE_LARGE=0 skips the 10M run).
+# against rte_mempool + rte_hash (BENCH_SCALE_LARGE=0 skips the 10M run),
+# and bench/steer: the cycles software steering adds to a packet with 1
+# service and with 10,000, in the same run.
 #
 # Then bench/control: the control plane at 10k services x 8 dests
 # (BENCH_CONTROL=0 skips it; CONTROL_* knobs in bench/control.ts), and
@@ -94,9 +96,9 @@ check_host() {
 
 # ------------------------------------------------------------------ build
 build() {
-  log "building $BUILD/fastpath, cps and scale (Release)"
+  log "building $BUILD/fastpath, cps, scale and steer (Release)"
   cmake -S . -B "$BUILD" -DFULCRUM_BENCH=ON -DCMAKE_BUILD_TYPE=Release >"$OUT/build.log" 2>&1 &&
-    cmake --build "$BUILD" -j2 --target fastpath cps scale >>"$OUT/build.log" 2>&1 ||
+    cmake --build "$BUILD" -j2 --target fastpath cps scale steer >>"$OUT/build.log" 2>&1 ||
     { tail -30 "$OUT/build.log" >&2; die "build failed (log: $OUT/build.log)"; }
 }
 
@@ -336,6 +338,15 @@ for spec in "1048576" "${BENCH_SCALE_LARGE:-10485760} --no-huge"; do
     log "scale $conns FAILED (log: $logf)"; FAILED=1
   fi
 done
+
+# bench/steer: what software steering costs a packet with 1 service and
+# with 10,000 persistent ones (10,000 VIPs, 80,000 NAT dests), same run.
+logf="$OUT/steer.log"
+if timeout 120 "$BUILD/steer" --services 10000 >"$logf" 2>&1; then
+  grep '^steer:' "$logf"
+else
+  log "steer FAILED (log: $logf)"; FAILED=1
+fi
 
 # ---------------------------------------------------- control plane
 # bench/control (bench/control.ts): Apply, unary calls and /metrics at
