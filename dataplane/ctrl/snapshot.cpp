@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ctrl/snapshot.hpp"
 
-#include <algorithm>
-
 namespace fulcrum {
 
 const OwnedAddress* Snapshot::find_owned(uint32_t ip) const {
-  auto it = std::lower_bound(addresses.begin(), addresses.end(), ip,
-                             [](const OwnedAddress& a, uint32_t v) { return a.ip < v; });
-  return it != addresses.end() && it->ip == ip ? &*it : nullptr;
+  int32_t i = owned_index.find(ip);
+  return i < 0 ? nullptr : &addresses[size_t(i)];
 }
 
-bool Snapshot::is_nat_dest(uint32_t ip) const {
-  return std::binary_search(nat_dests.begin(), nat_dests.end(), ip);
+bool Snapshot::is_nat_dest(uint32_t ip) const { return nat_dest_index.find(ip) >= 0; }
+
+void Snapshot::index() {
+  owned_index.build(addresses.size(), [this](size_t i) { return addresses[i].ip; });
+  nat_dest_index.build(nat_dests.size(), [this](size_t i) { return nat_dests[i]; });
 }
 
 uint32_t Snapshot::source_for(uint16_t port, uint32_t target) const {

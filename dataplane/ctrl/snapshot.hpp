@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "ctrl/address_index.hpp"
 #include "ipvs/service.hpp"
 #include "net/prefix.hpp"
 #include "net/route.hpp"
@@ -95,6 +96,9 @@ struct Snapshot {
   bool steer_clients = false;
   uint32_t steer_mask = 0;
   std::vector<uint32_t> nat_dests;  // sorted: NAT dest addresses, whose replies go to the client's worker
+  // Positions in `addresses` and `nat_dests`, for the lookups of every
+  // steered packet; built last (index()).
+  AddressIndex owned_index, nat_dest_index;
 
   bool steering() const { return has_laddrs || steer_clients; }
   bool is_nat_dest(uint32_t ip) const;
@@ -102,6 +106,10 @@ struct Snapshot {
 
   // The owned address equal to ip (network order), or nullptr. Any thread.
   const OwnedAddress* find_owned(uint32_t ip) const;
+
+  // Builds owned_index and nat_dest_index from `addresses` and
+  // `nat_dests`, once they are final: the last step of a build.
+  void index();
 
   // The address port should use as ARP sender towards target: one on the
   // same subnet if any, else the port's first. 0 when the port has none.
