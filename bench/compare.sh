@@ -47,9 +47,9 @@ fi
 log "building this checkout"
 build_tree . "$NEW"
 
-one() {  # build-dir workload -> value (Mpps per worker, or M conns/s) or nothing
-  local dir=$1 name=${2%%:*} arg=${2#*:} logf
-  logf="$OUT/$(basename "$(dirname "$dir")")-${2/:/-}.log"
+one() {  # build-dir label workload -> value (Mpps per worker, or M conns/s) or nothing
+  local dir=$1 name=${3%%:*} arg=${3#*:} logf
+  logf="$OUT/$2-${3/:/-}.log"
   if [ "$name" = cps ]; then
     timeout 60 "$dir/cps" --sched "$arg" --seconds "$SECS" >"$logf" 2>&1 || return 0
     result "$logf" cps mcps
@@ -66,7 +66,7 @@ declare -A A=() B=()
 FAILED=0
 for r in $(seq 1 "$ROUNDS"); do
   for w in "${WORKLOADS[@]}"; do
-    a=$(one "$OLD/build/bench" "$w"); b=$(one "$NEW" "$w")
+    a=$(one "$OLD/build/bench" "$SHA" "$w"); b=$(one "$NEW" this "$w")
     [ -n "$a" ] && [ -n "$b" ] || { log "round $r: $w FAILED (logs in $OUT)"; FAILED=1; continue; }
     log "round $r: $w $SHA $a, this $b"
     A[$w]+="$a " B[$w]+="$b "
