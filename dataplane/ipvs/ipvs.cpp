@@ -91,12 +91,14 @@ void conn_packet(WorkerCtx& ctx, ConnHit hit, rte_mbuf* m, const PacketMeta& met
 namespace {
 
 // LVS expire_nodest_conn: when the connection's service asks for it and
-// the dest was removed, the connection ends instead of draining. The
-// service lookup happens only when some service uses the option.
+// the dest was removed, the connection ends instead of draining. Nothing
+// is looked up unless some service uses the option, and then a dest still
+// there is one read.
 bool dest_gone(const WorkerCtx& ctx, const Conn& c) {
-  if (ctx.snap->services == nullptr || !ctx.snap->services->any_expire_nodest()) return false;
-  const Service* s = ctx.snap->services->by_id(c.service_id);
-  return s != nullptr && s->expire_nodest && find_dest(*s, c.dest_id) == nullptr;
+  const ServiceTable* t = ctx.snap->services.get();
+  if (t == nullptr || !t->any_expire_nodest() || t->nodest_has(c.service_id, c.dest_id)) return false;
+  const Service* s = t->by_id(c.service_id);
+  return s != nullptr && s->expire_nodest;
 }
 
 // choose_dest, with none usable counted.

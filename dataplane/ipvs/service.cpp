@@ -28,12 +28,20 @@ std::unique_ptr<ServiceTable> ServiceTable::create(std::vector<Shared> services,
     if (t->by_id_[s.id] >= 0) return err = "service id " + std::to_string(s.id) + " is used twice", nullptr;
     t->by_id_[s.id] = int32_t(i);
     t->any_expire_nodest_ |= s.expire_nodest;
+    if (s.expire_nodest) t->mark_nodest_owner(s);
     if (s.any_inhibited) t->mark_inhibited(s);
     if (!t->add(Endpoint{s.proto, s.vip, s.vport}, s, err)) return nullptr;
     for (const Endpoint& e : s.extra)
       if (!t->add(e, s, err)) return nullptr;
   }
   return t;
+}
+
+void ServiceTable::mark_nodest_owner(const Service& s) {
+  for (const Dest& d : s.dests) {
+    if (d.id >= nodest_owner_.size()) nodest_owner_.resize(d.id + 1, 0);
+    nodest_owner_[d.id] = s.id + 1;
+  }
 }
 
 void ServiceTable::mark_inhibited(const Service& s) {

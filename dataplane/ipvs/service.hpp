@@ -120,6 +120,13 @@ class ServiceTable {
   const std::vector<Shared>& services() const { return services_; }
   // True when some service uses expire_nodest (spares the others a lookup).
   bool any_expire_nodest() const { return any_expire_nodest_; }
+  // Whether the service with this id, if it uses expire_nodest, has the
+  // dest with this id: one read by dest id for every packet of its
+  // connections, where a walk of its dests cost as many compares as it
+  // has dests. Any thread.
+  bool nodest_has(uint32_t service_id, uint32_t dest_id) const {
+    return dest_id < nodest_owner_.size() && nodest_owner_[dest_id] == service_id + 1;
+  }
   // Whether the dest with this id is inhibited by health checks: one byte
   // a UDP datagram on a connection can read (supersede.cpp). Any thread.
   bool dest_inhibited(uint32_t dest_id) const { return dest_id < inhibited_.size() && inhibited_[dest_id] != 0; }
@@ -135,12 +142,16 @@ class ServiceTable {
   }
   bool add(const Endpoint& e, const Service& s, std::string& err);
   void mark_inhibited(const Service& s);  // its unavailable dests in inhibited_
+  void mark_nodest_owner(const Service& s);  // its dests in nodest_owner_
   size_t probe(uint64_t key) const;  // key's slot, or the empty one ending its run
   uint64_t uid_;
   std::vector<Shared> services_;
   std::vector<int32_t> by_id_;  // service id -> index in services_, -1 if none
   bool any_expire_nodest_ = false;
   std::vector<uint8_t> inhibited_;  // by dest id; only as long as the highest inhibited id
+  // By dest id: its service's id + 1, for the dests of expire_nodest
+  // services only (0: none); only as long as the highest such dest id.
+  std::vector<uint32_t> nodest_owner_;
   std::vector<Slot> slots_;  // a power of two, at least twice the endpoints
 };
 

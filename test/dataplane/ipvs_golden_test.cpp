@@ -460,6 +460,25 @@ TEST_F(IpvsGolden, SynOnAConnectionToARemovedDestReschedules) {
   run(syn_supersedes(web_to_rs2(40000), Counter::conns_rescheduled, freed(old)));
 }
 
+// expire_nodest_conn (LVS): once its dest is removed, a connection ends at
+// its next packet (dropped, counted) instead of draining, while one to a
+// dest the service keeps flows on.
+TEST_F(IpvsGolden, ExpireNodestEndsTheRemovedDestsConnectionsOnly) {
+  const Flow gone = web_to_rs1(40000), kept = web_to_rs2(40001);
+  run(nat_syn(gone));
+  run(nat_handshake(kept));
+  SnapshotSpec spec = ipvs_spec();
+  spec.services[kSvcWeb].expire_nodest = true;
+  spec.services[kSvcWeb].dests.erase(spec.services[kSvcWeb].dests.begin());  // rs1
+  switch_to(spec);
+  if (HasFatalFailure()) return;
+  run(Step{.in = {gone.c2v(kAck)},
+           .counters = {{Counter::conns_expired_nodest, 1}, {Counter::drop_no_dest, 1}},
+           .stats = freed(gone)});
+  run(nat_in(kept, kAck | kPsh));
+  EXPECT_EQ(ipvs_->conns->size(), 1u);
+}
+
 // A persistent service: the client's template leads to the down dest, so
 // it is dropped and the SYN gets a dest and a template anew.
 TEST_F(IpvsGolden, SynOnAPersistentConnectionToAnInhibitedDestGetsANewTemplate) {
