@@ -76,7 +76,7 @@ std::unique_ptr<Snapshot> build_snapshot(const SnapshotSpec& spec, const Snapsho
   if (!build_services(*s, spec, prev, gen, limits, err)) return nullptr;
   if (!build_snat(*s, spec, prev, gen, limits, err)) return nullptr;
   if (!add_routes(*s, spec, prev, gen, nports, err)) return nullptr;
-  s->index();
+  s->index(prev);
   return s;
 }
 

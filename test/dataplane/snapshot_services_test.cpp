@@ -122,6 +122,9 @@ TEST(SnapshotServices, NatDestAddressesFollowTheServices) {
   auto b = build(ipvs_spec(3), 2, a.get());  // a reweight
   ASSERT_TRUE(b);
   EXPECT_EQ(b->nat_dests, a->nat_dests);
+  // Neither list changed: b looks them up in a's very indexes.
+  EXPECT_EQ(b->nat_dest_index, a->nat_dest_index);
+  EXPECT_EQ(b->owned_index, a->owned_index);
   SnapshotSpec spec = ipvs_spec();
   spec.services[0].dests[0].ip = moved;  // web's first dest moves
   auto c = build(spec, 3, b.get());
@@ -195,6 +198,11 @@ TEST(SnapshotServices, NatDestAddressesFromThePreviousSetAreThoseOfAFullBuild) {
     std::sort(expected.begin(), expected.end());
     expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
     ASSERT_EQ(s->nat_dests, expected) << "generation " << gen;
+    // The index finds them all, and is the previous one exactly when the set is the same.
+    for (uint32_t a : expected) ASSERT_TRUE(s->is_nat_dest(a)) << "generation " << gen;
+    if (prev != nullptr) {
+      ASSERT_EQ(s->nat_dest_index == prev->nat_dest_index, s->nat_dests == prev->nat_dests) << "generation " << gen;
+    }
     // What runs now, in full, for the next round.
     live = full.services;
     prev = std::move(s);
