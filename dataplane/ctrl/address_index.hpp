@@ -10,12 +10,12 @@
 // one slot: open addressing, linear probing, at most half full.
 //
 // Built once by the control thread with the snapshot, then read-only:
-// any thread.
+// any thread. Copies share the table (counted on the control thread).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 namespace fulcrum {
 
@@ -26,26 +26,30 @@ class AddressIndex {
   void build(size_t n, IpOf ip_of) {
     uint32_t bits = 3;
     while ((size_t(1) << bits) < 2 * n) bits++;
-    slots_.assign(size_t(1) << bits, Slot{0, kEmpty});
+    const uint32_t mask = (uint32_t(1) << bits) - 1;
+    std::shared_ptr<Slot[]> table = std::make_shared<Slot[]>(size_t(mask) + 1, Slot{0, kEmpty});
     shift_ = 32 - bits;
-    const uint32_t mask = uint32_t(slots_.size() - 1);
     for (size_t i = 0; i < n; i++) {
       uint32_t ip = ip_of(i), h = slot_of(ip);
-      while (slots_[h].pos != kEmpty) h = (h + 1) & mask;
-      slots_[h] = Slot{ip, uint32_t(i)};
+      while (table[h].pos != kEmpty) h = (h + 1) & mask;
+      table[h] = Slot{ip, uint32_t(i)};
     }
+    slots_ = std::move(table);
+    mask_ = mask;
   }
 
   // The position of ip (network order), or -1.
   int32_t find(uint32_t ip) const {
-    if (slots_.empty()) return -1;
-    const uint32_t mask = uint32_t(slots_.size() - 1);
-    for (uint32_t h = slot_of(ip);; h = (h + 1) & mask) {
+    if (slots_ == nullptr) return -1;
+    for (uint32_t h = slot_of(ip);; h = (h + 1) & mask_) {
       const Slot& s = slots_[h];
       if (s.pos == kEmpty) return -1;
       if (s.ip == ip) return int32_t(s.pos);
     }
   }
+
+  // Whether two indexes share one table (a copy shares its original's).
+  bool shares(const AddressIndex& other) const { return slots_ == other.slots_; }
 
  private:
   struct Slot {
@@ -58,7 +62,11 @@ class AddressIndex {
   // of the address, so the addresses of one subnet spread.
   uint32_t slot_of(uint32_t ip) const { return (ip * 0x9e3779b1u) >> shift_; }
 
-  std::vector<Slot> slots_;  // empty until build(): finds nothing
+  // Shared by copies, so that a snapshot can take its predecessor's
+  // index, and held by pointer here, so that a find loads the slot
+  // straight from the snapshot's copy. Null until build(): finds nothing.
+  std::shared_ptr<const Slot[]> slots_;
+  uint32_t mask_ = 0;
   uint32_t shift_ = 32;
 };
 

@@ -12,31 +12,24 @@ bool same_ips(const std::vector<OwnedAddress>& a, const std::vector<OwnedAddress
                     [](const OwnedAddress& x, const OwnedAddress& y) { return x.ip == y.ip; });
 }
 
-template <class IpOf>
-std::shared_ptr<const AddressIndex> indexed(size_t n, IpOf ip_of) {
-  auto x = std::make_shared<AddressIndex>();
-  x->build(n, ip_of);
-  return x;
-}
-
 }  // namespace
 
 const OwnedAddress* Snapshot::find_owned(uint32_t ip) const {
-  int32_t i = owned_index ? owned_index->find(ip) : -1;
+  int32_t i = owned_index.find(ip);
   return i < 0 ? nullptr : &addresses[size_t(i)];
 }
 
-bool Snapshot::is_nat_dest(uint32_t ip) const { return nat_dest_index && nat_dest_index->find(ip) >= 0; }
+bool Snapshot::is_nat_dest(uint32_t ip) const { return nat_dest_index.find(ip) >= 0; }
 
 void Snapshot::index(const Snapshot* prev) {
-  if (prev != nullptr && prev->owned_index && same_ips(prev->addresses, addresses))
+  if (prev != nullptr && same_ips(prev->addresses, addresses))
     owned_index = prev->owned_index;
   else
-    owned_index = indexed(addresses.size(), [this](size_t i) { return addresses[i].ip; });
-  if (prev != nullptr && prev->nat_dest_index && prev->nat_dests == nat_dests)
+    owned_index.build(addresses.size(), [this](size_t i) { return addresses[i].ip; });
+  if (prev != nullptr && prev->nat_dests == nat_dests)
     nat_dest_index = prev->nat_dest_index;
   else
-    nat_dest_index = indexed(nat_dests.size(), [this](size_t i) { return nat_dests[i]; });
+    nat_dest_index.build(nat_dests.size(), [this](size_t i) { return nat_dests[i]; });
 }
 
 uint32_t Snapshot::source_for(uint16_t port, uint32_t target) const {

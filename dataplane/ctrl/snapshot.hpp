@@ -97,11 +97,11 @@ struct Snapshot {
   uint32_t steer_mask = 0;
   std::vector<uint32_t> nat_dests;  // sorted: NAT dest addresses, whose replies go to the client's worker
   // Positions in `addresses` and `nat_dests`, for the lookups of every
-  // steered packet; built last (index()), or the previous snapshot's when
-  // its list was the same (a weight or a health verdict changes neither:
-  // at 80,000 NAT dests a new index cost a publication 0.2 ms). Only the
-  // control thread touches the reference counts. Null: finds nothing.
-  std::shared_ptr<const AddressIndex> owned_index, nat_dest_index;
+  // steered packet; built last (index()), or sharing the previous
+  // snapshot's table when its list was the same (a weight or a health
+  // verdict changes neither: at 80,000 NAT dests a new index cost a
+  // publication 0.2 ms). Only the control thread copies them.
+  AddressIndex owned_index, nat_dest_index;
 
   bool steering() const { return has_laddrs || steer_clients; }
   bool is_nat_dest(uint32_t ip) const;
