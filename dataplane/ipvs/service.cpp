@@ -28,7 +28,7 @@ std::unique_ptr<ServiceTable> ServiceTable::create(std::vector<Shared> services,
     if (t->by_id_[s.id] >= 0) return err = "service id " + std::to_string(s.id) + " is used twice", nullptr;
     t->by_id_[s.id] = int32_t(i);
     t->any_expire_nodest_ |= s.expire_nodest;
-    if (s.expire_nodest) t->mark_nodest_owner(s);
+    if (s.expire_nodest && !t->mark_nodest_owner(s, err)) return nullptr;
     if (s.any_inhibited) t->mark_inhibited(s);
     if (!t->add(Endpoint{s.proto, s.vip, s.vport}, s, err)) return nullptr;
     for (const Endpoint& e : s.extra)
@@ -37,11 +37,15 @@ std::unique_ptr<ServiceTable> ServiceTable::create(std::vector<Shared> services,
   return t;
 }
 
-void ServiceTable::mark_nodest_owner(const Service& s) {
+bool ServiceTable::mark_nodest_owner(const Service& s, std::string& err) {
   for (const Dest& d : s.dests) {
     if (d.id >= nodest_owner_.size()) nodest_owner_.resize(d.id + 1, 0);
+    // One owner a dest id: a second would end the first's connections as
+    // if their dest were gone. Refused, not overwritten.
+    if (nodest_owner_[d.id] != 0) return err = "dest id " + std::to_string(d.id) + " is used twice", false;
     nodest_owner_[d.id] = s.id + 1;
   }
+  return true;
 }
 
 void ServiceTable::mark_inhibited(const Service& s) {

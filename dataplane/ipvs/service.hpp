@@ -142,7 +142,7 @@ class ServiceTable {
   }
   bool add(const Endpoint& e, const Service& s, std::string& err);
   void mark_inhibited(const Service& s);  // its unavailable dests in inhibited_
-  void mark_nodest_owner(const Service& s);  // its dests in nodest_owner_
+  bool mark_nodest_owner(const Service& s, std::string& err);  // its dests in nodest_owner_
   size_t probe(uint64_t key) const;  // key's slot, or the empty one ending its run
   uint64_t uid_;
   std::vector<Shared> services_;

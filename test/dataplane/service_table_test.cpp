@@ -93,6 +93,27 @@ TEST(ServiceTable, TwoServicesWithOneIdAreRefused) {
   EXPECT_EQ(err, "service id 7 is used twice");
 }
 
+// expire_nodest asks, for every packet, whether the connection's service
+// still has its dest, by dest id alone: an id two such services claim is
+// refused rather than given to one of them.
+TEST(ServiceTable, ExpireNodestServicesFindTheirDestsByIdAndShareNone) {
+  const uint32_t vip = rte_cpu_to_be_32(0x0a000001);
+  Service a = service(1, IPPROTO_TCP, vip, 80), b = service(2, IPPROTO_TCP, vip, 81);
+  a.expire_nodest = b.expire_nodest = true;
+  a.dests = {Dest{10, vip, 0, FwdMode::kNat, 1, 0, 0, true}, Dest{11, vip, 0, FwdMode::kNat, 1, 0, 0, true}};
+  b.dests = {Dest{12, vip, 0, FwdMode::kNat, 1, 0, 0, true}};
+  std::string err;
+  auto t = ServiceTable::create(shared({a, b}), err);
+  ASSERT_NE(t, nullptr) << err;
+  EXPECT_TRUE(t->nodest_has(1, 10) && t->nodest_has(1, 11) && t->nodest_has(2, 12));
+  EXPECT_FALSE(t->nodest_has(2, 10));  // another service's dest
+  EXPECT_FALSE(t->nodest_has(1, 12));
+  EXPECT_FALSE(t->nodest_has(1, 99));  // no such dest
+  b.dests.push_back(a.dests[1]);
+  EXPECT_EQ(ServiceTable::create(shared({a, b}), err), nullptr);
+  EXPECT_EQ(err, "dest id 11 is used twice");
+}
+
 // A worker's memo answers for the table it is handed: a new table (a new
 // snapshot), while the old one lives on or after it was freed, is looked
 // up again.

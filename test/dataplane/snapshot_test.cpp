@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // build_snapshot turns the control plane's description into what workers
-// read: the owned addresses (looked up by binary search, so they must be
-// sorted), the routes (connected ones derived from the addresses) and the
+// read: the owned addresses (sorted, and indexed for lookups), the routes (connected ones derived from the addresses) and the
 // generation each address appeared in (which decides gratuitous ARP).
 #include <netinet/in.h>
 
