@@ -110,6 +110,24 @@ TEST(SnapshotServices, VipsAndLocalAddressesAreOwnedSortedAndFlagged) {
   EXPECT_EQ(next->find_owned(kVip)->added_gen, 1u);
 }
 
+// A snapshot whose owned addresses are the previous one's shares its
+// index, which gives positions: what it finds is its own entry, flags and
+// all. Here a VIP becomes a local address too: the same addresses.
+TEST(SnapshotServices, ASharedIndexFindsTheNewSnapshotsEntries) {
+  auto a = build(ipvs_spec(), 1, nullptr);
+  ASSERT_TRUE(a);
+  SnapshotSpec spec = ipvs_spec();
+  for (ServiceSpec& s : spec.services)
+    if (s.id == kSvcFnat) s.laddrs.push_back(Laddr{3, kVipDr});
+  auto b = build(spec, 2, a.get());
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(b->owned_index.shares(a->owned_index));
+  ASSERT_NE(a->find_owned(kVipDr), nullptr);
+  ASSERT_NE(b->find_owned(kVipDr), nullptr);
+  EXPECT_FALSE(a->find_owned(kVipDr)->laddr);
+  EXPECT_TRUE(b->find_owned(kVipDr)->laddr);
+}
+
 // Replies from NAT dests go to their client's worker, so the snapshot
 // knows every NAT dest address. A publication changes the previous
 // snapshot's set by what changed (the services built anew, those gone).
