@@ -4,7 +4,6 @@
 #include <algorithm>
 
 namespace fulcrum {
-
 namespace {
 
 bool same_ips(const std::vector<OwnedAddress>& a, const std::vector<OwnedAddress>& b) {

@@ -14,6 +14,7 @@
 
 #include "net/checksum.hpp"
 #include "net/icmp.hpp"
+#include "net/load.hpp"
 #include "net/output.hpp"
 #include "xmit/xmit.hpp"
 
@@ -35,9 +36,7 @@ void refuse_too_big(WorkerCtx& ctx, rte_mbuf* m, const rte_ipv4_hdr* inner, uint
 // The two bytes a and b as a 16-bit word loaded from where they sit.
 uint16_t bytes16(uint8_t a, uint8_t b) {
   const uint8_t pair[2] = {a, b};
-  uint16_t w;
-  std::memcpy(&w, pair, sizeof(w));
-  return w;
+  return load16(pair);
 }
 
 // The checksum is summed from the words as they are written, not read
